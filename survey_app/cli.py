@@ -1,0 +1,40 @@
+"""The ``polso`` console script: Flask's CLI plus one command group per feature."""
+
+from __future__ import annotations
+
+import click
+from flask import Flask
+from flask.cli import FlaskGroup
+
+from survey_app.core.db import set_write_intent
+
+
+class CommandError(click.ClickException):
+    """A one-line error and exit code 2 — never a traceback — for bad arguments."""
+
+    exit_code = 2
+
+
+def _create_app() -> Flask:
+    from survey_app import create_app
+
+    return create_app()
+
+
+@click.group(cls=FlaskGroup, create_app=_create_app, add_version_option=False,
+             help="Polso: pulse surveys, NPS/CSAT/eNPS and the follow-up queue.")
+def main() -> None:
+    # Commands write; SQLite then takes its write lock at BEGIN instead of failing mid-way.
+    set_write_intent(True)
+
+
+def register_commands(app: Flask) -> None:
+    """Attach every feature's command group to ``app.cli``."""
+    from survey_app.demo import demo_command
+    from survey_app.followups.cli import followups_cli
+    from survey_app.invitations.cli import links_cli
+    from survey_app.responses.cli import responses_cli
+    from survey_app.surveys.cli import surveys_cli
+
+    for command in (demo_command, followups_cli, links_cli, responses_cli, surveys_cli):
+        app.cli.add_command(command)

@@ -1,0 +1,36 @@
+"""Keep secret link tokens out of every log line (access logs included)."""
+
+from __future__ import annotations
+
+import logging
+import re
+
+#: ``/s/<token>`` and ``/u/<token>`` paths: the token would tie a request to a person.
+_TOKEN_IN_PATH = re.compile(r"(/[su]/)[A-Za-z0-9_-]{6,}")
+
+
+def redact(text: str) -> str:
+    """``text`` with link tokens replaced by ``…``."""
+    return _TOKEN_IN_PATH.sub(r"\1…", text)
+
+
+class RedactTokens(logging.Filter):
+    """A logging filter that removes link tokens from the message and its arguments."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.msg, str):
+            record.msg = redact(record.msg)
+        if isinstance(record.args, tuple):
+            record.args = tuple(redact(a) if isinstance(a, str) else a for a in record.args)
+        elif isinstance(record.args, dict):
+            record.args = {k: redact(v) if isinstance(v, str) else v
+                           for k, v in record.args.items()}
+        return True
+
+
+def install_token_redaction() -> None:
+    """Attach :class:`RedactTokens` to the loggers that print request lines."""
+    for name in ("werkzeug", "gunicorn.access", "gunicorn.error", "survey_app"):
+        logger = logging.getLogger(name)
+        if not any(isinstance(f, RedactTokens) for f in logger.filters):
+            logger.addFilter(RedactTokens())

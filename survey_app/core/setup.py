@@ -1,0 +1,98 @@
+"""The steps of :func:`survey_app.create_app`, kept out of the package ``__init__``."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from flask import Flask
+from flask_babel import get_locale
+
+from survey_app.core import logs
+from survey_app.core.db import configure_sqlite, db, set_write_intent
+from survey_app.core.errors import register_error_pages
+from survey_app.core.i18n import select_locale
+from survey_app.extensions import babel, csrf, limiter, migrate, talisman
+
+#: Content Security Policy: nothing but our own origin; no inline script anywhere.
+CSP = {
+    "default-src": "'self'",
+    "img-src": "'self' data:",
+    "style-src": "'self'",
+    "script-src": "'self'",
+    "form-action": "'self'",
+    "frame-ancestors": "'none'",
+    "base-uri": "'none'",
+    "object-src": "'none'",
+}
+
+
+def check_config(app: Flask) -> None:
+    """Refuse to start without a secret key outside debug and tests."""
+    if not app.config.get("SECRET_KEY"):
+        if app.debug or app.testing:
+            app.config["SECRET_KEY"] = "dev-only-not-secret"
+        else:
+            raise RuntimeError("Set POLSO_SECRET_KEY (a long random string) to run Polso.")
+    app.config["SQLALCHEMY_DATABASE_URI"] = app.config["DATABASE_URL"]
+    app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {"pool_pre_ping": True})
+    app.config["RATELIMIT_STORAGE_URI"] = app.config["RATELIMIT_STORAGE_URI"]
+
+
+def import_models() -> None:
+    """Import every feature's models so the metadata (and Alembic) sees all tables."""
+    import survey_app.followups.models  # noqa: F401
+    import survey_app.invitations.models  # noqa: F401
+    import survey_app.people.models  # noqa: F401
+    import survey_app.responses.models  # noqa: F401
+    import survey_app.surveys.models  # noqa: F401
+
+
+def init_extensions(app: Flask) -> None:
+    import_models()
+    db.init_app(app)
+    with app.app_context():
+        if db.engine.dialect.name == "sqlite":
+            Path(app.instance_path).mkdir(exist_ok=True)
+            configure_sqlite(db.engine, app.config["SQLITE_BUSY_TIMEOUT"])
+    migrate.init_app(app, db, directory=str(Path(app.root_path).parent / "migrations"),
+                     render_as_batch=True, compare_type=True)
+    limiter.init_app(app)  # before CSRF: an over-limit request is refused first, cheaply
+    csrf.init_app(app)
+    babel.init_app(app, locale_selector=select_locale,
+                   default_translation_directories=str(Path(app.root_path) / "translations"))
+    talisman.init_app(
+        app,
+        force_https=app.config["FORCE_HTTPS"],
+        strict_transport_security=app.config["FORCE_HTTPS"],
+        session_cookie_secure=app.config["SESSION_COOKIE_SECURE"],
+        content_security_policy=CSP,
+        referrer_policy="no-referrer",
+        frame_options="DENY",
+    )
+    app.before_request(_flag_writes)
+    app.jinja_env.globals.update(get_locale=get_locale)
+    register_error_pages(app)
+    logs.install_token_redaction()
+    logging.getLogger("survey_app").setLevel(logging.INFO)
+
+
+def _flag_writes() -> None:
+    """POSTs and other unsafe methods take SQLite's write lock at BEGIN (see core.db)."""
+    from flask import request
+
+    set_write_intent(request.method not in ("GET", "HEAD", "OPTIONS"))
+
+
+def register_blueprints(app: Flask) -> None:
+    from survey_app.core.health import bp as health_bp
+    from survey_app.respond.views import bp as respond_bp
+
+    app.register_blueprint(health_bp)
+    app.register_blueprint(respond_bp)
+
+
+def register_cli(app: Flask) -> None:
+    from survey_app.cli import register_commands
+
+    register_commands(app)

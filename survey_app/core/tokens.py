@@ -1,0 +1,36 @@
+"""Secret link tokens: 128 random bits, stored only as hashes, compared in constant time."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+import secrets
+
+#: ``secrets.token_urlsafe(16)`` gives 22 URL-safe characters (128 bits).
+TOKEN_PATTERN = re.compile(r"[A-Za-z0-9_-]{22}")
+
+
+def new_token() -> str:
+    """A fresh unguessable token for a personal or public-browser link."""
+    return secrets.token_urlsafe(16)
+
+
+def is_well_formed(token: str) -> bool:
+    """Whether ``token`` could have been made by :func:`new_token` (checked before any lookup)."""
+    return TOKEN_PATTERN.fullmatch(token) is not None
+
+
+def hash_token(token: str) -> str:
+    """The hash stored on the invitation."""
+    return hashlib.sha256(b"invitation:" + token.encode()).hexdigest()
+
+
+def response_digest(token: str) -> str:
+    """The hash stored on the response: unlike :func:`hash_token`, so the two cannot be joined."""
+    return hashlib.sha256(b"response:" + token.encode()).hexdigest()
+
+
+def matches(stored_hash: str, token: str) -> bool:
+    """Constant-time check that ``token`` hashes to ``stored_hash``."""
+    return hmac.compare_digest(stored_hash, hash_token(token))

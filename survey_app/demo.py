@@ -1,0 +1,104 @@
+"""``polso demo``: sample surveys, people and a year of answers, then fresh links to try."""
+
+from __future__ import annotations
+
+import random
+from datetime import timedelta
+
+import click
+from flask import current_app
+from sqlalchemy import select
+
+from survey_app.core.db import db, utcnow
+from survey_app.invitations.services import create_invitation
+from survey_app.people.services import get_or_create_person
+from survey_app.responses.services import Submission, record_response
+from survey_app.surveys.models import QuestionKind, Survey
+from survey_app.surveys.services import create_survey
+
+SURVEYS = [
+    {"kind": "nps", "slug": "acme-nps", "title": "Acme — how are we doing?", "is_public": True},
+    {"kind": "csat", "slug": "support-csat", "title": "Your support request"},
+    {"kind": "pulse", "slug": "team-pulse", "title": "Pulse del team", "locale": "it"},
+]
+
+COMMENTS = {
+    "en": {
+        "high": ["Great service, the team solved my problem fast.",
+                 "Love the product, easy to use.", "Delivery was quick and the support friendly."],
+        "mid": ["It's fine, but the app could be faster.", "Good overall, billing is confusing.",
+                ""],
+        "low": ["Terrible support, nobody answered my emails for a week.",
+                "The refund took forever and the staff was rude.",
+                "Too expensive for what it does."],
+    },
+    "it": {
+        "high": ["Servizio ottimo, hanno risolto tutto in fretta.",
+                 "Mi trovo benissimo con il team."],
+        "mid": ["Nel complesso bene, ma la consegna è lenta.", ""],
+        "low": ["Pessimo servizio, nessuno ha risposto alle mie email.",
+                "Carico di lavoro insostenibile, troppi straordinari."],
+    },
+}
+TEAMS = ["Support", "Sales", "Engineering", "Operations"]
+PLANS = ["free", "pro", "enterprise"]
+
+
+@click.command("demo")
+@click.option("--people", default=60, show_default=True, type=click.IntRange(5, 5000))
+@click.option("--seed", default=7, show_default=True, type=int)
+def demo_command(people: int, seed: int) -> None:
+    """Load demo data (once) and print fresh personal links to try."""
+    rng = random.Random(seed)
+    if db.session.scalar(select(Survey.id).where(Survey.slug == "acme-nps")) is None:
+        with click.progressbar(length=people * len(SURVEYS), label="Loading demo answers") as bar:
+            for spec in SURVEYS:
+                survey = create_survey(**spec)
+                _answers(survey, people, rng, bar)
+        db.session.commit()
+    _print_links(rng)
+
+
+def _answers(survey: Survey, count: int, rng: random.Random, bar) -> None:  # type: ignore[no-untyped-def]
+    employees = survey.audience == "employees"
+    now = utcnow()
+    for i in range(count):
+        locale = "it" if employees or i % 3 == 0 else "en"
+        attributes = ({"department": rng.choice(TEAMS), "team": rng.choice(TEAMS)} if employees
+                      else {"plan": rng.choice(PLANS), "region": rng.choice(["north", "south"])})
+        person = get_or_create_person(
+            f"{'employee' if employees else 'customer'}{i + 1}@example.com",
+            name=f"Demo {'Employee' if employees else 'Customer'} {i + 1}",
+            kind="employee" if employees else "customer", locale=locale, attributes=attributes)
+        moment = now - timedelta(days=rng.randint(1, 365), minutes=rng.randint(0, 1440))
+        invitation, token = create_invitation(survey, person, now=moment - timedelta(days=1))
+        score = rng.choice(list(survey.score_range) + [survey.score_range[-1]] * 3)
+        band = ("high" if score >= survey.score_range[-1] - 1
+                else "low" if score <= survey.score_range[-1] // 2 else "mid")
+        answers = {q.id: rng.randint(1, 5) for q in survey.extra_questions
+                   if q.kind == QuestionKind.AGREEMENT}
+        record_response(
+            survey,
+            Submission(score=score, comment=rng.choice(COMMENTS[locale][band]) or None,
+                       answers=answers, locale=locale),
+            token=token, channel="email", invitation=invitation, now=moment)
+        bar.update(1)
+
+
+def _print_links(rng: random.Random) -> None:
+    base = current_app.config["BASE_URL"].rstrip("/")
+    click.echo("\nTry Polso as a respondent (new personal links, valid 30 days):")
+    for slug, email, locale in [("acme-nps", "try.customer@example.com", "en"),
+                                ("support-csat", "prova.cliente@example.com", "it"),
+                                ("team-pulse", "prova.dipendente@example.com", "it")]:
+        survey = db.session.scalar(select(Survey).where(Survey.slug == slug))
+        if survey is None:
+            continue
+        kind = "employee" if survey.audience == "employees" else "customer"
+        person = get_or_create_person(email, kind=kind, locale=locale,
+                                      attributes={"team": rng.choice(TEAMS)})
+        _, token = create_invitation(survey, person)
+        click.echo(f"  {survey.title:<32} {base}/s/{token}")
+    click.echo(f"  {'Public link (anyone)':<32} {base}/p/acme-nps")
+    click.echo(f"  {'Health check':<32} {base}/healthz\n")
+    db.session.commit()

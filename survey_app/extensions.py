@@ -1,0 +1,18 @@
+"""Unbound Flask extension singletons, initialised once in :func:`survey_app.create_app`."""
+
+from flask_babel import Babel
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
+from flask_migrate import Migrate
+from flask_talisman import Talisman
+from flask_wtf.csrf import CSRFProtect
+
+from survey_app.core.db import db
+
+__all__ = ["babel", "csrf", "db", "limiter", "migrate", "talisman"]
+
+migrate = Migrate()
+csrf = CSRFProtect()
+babel = Babel()
+limiter = Limiter(key_func=get_remote_address, default_limits=[])
+talisman = Talisman()

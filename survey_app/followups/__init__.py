@@ -1,0 +1,1 @@
+"""Follow-ups: the detractor queue that closes the feedback loop."""

@@ -1,0 +1,95 @@
+"""Opening and prioritising follow-up cases — the one place these rules live.
+
+Responses call :func:`open_or_update` directly after every answer is stored or changed (the one
+upward call from ``responses`` into ``followups``).
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+
+from flask import current_app
+
+from survey_app.core.db import db, utcnow
+from survey_app.core.scoring import Category, is_happy
+from survey_app.followups.models import CaseReason, CaseStatus, FollowUp, Priority, Team
+from survey_app.responses.models import Response
+
+logger = logging.getLogger(__name__)
+
+#: Statuses in which the system may still re-prioritise a case on its own.
+OPEN_STATUSES = (CaseStatus.NEW, CaseStatus.IN_PROGRESS, CaseStatus.WAITING)
+
+
+def case_reason(response: Response) -> CaseReason | None:
+    """Why ``response`` needs a case, or ``None``.
+
+    - an identified detractor (CSAT: dissatisfied) → ``detractor``;
+    - an identified promoter/passive (CSAT: satisfied/neutral) with a negative comment →
+      ``mismatch``;
+    - an anonymous respondent who asked to be contacted → ``contact_request``; anonymous
+      responses never open a case otherwise.
+    """
+    if response.is_anonymous:
+        return CaseReason.CONTACT_REQUEST if response.is_contact_requested else None
+    if response.person_id is None:
+        return None  # public-link answers: nobody to get back to
+    if not is_happy(response.category):
+        return CaseReason.DETRACTOR
+    return CaseReason.MISMATCH if response.is_mismatch else None
+
+
+def priority_for(response: Response) -> Priority:
+    """Red: unhappy with a negative comment, or a very low score (0–3 of 10, 1 of 5).
+
+    Yellow: any other unhappy answer, or a happy score with a negative comment.
+    Green: everything else (e.g. a content employee who asked to talk).
+    """
+    negative = response.sentiment_label == "negative"
+    very_low = response.score <= (1 if response.category in (
+        Category.SATISFIED, Category.NEUTRAL, Category.DISSATISFIED) else 3)
+    if not is_happy(response.category):
+        return Priority.RED if negative or very_low else Priority.YELLOW
+    return Priority.YELLOW if negative else Priority.GREEN
+
+
+def open_or_update(response: Response, *, now: datetime | None = None) -> FollowUp | None:
+    """Open the case ``response`` needs, or re-prioritise its open one after an edit.
+
+    A case that is no longer needed after an edit stays open: an agent closes it.
+    """
+    if response.followup is not None:
+        reprioritise(response.followup)
+        return response.followup
+    reason = case_reason(response)
+    if reason is None:
+        return None
+    now = now or utcnow()
+    priority = priority_for(response)
+    followup = FollowUp(
+        response=response,
+        person_id=response.person_id,
+        team=Team.HR if response.survey.audience == "employees" else Team.SUPPORT,
+        reason=reason,
+        priority=priority,
+        status=CaseStatus.NEW,
+        created_dt=now,
+        due_dt=now + timedelta(hours=current_app.config["SLA_HOURS"][priority]),
+    )
+    db.session.add(followup)
+    db.session.flush()
+    logger.info("follow-up %s (%s, %s) opened for response %s",
+                followup.id, reason, priority, response.id)
+    return followup
+
+
+def reprioritise(followup: FollowUp) -> None:
+    """Recompute an open case's priority (and due time) from its response."""
+    if followup.status not in OPEN_STATUSES:
+        return
+    priority = priority_for(followup.response)
+    if priority != followup.priority:
+        hours = current_app.config["SLA_HOURS"][priority]
+        followup.priority = priority
+        followup.due_dt = followup.created_dt + timedelta(hours=hours)

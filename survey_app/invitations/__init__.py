@@ -1,0 +1,1 @@
+"""Invitations: one person asked in one survey, through a secret personal link."""

@@ -1,0 +1,56 @@
+"""The Invitation model."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from survey_app.core.db import db, utcnow
+from survey_app.people.models import Person
+from survey_app.surveys.models import Survey
+
+
+class InvitationStatus(StrEnum):
+    QUEUED = "queued"
+    SENT = "sent"
+    OPENED = "opened"
+    RESPONDED = "responded"
+    BOUNCED = "bounced"
+    FAILED = "failed"
+    EXPIRED = "expired"
+
+
+class Invitation(db.Model):
+    """A person's personal link to one survey; only the token's hash is kept."""
+
+    __tablename__ = "invitations"
+    __table_args__ = (
+        sa.CheckConstraint(
+            "status IN ('queued', 'sent', 'opened', 'responded', 'bounced', 'failed', 'expired')",
+            "status_valid",
+        ),
+        sa.Index("ix_invitations_survey_status", "survey_id", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    survey_id: Mapped[int] = mapped_column(sa.ForeignKey("surveys.id"))
+    person_id: Mapped[int] = mapped_column(sa.ForeignKey("people.id"), index=True)
+    wave_id: Mapped[int | None] = mapped_column(sa.ForeignKey("waves.id"), index=True)
+    #: SHA-256 of the link token (hex); the token itself is never stored.
+    token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    status: Mapped[str] = mapped_column(sa.String(16), default=InvitationStatus.SENT)
+    created_dt: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_dt: Mapped[datetime]
+    opened_dt: Mapped[datetime | None]
+    #: When it was answered; left empty for anonymous surveys so it cannot be matched by time.
+    responded_dt: Mapped[datetime | None]
+    reminder_count: Mapped[int] = mapped_column(default=0)
+
+    survey: Mapped[Survey] = relationship()
+    person: Mapped[Person] = relationship()
+
+    def __repr__(self) -> str:
+        return f"<Invitation {self.id}>"

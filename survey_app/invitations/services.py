@@ -1,0 +1,78 @@
+"""Issuing personal links and resolving them back to invitations."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+
+from survey_app.core.db import db, utcnow
+from survey_app.core.errors import DomainError, NotFoundError
+from survey_app.core.tokens import hash_token, is_well_formed, matches, new_token
+from survey_app.invitations.models import Invitation, InvitationStatus
+from survey_app.people.models import Person
+from survey_app.surveys.models import Survey, SurveyStatus, Wave
+
+
+class UnknownLinkError(NotFoundError):
+    """No invitation has that token (or the survey is not open to anyone yet)."""
+
+
+class LinkExpiredError(DomainError):
+    """The invitation is past its lifetime."""
+
+
+class SurveyClosedError(DomainError):
+    """The survey no longer takes answers."""
+
+
+def create_invitation(
+    survey: Survey, person: Person, *, wave: Wave | None = None, now: datetime | None = None
+) -> tuple[Invitation, str]:
+    """A new invitation and its token; the token is returned once and never stored."""
+    now = now or utcnow()
+    token = new_token()
+    invitation = Invitation(
+        survey=survey,
+        person=person,
+        wave_id=wave.id if wave else None,
+        token_hash=hash_token(token),
+        status=InvitationStatus.SENT,
+        created_dt=now,
+        expires_dt=now + timedelta(days=survey.link_lifetime_days),
+    )
+    db.session.add(invitation)
+    db.session.flush()
+    return invitation, token
+
+
+def find_invitation(token: str) -> Invitation:
+    """The invitation behind ``token``, whatever its state.
+
+    :raises UnknownLinkError: malformed or unknown token, or a draft survey.
+    """
+    if not is_well_formed(token):
+        raise UnknownLinkError()
+    invitation = db.session.scalar(
+        select(Invitation).where(Invitation.token_hash == hash_token(token))
+    )
+    if invitation is None or not matches(invitation.token_hash, token):
+        raise UnknownLinkError()
+    if invitation.survey.status == SurveyStatus.DRAFT:
+        raise UnknownLinkError()
+    return invitation
+
+
+def check_open(invitation: Invitation, now: datetime | None = None) -> None:
+    """:raises SurveyClosedError, LinkExpiredError: the link no longer takes new answers."""
+    if invitation.survey.status == SurveyStatus.CLOSED:
+        raise SurveyClosedError()
+    if invitation.expires_dt <= (now or utcnow()):
+        raise LinkExpiredError()
+
+
+def mark_responded(invitation: Invitation, now: datetime | None = None) -> None:
+    """Record that the invitation was answered (no time for anonymous surveys)."""
+    invitation.status = InvitationStatus.RESPONDED
+    if not invitation.survey.is_anonymous:
+        invitation.responded_dt = now or utcnow()

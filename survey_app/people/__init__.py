@@ -1,0 +1,1 @@
+"""People: the customers and employees who are asked."""

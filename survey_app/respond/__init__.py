@@ -1,0 +1,1 @@
+"""The respondent pages: personal links ``/s/<token>`` and public links ``/p/<slug>``."""

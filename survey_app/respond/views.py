@@ -1,0 +1,192 @@
+"""Respondent pages. A GET never records anything (mail scanners open every link)."""
+
+from __future__ import annotations
+
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from sqlalchemy import select
+
+from survey_app.core.db import db
+from survey_app.core.i18n import use_locale
+from survey_app.core.tokens import new_token
+from survey_app.extensions import csrf, limiter
+from survey_app.invitations import services as invitations
+from survey_app.invitations.models import Invitation
+from survey_app.respond.forms import build_form, field_name
+from survey_app.responses import services as responses
+from survey_app.responses.models import Channel, Response
+from survey_app.surveys.models import Survey, SurveyStatus
+
+bp = Blueprint("respond", __name__)
+
+
+@bp.errorhandler(invitations.UnknownLinkError)
+def _unknown_link(_error: Exception):
+    return render_template("respond/link_problem.html", problem="unknown"), 404
+
+
+@bp.errorhandler(invitations.LinkExpiredError)
+def _expired_link(_error: Exception):
+    return render_template("respond/link_problem.html", problem="expired"), 410
+
+
+@bp.errorhandler(invitations.SurveyClosedError)
+def _closed_survey(_error: Exception):
+    return render_template("respond/link_problem.html", problem="closed"), 410
+
+
+def _respond_limit() -> str:
+    return current_app.config["RATELIMIT_RESPOND"]
+
+
+def _public_limit() -> str:
+    return current_app.config["RATELIMIT_PUBLIC"]
+
+
+# The response form checks its own CSRF token (Flask-WTF), after the rate limit and with the
+# typed answers kept; the global before-request check would run before the limit and lose them.
+@bp.route("/s/<token>", methods=["GET", "POST"])
+@csrf.exempt
+@limiter.limit(_respond_limit, methods=["POST"])
+def personal(token: str):
+    invitation = invitations.find_invitation(token)
+    locale = use_locale(invitation.person.locale, invitation.survey.default_locale)
+    return _answer_page(invitation.survey, token, locale, Channel.EMAIL, invitation,
+                        url_for(".personal", token=token, lang=locale),
+                        url_for(".personal_thanks", token=token, lang=locale))
+
+
+@bp.get("/s/<token>/thanks")
+def personal_thanks(token: str):
+    invitation = invitations.find_invitation(token)
+    locale = use_locale(invitation.person.locale, invitation.survey.default_locale)
+    return _thanks_page(invitation.survey, token, url_for(".personal", token=token, lang=locale))
+
+
+@bp.route("/p/<slug>", methods=["GET", "POST"])
+@csrf.exempt
+@limiter.limit(_public_limit, methods=["POST"])
+def public(slug: str):
+    survey = _public_survey(slug)
+    locale = use_locale(request.accept_languages.best_match(current_app.config["LANGUAGES"]),
+                        survey.default_locale)
+    tokens = session.get("public_tokens", {})
+    token = tokens.get(survey.slug) or new_token()
+    if request.method == "POST" and survey.slug not in tokens:
+        # The browser's own token: one response per browser, editable from the same browser.
+        session["public_tokens"] = {**tokens, survey.slug: token}
+    return _answer_page(survey, token, locale, Channel.PUBLIC, None,
+                        url_for(".public", slug=slug, lang=locale),
+                        url_for(".public_thanks", slug=slug, lang=locale))
+
+
+@bp.get("/p/<slug>/thanks")
+def public_thanks(slug: str):
+    survey = _public_survey(slug)
+    use_locale(survey.default_locale)
+    token = session.get("public_tokens", {}).get(survey.slug)
+    if token is None:
+        return redirect(url_for(".public", slug=slug))
+    return _thanks_page(survey, token, url_for(".public", slug=slug))
+
+
+def _public_survey(slug: str) -> Survey:
+    survey = db.session.scalar(select(Survey).where(Survey.slug == slug, Survey.is_public))
+    if survey is None or survey.status == SurveyStatus.DRAFT:
+        raise invitations.UnknownLinkError()
+    if survey.status == SurveyStatus.CLOSED:
+        raise invitations.SurveyClosedError()
+    return survey
+
+
+def _answer_page(survey: Survey, token: str, locale: str, channel: str,
+                 invitation: Invitation | None, action: str, thanks_url: str):
+    """Show, validate and store the answer form for a personal or public link."""
+    response = responses.find_response(token)
+    if response is not None:
+        return _edit_page(response, locale, action, thanks_url)
+    if survey.status == SurveyStatus.CLOSED:
+        raise invitations.SurveyClosedError()
+    if invitation is not None:
+        invitations.check_open(invitation)
+    form = build_form(survey, score=_preselected_score(survey))
+    if not form.validate_on_submit():
+        return _render_form(form, action, locale, status=422 if form.is_submitted() else 200)
+    try:
+        responses.record_response(survey, form.to_submission(locale), token=token,
+                                  channel=channel, invitation=invitation)
+    except responses.AlreadyAnsweredError:
+        db.session.rollback()
+        return render_template("respond/answered.html", survey=survey), 409
+    db.session.commit()
+    return redirect(thanks_url, 303)
+
+
+def _edit_page(response: Response, locale: str, action: str, thanks_url: str):
+    """Within the edit window: the same response, pre-filled; afterwards: already answered."""
+    survey = response.survey
+    if survey.status == SurveyStatus.CLOSED:
+        raise invitations.SurveyClosedError()
+    if not responses.can_edit(response):
+        status = 409 if request.method == "POST" else 200
+        return render_template("respond/answered.html", survey=survey), status
+    form = build_form(survey, obj=_FormValues(response), version=response.version)
+    if request.method == "POST" and form.version.data is None and not form.version.errors:
+        return render_template("respond/answered.html", survey=survey, can_edit=True,
+                               edit_url=action), 409
+    if not form.validate_on_submit():
+        return _render_form(form, action, locale, response=response,
+                            status=422 if form.is_submitted() else 200)
+    try:
+        responses.update_response(response, form.to_submission(locale),
+                                  version=form.version.data)
+    except (responses.StaleEditError, responses.AlreadyAnsweredError):
+        db.session.rollback()
+        return render_template("respond/answered.html", survey=survey, can_edit=True,
+                               edit_url=action, stale=True), 409
+    db.session.commit()
+    return redirect(thanks_url, 303)
+
+
+def _thanks_page(survey: Survey, token: str, edit_url: str):
+    response = responses.find_response(token)
+    if response is None:
+        abort(404)
+    deadline = responses.edit_deadline(response) if responses.can_edit(response) else None
+    return render_template("respond/thanks.html", survey=survey, response=response,
+                           deadline=deadline, edit_url=edit_url)
+
+
+def _render_form(form, action: str, locale: str, *, response: Response | None = None,
+                 status: int = 200):
+    deadline = responses.edit_deadline(response) if response else None
+    return render_template("respond/form.html", form=form, survey=form.survey, action=action,
+                           locale=locale, field_name=field_name, deadline=deadline), status
+
+
+def _preselected_score(survey: Survey) -> int | None:
+    """``?score=N`` from an e-mail button, if it is a valid score (otherwise ignored)."""
+    raw = request.args.get("score", "")
+    if raw.isascii() and raw.isdigit() and int(raw) in survey.score_range:
+        return int(raw)
+    return None
+
+
+class _FormValues:
+    """A response seen as form values, to pre-fill the edit form."""
+
+    def __init__(self, response: Response) -> None:
+        self.score = response.score
+        self.comment = response.comment
+        self.contact = response.is_contact_requested
+        for answer in response.answers:
+            value = answer.value_text if answer.value_int is None else answer.value_int
+            setattr(self, field_name(answer.question), value)

@@ -1,0 +1,1 @@
+"""Responses: answers, their category and sentiment."""

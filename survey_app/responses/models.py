@@ -1,0 +1,115 @@
+"""Response and Answer models."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import TYPE_CHECKING, Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from survey_app.core.db import db, utcnow
+from survey_app.surveys.models import Question, Survey
+
+if TYPE_CHECKING:
+    from survey_app.followups.models import FollowUp
+
+
+class Channel(StrEnum):
+    EMAIL = "email"
+    LINK = "link"
+    PUBLIC = "public"
+    API = "api"
+
+
+class Response(db.Model):
+    """One submitted answer to a survey.
+
+    ``token_digest`` is a hash of the link (or public-browser) token distinct from the
+    invitation's, so the row can be found again by whoever holds the link (to edit it) but never
+    joined to the invitation or person by anyone who does not. It is NOT NULL and unique: the
+    database itself guarantees one response per link, also for anonymous responses.
+    """
+
+    __tablename__ = "responses"
+    __table_args__ = (
+        sa.CheckConstraint("score >= 0 AND score <= 10", "score_range"),
+        sa.CheckConstraint(
+            "category IN ('promoter', 'passive', 'detractor', 'satisfied', 'neutral', "
+            "'dissatisfied')",
+            "category_valid",
+        ),
+        sa.CheckConstraint(
+            "sentiment_label IN ('negative', 'neutral', 'positive', 'unknown')",
+            "sentiment_label_valid",
+        ),
+        sa.CheckConstraint("channel IN ('email', 'link', 'public', 'api')", "channel_valid"),
+        sa.CheckConstraint(
+            "is_anonymous = false OR invitation_id IS NULL", "anonymous_has_no_invitation"
+        ),
+        sa.Index("ix_responses_survey_submitted", "survey_id", "submitted_dt"),
+        sa.Index("ix_responses_survey_category", "survey_id", "category"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    survey_id: Mapped[int] = mapped_column(sa.ForeignKey("surveys.id"))
+    wave_id: Mapped[int | None] = mapped_column(sa.ForeignKey("waves.id"), index=True)
+    #: Identified responses only; NULL for anonymous and public ones.
+    invitation_id: Mapped[int | None] = mapped_column(sa.ForeignKey("invitations.id"), unique=True)
+    #: Identified responses, or an anonymous respondent who asked to be contacted.
+    person_id: Mapped[int | None] = mapped_column(sa.ForeignKey("people.id"), index=True)
+    #: Hash of the token that submitted it: one response per link, enforced here.
+    token_digest: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    is_anonymous: Mapped[bool] = mapped_column(default=False)
+    score: Mapped[int]
+    category: Mapped[str] = mapped_column(sa.String(16))
+    comment: Mapped[str | None] = mapped_column(sa.Text)
+    #: Language the respondent answered in; selects the sentiment analyzer.
+    locale: Mapped[str] = mapped_column(sa.String(8))
+    sentiment_polarity: Mapped[float | None]
+    sentiment_label: Mapped[str] = mapped_column(sa.String(8), default="unknown")
+    #: Name and version of the analyzer that scored the comment.
+    sentiment_analyzer: Mapped[str] = mapped_column(sa.String(32), default="none")
+    #: A promoter or passive whose comment is clearly negative.
+    is_mismatch: Mapped[bool] = mapped_column(default=False)
+    #: An anonymous respondent ticked "contact me" and so attached their identity.
+    is_contact_requested: Mapped[bool] = mapped_column(default=False)
+    #: Segment attributes of the person when they answered (department, team, plan …).
+    segment: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    channel: Mapped[str] = mapped_column(sa.String(8))
+    #: Anonymous responses keep only the day, so they cannot be matched by time.
+    submitted_dt: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_dt: Mapped[datetime | None]
+    #: Optimistic lock: an edit based on an older version is refused.
+    version: Mapped[int] = mapped_column(default=1)
+
+    survey: Mapped[Survey] = relationship()
+    answers: Mapped[list[Answer]] = relationship(
+        back_populates="response", cascade="all, delete-orphan"
+    )
+    followup: Mapped[FollowUp | None] = relationship(back_populates="response")
+
+    __mapper_args__ = {"version_id_col": version}
+
+    def __repr__(self) -> str:
+        return f"<Response {self.id}>"
+
+
+class Answer(db.Model):
+    """The answer to one extra question of a response (1–5, a choice index, or text)."""
+
+    __tablename__ = "answers"
+    __table_args__ = (
+        sa.UniqueConstraint("response_id", "question_id"),
+        sa.CheckConstraint("value_int IS NULL OR value_int >= 0", "value_int_valid"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    response_id: Mapped[int] = mapped_column(sa.ForeignKey("responses.id", ondelete="CASCADE"))
+    question_id: Mapped[int] = mapped_column(sa.ForeignKey("questions.id"), index=True)
+    value_int: Mapped[int | None]
+    value_text: Mapped[str | None] = mapped_column(sa.Text)
+
+    response: Mapped[Response] = relationship(back_populates="answers")
+    question: Mapped[Question] = relationship()

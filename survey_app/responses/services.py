@@ -1,0 +1,222 @@
+"""Recording and editing responses: category, sentiment, segment snapshot, follow-up."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from flask import current_app
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from survey_app.core.db import db, utcnow
+from survey_app.core.errors import DomainError
+from survey_app.core.scoring import categorise, is_happy
+from survey_app.core.sentiment import analyze
+from survey_app.core.tokens import response_digest
+from survey_app.followups import services as followups
+from survey_app.invitations.models import Invitation
+from survey_app.invitations.services import mark_responded
+from survey_app.responses.models import Answer, Response
+from survey_app.surveys.models import QuestionKind, Survey
+
+logger = logging.getLogger(__name__)
+
+#: Longest answer to a short-text question (characters).
+TEXT_ANSWER_MAX_LENGTH = 1000
+
+
+class AlreadyAnsweredError(DomainError):
+    """This link (or browser) has already answered and may no longer change the answer."""
+
+
+class StaleEditError(DomainError):
+    """The answer was changed elsewhere since this form was loaded."""
+
+
+class InvalidSubmissionError(DomainError):
+    """Some answers are not acceptable; ``fields`` maps field names to messages."""
+
+    def __init__(self, fields: dict[str, str]) -> None:
+        super().__init__("; ".join(f"{k}: {v}" for k, v in fields.items()))
+        self.fields = fields
+
+
+@dataclass
+class Submission:
+    """Validated answers, independent of where they came from (form, API, CLI)."""
+
+    score: int
+    comment: str | None = None
+    #: Extra answers by question id: 1–5 (agreement), option index (choice) or text.
+    answers: dict[int, int | str] = field(default_factory=dict)
+    locale: str = "en"
+    #: Anonymous respondents only: attach my identity so someone can contact me.
+    contact_requested: bool = False
+
+
+def check_submission(survey: Survey, submission: Submission) -> None:
+    """:raises InvalidSubmissionError: a value is out of range or a required answer is missing."""
+    errors: dict[str, str] = {}
+    if submission.score not in survey.score_range:
+        low, high = survey.score_range[0], survey.score_range[-1]
+        errors["score"] = f"must be a whole number from {low} to {high}"
+    comment = submission.comment or ""
+    if len(comment) > current_app.config["COMMENT_MAX_LENGTH"] or "\x00" in comment:
+        errors["comment"] = "too long or contains a NUL character"
+    questions = {q.id: q for q in survey.extra_questions}
+    for question_id in submission.answers.keys() - questions.keys():
+        errors[f"q_{question_id}"] = "is not a question of this survey"
+    for question in questions.values():
+        value = submission.answers.get(question.id)
+        name = f"q_{question.id}"
+        if value is None or value == "":
+            if question.is_required:
+                errors[name] = "an answer is required"
+        elif question.kind == QuestionKind.AGREEMENT and value not in range(1, 6):
+            errors[name] = "must be from 1 to 5"
+        elif question.kind == QuestionKind.CHOICE and value not in range(
+                len(question.choices or [])):
+            errors[name] = "is not one of the options"
+        elif question.kind == QuestionKind.TEXT and (
+            not isinstance(value, str) or len(value) > TEXT_ANSWER_MAX_LENGTH or "\x00" in value
+        ):
+            errors[name] = f"must be text of at most {TEXT_ANSWER_MAX_LENGTH} characters"
+    if submission.contact_requested and not survey.is_anonymous:
+        errors["contact"] = "only anonymous surveys ask for consent to be contacted"
+    if errors:
+        raise InvalidSubmissionError(errors)
+
+
+def find_response(token: str) -> Response | None:
+    """The response submitted with ``token``, if any."""
+    digest = response_digest(token)
+    return db.session.scalar(select(Response).where(Response.token_digest == digest))
+
+
+def edit_deadline(response: Response) -> datetime:
+    """Until when the respondent may change ``response``.
+
+    Anonymous responses keep only their day, so their window is counted from the day's end.
+    """
+    start = response.submitted_dt + (timedelta(days=1) if response.is_anonymous else timedelta())
+    return start + timedelta(hours=response.survey.edit_window_hours)
+
+
+def can_edit(response: Response, now: datetime | None = None) -> bool:
+    return (now or utcnow()) < edit_deadline(response)
+
+
+def record_response(
+    survey: Survey,
+    submission: Submission,
+    *,
+    token: str,
+    channel: str,
+    invitation: Invitation | None = None,
+    now: datetime | None = None,
+) -> Response:
+    """Store a first answer: categorise, score sentiment, snapshot the segment, open a case.
+
+    ``token`` is the link (or public-browser) token; only a digest of it is kept, and the
+    database refuses a second response with the same digest.
+
+    :raises InvalidSubmissionError: bad answers.
+    :raises AlreadyAnsweredError: this token has answered already.
+    """
+    check_submission(survey, submission)
+    now = now or utcnow()
+    digest = response_digest(token)
+    if db.session.scalar(select(Response.id).where(Response.token_digest == digest)):
+        raise AlreadyAnsweredError()
+    person = invitation.person if invitation else None
+    identified = person is not None and not survey.is_anonymous
+    response = Response(
+        survey=survey,
+        wave_id=invitation.wave_id if invitation else None,
+        invitation_id=invitation.id if identified else None,
+        person_id=person.id if person and (identified or submission.contact_requested) else None,
+        token_digest=digest,
+        is_anonymous=survey.is_anonymous,
+        is_contact_requested=submission.contact_requested,
+        segment=dict(person.attributes) if person else {},
+        channel=channel,
+        submitted_dt=_day_start(now) if survey.is_anonymous else now,
+        locale=submission.locale,
+    )
+    _apply(response, submission)
+    try:
+        with db.session.begin_nested():
+            db.session.add(response)
+            db.session.flush()
+    except IntegrityError:
+        # Another request with the same token committed between our check and our insert.
+        raise AlreadyAnsweredError() from None
+    if invitation is not None:
+        mark_responded(invitation, now)
+    followups.open_or_update(response, now=now)
+    db.session.flush()
+    logger.info("response %s recorded for survey %s", response.id, survey.id)
+    return response
+
+
+def update_response(
+    response: Response, submission: Submission, *, version: int, now: datetime | None = None
+) -> Response:
+    """Change an answer within its edit window; the same row is updated, never a new one.
+
+    :raises AlreadyAnsweredError: the edit window is over.
+    :raises StaleEditError: ``version`` is not the response's current version.
+    :raises InvalidSubmissionError: bad answers.
+    """
+    now = now or utcnow()
+    if not can_edit(response, now):
+        raise AlreadyAnsweredError()
+    if version != response.version:
+        raise StaleEditError()
+    check_submission(response.survey, submission)
+    if submission.contact_requested and response.is_anonymous and response.person_id is None:
+        # Consent can be given on an edit too; it cannot be withdrawn by editing.
+        response.is_contact_requested = True
+    _apply(response, submission)
+    response.updated_dt = None if response.is_anonymous else now
+    db.session.flush()
+    followups.open_or_update(response, now=now)
+    db.session.flush()
+    logger.info("response %s updated", response.id)
+    return response
+
+
+def _apply(response: Response, submission: Submission) -> None:
+    """Copy answers onto ``response`` and derive category and sentiment."""
+    survey = response.survey
+    comment = (submission.comment or "").strip() or None
+    sentiment = analyze(comment, submission.locale,
+                        thresholds=tuple(current_app.config["SENTIMENT_THRESHOLDS"]))
+    response.score = submission.score
+    response.category = categorise(survey.kind, submission.score)
+    response.comment = comment
+    response.locale = submission.locale
+    response.sentiment_polarity = sentiment.polarity
+    response.sentiment_label = sentiment.label
+    response.sentiment_analyzer = sentiment.analyzer
+    response.is_mismatch = is_happy(response.category) and sentiment.label == "negative"
+    existing = {a.question_id: a for a in response.answers}
+    for question in survey.extra_questions:
+        value = submission.answers.get(question.id)
+        if value is None or value == "":
+            if question.id in existing:
+                response.answers.remove(existing[question.id])
+            continue
+        answer = existing.get(question.id) or Answer(question_id=question.id)
+        if isinstance(value, str):
+            answer.value_int, answer.value_text = None, value.strip()
+        else:
+            answer.value_int, answer.value_text = value, None
+        if question.id not in existing:
+            response.answers.append(answer)
+
+
+def _day_start(moment: datetime) -> datetime:
+    return moment.replace(hour=0, minute=0, second=0, microsecond=0)

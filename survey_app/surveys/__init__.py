@@ -1,0 +1,1 @@
+"""Surveys, their questions and waves."""

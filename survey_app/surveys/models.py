@@ -1,0 +1,138 @@
+"""Survey, Question and Wave models."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from survey_app.core.db import db, utcnow
+
+
+class SurveyKind(StrEnum):
+    NPS = "nps"
+    CSAT = "csat"
+    ENPS = "enps"
+    PULSE = "pulse"
+
+
+class SurveyStatus(StrEnum):
+    DRAFT = "draft"
+    ACTIVE = "active"
+    CLOSED = "closed"
+
+
+class QuestionKind(StrEnum):
+    #: The first question: 0–10 (NPS, eNPS, pulse) or 1–5 (CSAT).
+    SCORE = "score"
+    #: 1–5 agreement scale.
+    AGREEMENT = "agreement"
+    CHOICE = "choice"
+    TEXT = "text"
+
+
+#: A survey has the score question plus at most this many more.
+MAX_EXTRA_QUESTIONS = 9
+
+
+class Survey(db.Model):
+    """What is asked, of whom, and how its answers are protected."""
+
+    __tablename__ = "surveys"
+    __table_args__ = (
+        sa.CheckConstraint("kind IN ('nps', 'csat', 'enps', 'pulse')", "kind_valid"),
+        sa.CheckConstraint("audience IN ('customers', 'employees')", "audience_valid"),
+        sa.CheckConstraint("anonymity IN ('identified', 'anonymous')", "anonymity_valid"),
+        sa.CheckConstraint("status IN ('draft', 'active', 'closed')", "status_valid"),
+        sa.CheckConstraint("min_group_size >= 3", "min_group_size_valid"),
+        sa.CheckConstraint("link_lifetime_days > 0", "link_lifetime_valid"),
+        sa.CheckConstraint("edit_window_hours >= 0", "edit_window_valid"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: URL name, used by ``/p/<slug>`` and the CLI.
+    slug: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    title: Mapped[str] = mapped_column(sa.String(200))
+    kind: Mapped[str] = mapped_column(sa.String(8))
+    audience: Mapped[str] = mapped_column(sa.String(16))
+    anonymity: Mapped[str] = mapped_column(sa.String(16))
+    status: Mapped[str] = mapped_column(sa.String(8), default=SurveyStatus.ACTIVE)
+    #: Language of pages when the respondent's own is not offered.
+    default_locale: Mapped[str] = mapped_column(sa.String(8), default="en")
+    #: Whether ``/p/<slug>`` serves the survey to anyone.
+    is_public: Mapped[bool] = mapped_column(default=False)
+    link_lifetime_days: Mapped[int] = mapped_column(default=30)
+    #: How long after answering a respondent may still change the answer.
+    edit_window_hours: Mapped[int] = mapped_column(default=24)
+    #: Groups smaller than this never show numbers or comments (anonymous surveys).
+    min_group_size: Mapped[int] = mapped_column(default=5)
+    created_dt: Mapped[datetime] = mapped_column(default=utcnow)
+
+    questions: Mapped[list[Question]] = relationship(
+        back_populates="survey", order_by="Question.position", cascade="all, delete-orphan"
+    )
+
+    @property
+    def is_anonymous(self) -> bool:
+        return self.anonymity == "anonymous"
+
+    @property
+    def score_range(self) -> range:
+        """Allowed scores of the first question."""
+        return range(1, 6) if self.kind == SurveyKind.CSAT else range(0, 11)
+
+    @property
+    def score_question(self) -> Question:
+        return self.questions[0]
+
+    @property
+    def extra_questions(self) -> list[Question]:
+        return self.questions[1:]
+
+    def __repr__(self) -> str:
+        return f"<Survey {self.slug}>"
+
+
+class Question(db.Model):
+    """One question of a survey, its wording per language."""
+
+    __tablename__ = "questions"
+    __table_args__ = (
+        sa.UniqueConstraint("survey_id", "position"),
+        sa.CheckConstraint("kind IN ('score', 'agreement', 'choice', 'text')", "kind_valid"),
+        sa.CheckConstraint("position >= 0 AND position <= 9", "position_valid"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    survey_id: Mapped[int] = mapped_column(sa.ForeignKey("surveys.id", ondelete="CASCADE"))
+    #: 0 is the score question.
+    position: Mapped[int]
+    kind: Mapped[str] = mapped_column(sa.String(16))
+    #: Wording by language, e.g. ``{"en": "…", "it": "…"}``.
+    text: Mapped[dict[str, Any]]
+    #: For ``choice``: the options, each ``{"en": "…", "it": "…"}``.
+    choices: Mapped[list[dict[str, str]] | None] = mapped_column(sa.JSON)
+    is_required: Mapped[bool] = mapped_column(default=False)
+
+    survey: Mapped[Survey] = relationship(back_populates="questions")
+
+    def wording(self, locale: str) -> str:
+        """The question in ``locale``, else English, else any language it has."""
+        return self.text.get(locale) or self.text.get("en") or next(iter(self.text.values()), "")
+
+    def choice_labels(self, locale: str) -> list[str]:
+        return [o.get(locale) or o.get("en") or "" for o in self.choices or []]
+
+
+class Wave(db.Model):
+    """One sending of a survey to an audience (a pulse round)."""
+
+    __tablename__ = "waves"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    survey_id: Mapped[int] = mapped_column(sa.ForeignKey("surveys.id"), index=True)
+    label: Mapped[str] = mapped_column(sa.String(100))
+    started_dt: Mapped[datetime] = mapped_column(default=utcnow)

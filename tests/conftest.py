@@ -1,0 +1,215 @@
+"""Test set-up: one database per run built by the migrations, a SAVEPOINT per test.
+
+``POLSO_DATABASE_URL`` (e.g. ``postgresql+psycopg://postgres@127.0.0.1:5432/test``) runs the
+suite on that database — its ``public`` schema is dropped and rebuilt; otherwise a temporary
+SQLite file is used.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import re
+import threading
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import flask_migrate
+import pytest
+import sqlalchemy as sa
+from flask import Flask
+from flask.testing import FlaskClient
+from flask_sqlalchemy.session import _app_ctx_id
+from sqlalchemy.orm import scoped_session, sessionmaker
+from werkzeug.serving import BaseWSGIServer, make_server
+
+from survey_app import create_app
+from survey_app.core.db import db
+from survey_app.extensions import limiter
+from survey_app.invitations.services import create_invitation
+from survey_app.people.services import get_or_create_person
+from survey_app.surveys.models import Survey
+from survey_app.surveys.services import create_survey
+
+CSRF_PATTERN = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
+
+
+def _reset_postgres(url: str) -> None:
+    engine = sa.create_engine(url)
+    with engine.begin() as conn:
+        conn.execute(sa.text("DROP SCHEMA public CASCADE"))
+        conn.execute(sa.text("CREATE SCHEMA public"))
+    engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    url = os.environ.get("POLSO_DATABASE_URL")
+    if url and url.startswith("postgresql"):
+        _reset_postgres(url)
+        return url
+    return f"sqlite:///{tmp_path_factory.mktemp('db') / 'polso-test.sqlite3'}"
+
+
+@pytest.fixture(scope="session")
+def app(database_url: str) -> Iterator[Flask]:
+    app = create_app({
+        "TESTING": True,
+        "SECRET_KEY": "test-secret",
+        "DATABASE_URL": database_url,
+        "SESSION_COOKIE_SECURE": False,
+        "RATELIMIT_STORAGE_URI": "memory://",
+        "BASE_URL": "http://polso.test",
+    })
+    with app.app_context():
+        flask_migrate.upgrade()
+    yield app
+    with app.app_context():
+        db.engine.dispose()
+
+
+@pytest.fixture(autouse=True)
+def _isolate(request: pytest.FixtureRequest, app: Flask) -> Iterator[None]:
+    """Roll back everything a test wrote; ``live`` tests commit for real and are wiped after."""
+    limiter.reset()
+    if request.node.get_closest_marker("live"):
+        yield
+        _wipe(app)
+        return
+    with app.app_context():
+        connection = db.engine.connect()
+    transaction = connection.begin()
+    original = db.session
+    db.session = scoped_session(
+        sessionmaker(bind=connection, join_transaction_mode="create_savepoint"),
+        scopefunc=_app_ctx_id,
+    )
+    try:
+        yield
+    finally:
+        db.session = original
+        transaction.rollback()
+        connection.close()
+
+
+def _wipe(app: Flask) -> None:
+    with app.app_context():
+        db.session.remove()
+        with db.engine.begin() as conn:
+            for table in reversed(db.metadata.sorted_tables):
+                conn.execute(table.delete())
+
+
+@pytest.fixture
+def app_ctx(app: Flask) -> Iterator[None]:
+    """An app context for service tests (not for tests that use the test client)."""
+    with app.app_context():
+        yield
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+_slugs = itertools.count(1)
+
+
+@pytest.fixture
+def make_survey(app: Flask) -> Callable[..., int]:
+    """``make_survey(kind="nps", status=…, edit_window_hours=…, **create_options) -> id``."""
+
+    def make(kind: str = "nps", *, settings: dict[str, Any] | None = None,
+             **options: Any) -> int:
+        options.setdefault("title", f"{kind.upper()} survey")
+        options.setdefault("slug", f"{kind}-{next(_slugs)}")
+        with app.app_context():
+            survey = create_survey(kind=kind, **options)
+            for name, value in (settings or {}).items():
+                setattr(survey, name, value)
+            db.session.commit()
+            return survey.id
+
+    return make
+
+
+@pytest.fixture
+def make_link(app: Flask) -> Callable[..., str]:
+    """``make_link(survey_id, email=…, locale=…, attributes=…) -> token`` (committed)."""
+    emails = itertools.count(1)
+
+    def make(survey_id: int, *, email: str | None = None, locale: str = "en",
+             attributes: dict[str, str] | None = None) -> str:
+        with app.app_context():
+            survey = db.session.get(Survey, survey_id)
+            kind = "employee" if survey.audience == "employees" else "customer"
+            person = get_or_create_person(email or f"person{next(emails)}@example.com",
+                                          kind=kind, locale=locale, attributes=attributes)
+            _, token = create_invitation(survey, person)
+            db.session.commit()
+            return token
+
+    return make
+
+
+def csrf_token(html: str) -> str:
+    match = CSRF_PATTERN.search(html)
+    assert match, "no CSRF token in the page"
+    return match.group(1)
+
+
+@pytest.fixture
+def submit(client: FlaskClient) -> Callable[..., Any]:
+    """GET the page for its CSRF token, then POST ``data`` (a dict or list of pairs).
+
+    A page without a form reuses the session's last token, as a browser tab left open would.
+    """
+    seen: list[str] = []
+
+    def post(url: str, data: dict[str, Any] | list[tuple[str, Any]], **kwargs: Any) -> Any:
+        html = client.get(url).get_data(as_text=True)
+        if CSRF_PATTERN.search(html):
+            seen.append(csrf_token(html))
+        pairs = list(data.items()) if isinstance(data, dict) else list(data)
+        if not any(k == "csrf_token" for k, _ in pairs):
+            pairs.append(("csrf_token", seen[-1]))
+        from werkzeug.datastructures import MultiDict
+
+        return client.post(url, data=MultiDict(pairs), **kwargs)
+
+    return post
+
+
+class LiveServer:
+    """The app served over real HTTP on 127.0.0.1 in a background thread."""
+
+    def __init__(self, app: Flask) -> None:
+        self.server: BaseWSGIServer = make_server("127.0.0.1", 0, app, threaded=True)
+        self.url = f"http://127.0.0.1:{self.server.server_port}"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    def __enter__(self) -> LiveServer:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.shutdown()
+        self.thread.join(5)
+
+
+@pytest.fixture
+def live_server(app: Flask) -> Iterator[LiveServer]:
+    """Use with ``@pytest.mark.live``: data must be committed for the server to see it."""
+    with LiveServer(app) as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args: dict[str, Any]) -> dict[str, Any]:
+    """Debian's Chromium, never a downloaded browser."""
+    return {
+        **browser_type_launch_args,
+        "executable_path": "/usr/bin/chromium",
+        "args": ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"],
+    }
