@@ -14,7 +14,7 @@ BOOST = 3  #: intensifier (>1) or diminisher (<1) of the next valence ("very", "
 BUT = 4  #: contrast: what follows weighs more ("but", "ma", "però", "tuttavia")
 YET = 5  #: concession: what follows, to the end of the sentence, weighs less ("although")
 SKIP = 6  #: function word: does not use up the scope of a negator or an intensifier
-AGAIN = 7  #: repetition marker ("again", "un altro"): a complaint repeated weighs more
+AGAIN = 7  #: repetition marker ("still", "again"); value 1 when it also makes praise ironic
 EMOJI = 8  #: emoji or emoticon: a valence that negation does not flip
 EVENT = 9  #: service event that only counts when it did not happen ("nobody answered")
 
@@ -57,8 +57,10 @@ class Rules:
     caps: float = 1.3
     #: Added to the magnitude per exclamation mark (at most 4).
     exclamation: float = 0.08
-    #: Multiplier of negative valences when a repetition marker is present.
+    #: Multipliers of negative and of positive valences when a repetition marker is present
+    #: alongside a complaint ("Great, another broken charger": the praise is ironic).
     again: float = 1.3
+    again_positive: float = 0.5
     #: Multiplier of positive valences in a question ("is it possible to …?" is no praise).
     question: float = 0.25
     #: Normalisation: polarity = s / sqrt(s² + alpha).
@@ -125,7 +127,8 @@ class Analyzer:
         """Return ``(kind, value, in_capitals, token)`` per token or matched phrase."""
         toks = self.tokens(text)
         lower = self._lower(toks)
-        mixed_case = any(t.islower() for t in toks)
+        # Capitals are emphasis only when the writer also uses lower case.
+        mixed_case = any(not t.isupper() for t in toks if t.isalpha())
         words, phrases = self.lexicon.words, self.lexicon.phrases
         out: list[tuple[int, float, bool, str]] = []
         i, n = 0, len(toks)
@@ -154,7 +157,7 @@ class Analyzer:
         after_but = 1.0
         conceding = False
         exclamations = 0
-        repeated = False
+        repeated = ironic = False
         negated_last = False
         sentence_start = 0
         for kind, value, caps, tok in self.units(text):
@@ -198,6 +201,7 @@ class Analyzer:
                 continue
             if kind == AGAIN:
                 repeated = True
+                ironic = ironic or value > 0
                 continue
             # Anything else ends or shortens the reach of negators and intensifiers.
             if kind == BUT:
@@ -229,8 +233,13 @@ class Analyzer:
         if dangling:
             items.append([dangling, after_but])
         s = 0.0
-        for v, w in items:
-            s += v * w * (r.again if repeated and v < 0 else 1.0)
+        if repeated and any(v < 0 for v, _ in items):
+            praise = r.again_positive if ironic else 1.0
+            for v, w in items:
+                s += v * w * (r.again if v < 0 else praise)
+        else:
+            for v, w in items:
+                s += v * w
         if s:
             s += math.copysign(min(exclamations, 4) * r.exclamation, s)
         return s / math.sqrt(s * s + r.alpha)
