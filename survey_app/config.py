@@ -40,6 +40,8 @@ class Config:
     RATELIMIT_RESPOND = "60 per minute"
     #: Limit on public-link submissions per client address.
     RATELIMIT_PUBLIC = "10 per minute"
+    #: Limit on sign-in attempts, counted both per client address and per e-mail typed.
+    RATELIMIT_LOGIN = "10 per minute"
     RATELIMIT_HEADERS_ENABLED = True
 
     #: Languages the interface speaks; the first is the fallback.

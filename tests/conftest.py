@@ -213,3 +213,57 @@ def browser_type_launch_args(browser_type_launch_args: dict[str, Any]) -> dict[s
         "args": ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run"],
     }
+
+
+# --- staff accounts (accounts feature) -------------------------------------------------------
+
+DEFAULT_PASSWORD = "correct horse battery"
+_user_numbers = itertools.count(1)
+_password_hashes: dict[str, str] = {}
+
+
+def _hash_once(password: str) -> str:
+    """argon2id costs ~150 ms: hash each test password once per run."""
+    from survey_app.accounts.services import hash_password
+
+    if password not in _password_hashes:
+        _password_hashes[password] = hash_password(password)
+    return _password_hashes[password]
+
+
+@pytest.fixture
+def make_user(app: Flask) -> Callable[..., int]:
+    """``make_user(role="admin", email=None, password=…, **columns) -> user id`` (committed)."""
+    from survey_app.accounts.models import User
+
+    def make(role: str = "admin", email: str | None = None, password: str = DEFAULT_PASSWORD,
+             **columns: Any) -> int:
+        email = email or f"{role}{next(_user_numbers)}@staff.example.com"
+        with app.app_context():
+            user = User(email=email.lower(), role=role, password_hash=_hash_once(password),
+                        **columns)
+            db.session.add(user)
+            db.session.commit()
+            return user.id
+
+    return make
+
+
+@pytest.fixture
+def login(make_user: Callable[..., int]) -> Callable[..., int]:
+    """``login(client, role="admin", **make_user_options) -> user id`` through the real form."""
+
+    def sign_in(client: FlaskClient, role: str = "admin", **options: Any) -> int:
+        from survey_app.accounts.models import User
+
+        user_id = make_user(role, **options)
+        with client.application.app_context():
+            email = db.session.get(User, user_id).email
+        html = client.get("/login").get_data(as_text=True)
+        response = client.post("/login", data={
+            "email": email, "password": options.get("password", DEFAULT_PASSWORD),
+            "csrf_token": csrf_token(html)})
+        assert response.status_code == 303, response.get_data(as_text=True)[:500]
+        return user_id
+
+    return sign_in

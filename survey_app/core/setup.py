@@ -12,7 +12,7 @@ from survey_app.core import logs
 from survey_app.core.db import configure_sqlite, db, set_write_intent
 from survey_app.core.errors import register_error_pages
 from survey_app.core.i18n import select_locale
-from survey_app.extensions import babel, csrf, limiter, migrate, talisman
+from survey_app.extensions import babel, csrf, limiter, login_manager, migrate, talisman
 
 #: Content Security Policy: nothing but our own origin; no inline script anywhere.
 CSP = {
@@ -41,6 +41,8 @@ def check_config(app: Flask) -> None:
 
 def import_models() -> None:
     """Import every feature's models so the metadata (and Alembic) sees all tables."""
+    import survey_app.accounts.models  # noqa: F401
+    import survey_app.audit.models  # noqa: F401
     import survey_app.followups.models  # noqa: F401
     import survey_app.invitations.models  # noqa: F401
     import survey_app.people.models  # noqa: F401
@@ -59,6 +61,7 @@ def init_extensions(app: Flask) -> None:
                      render_as_batch=True, compare_type=True)
     limiter.init_app(app)  # before CSRF: an over-limit request is refused first, cheaply
     csrf.init_app(app)
+    _init_login(app)
     babel.init_app(app, locale_selector=select_locale,
                    default_translation_directories=str(Path(app.root_path) / "translations"))
     talisman.init_app(
@@ -77,6 +80,16 @@ def init_extensions(app: Flask) -> None:
     logging.getLogger("survey_app").setLevel(logging.INFO)
 
 
+def _init_login(app: Flask) -> None:
+    """Flask-Login with the session-version check of ``accounts.access.load_user``."""
+    from survey_app.accounts.access import load_user
+
+    login_manager.init_app(app)
+    login_manager.user_loader(load_user)
+    login_manager.login_view = "accounts.login"
+    login_manager.session_protection = "basic"
+
+
 def _flag_writes() -> None:
     """POSTs and other unsafe methods take SQLite's write lock at BEGIN (see core.db)."""
     from flask import request
@@ -85,11 +98,15 @@ def _flag_writes() -> None:
 
 
 def register_blueprints(app: Flask) -> None:
+    from survey_app.accounts.views import bp as accounts_bp
+    from survey_app.audit.views import bp as audit_bp
     from survey_app.core.health import bp as health_bp
     from survey_app.respond.views import bp as respond_bp
 
     app.register_blueprint(health_bp)
     app.register_blueprint(respond_bp)
+    app.register_blueprint(accounts_bp)
+    app.register_blueprint(audit_bp)
 
 
 def register_cli(app: Flask) -> None:

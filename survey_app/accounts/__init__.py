@@ -1,0 +1,1 @@
+"""Staff accounts: users, roles, login and the one place roles are enforced (``access``)."""

@@ -1,0 +1,150 @@
+"""The one place staff roles are enforced: view decorator, visible surveys, permissions.
+
+Every staff feature imports from here. A forbidden object answers 404, never its contents;
+see ``docs/roles.md`` for the role table.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any, TypeVar
+from urllib.parse import urlsplit
+
+from flask import abort, redirect, request, url_for
+from flask_login import current_user
+from sqlalchemy import Select, select
+
+from survey_app.accounts.models import Role, User
+from survey_app.core.db import db
+from survey_app.core.i18n import use_locale
+from survey_app.surveys.models import Survey
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+#: Roles that see each survey audience.
+AUDIENCE_ROLES = {
+    "employees": frozenset({Role.ADMIN, Role.HR}),
+    "customers": frozenset({Role.ADMIN, Role.SUPPORT, Role.VIEWER}),
+}
+#: Roles that may work each follow-up team's queue.
+TEAM_ROLES = {
+    "support": frozenset({Role.ADMIN, Role.SUPPORT}),
+    "hr": frozenset({Role.ADMIN, Role.HR}),
+}
+#: Every staff role (``role_required(*STAFF)`` = any signed-in user).
+STAFF = tuple(Role)
+
+
+def load_user(user_id: str) -> User | None:
+    """Flask-Login's user loader: ``"<id>:<session_version>"`` of an active user, else nobody.
+
+    A session whose version is older than the user's (after logout, a password or role change,
+    or deactivation) no longer loads, so it ends on its next request.
+    """
+    ident, _, version = user_id.partition(":")
+    if not (ident.isascii() and ident.isdigit() and version.isascii() and version.isdigit()):
+        return None
+    user = db.session.get(User, int(ident))
+    if user is None or not user.is_active or user.session_version != int(version):
+        return None
+    return user
+
+
+def role_required(*roles: str) -> Callable[[F], F]:
+    """Only signed-in users with one of ``roles`` may use the view.
+
+    Not signed in → redirect to ``/login?next=<this page>``; signed in with another role → 404.
+    Also switches the page to the user's language (``?lang=`` still wins).
+    """
+    allowed = frozenset(roles)
+    unknown = allowed - set(Role)
+    if unknown or not allowed:
+        raise ValueError(f"unknown roles {sorted(unknown)}" if unknown else "no role given")
+
+    def decorate(view: F) -> F:
+        @wraps(view)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            if not current_user.is_authenticated:
+                return redirect(url_for("accounts.login", next=_here()))
+            if current_user.role not in allowed:
+                abort(404)
+            use_locale(current_user.locale)
+            return view(*args, **kwargs)
+
+        wrapper.allowed_roles = allowed  # type: ignore[attr-defined]
+        return wrapper  # type: ignore[return-value]
+
+    return decorate
+
+
+def _here() -> str:
+    """The current path and query, for ``next=`` (GET only: a POST cannot be replayed)."""
+    if request.method != "GET":
+        return request.path
+    return request.full_path.rstrip("?")
+
+
+def safe_next(target: str | None) -> str | None:
+    """``target`` if it is a relative path on this site, else ``None``.
+
+    Refuses absolute URLs, scheme-relative ``//host``, backslash tricks (``/\\host``, which
+    browsers read as ``//host``) and control characters.
+    """
+    if not target or len(target) > 2000 or not target.startswith("/"):
+        return None
+    if "\\" in target or any(ord(c) < 32 or ord(c) == 127 for c in target):
+        return None
+    if target.startswith("//"):
+        return None
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc:
+        return None
+    return target
+
+
+def visible_surveys(user: User) -> Select[tuple[Survey]]:
+    """``select(Survey)`` limited to the audiences ``user``'s role may see (none if no role)."""
+    audiences = [a for a, roles in AUDIENCE_ROLES.items() if user.role in roles]
+    return select(Survey).where(Survey.audience.in_(audiences))
+
+
+def can_see_survey(user: User, survey: Survey) -> bool:
+    return user.role in AUDIENCE_ROLES.get(survey.audience, frozenset())
+
+
+def get_visible_survey_or_404(survey_id: int) -> Survey:
+    """The survey if the signed-in user may see it; 404 if it is missing or not theirs."""
+    survey = db.session.get(Survey, survey_id)
+    if survey is None or not current_user.is_authenticated or not can_see_survey(
+        current_user, survey
+    ):
+        abort(404)
+    return survey
+
+
+def can_manage_survey(user: User, survey: Survey) -> bool:
+    """Create/edit/activate/close: admins for all, HR for employee surveys."""
+    return user.role == Role.ADMIN or (user.role == Role.HR and survey.audience == "employees")
+
+
+def manageable_audiences(user: User) -> list[str]:
+    """Audiences ``user`` may create surveys for."""
+    if user.role == Role.ADMIN:
+        return ["customers", "employees"]
+    return ["employees"] if user.role == Role.HR else []
+
+
+def can_export_survey(user: User, survey: Survey) -> bool:
+    """Responses export: whoever sees the survey, except read-only viewers."""
+    return user.role != Role.VIEWER and can_see_survey(user, survey)
+
+
+def can_work_followups(user: User, team: str) -> bool:
+    """Support works team ``support``, HR team ``hr``, admins both."""
+    return user.role in TEAM_ROLES.get(team, frozenset())
+
+
+def followup_teams(user: User) -> list[str]:
+    """Follow-up teams ``user`` may work, for filtering the queue in SQL."""
+    return [team for team, roles in TEAM_ROLES.items() if user.role in roles]

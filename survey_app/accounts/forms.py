@@ -1,0 +1,71 @@
+"""Sign-in, password and user-management forms."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, EmailField, HiddenField, PasswordField, SelectField, StringField
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional
+
+from survey_app.accounts.models import Role
+from survey_app.accounts.services import PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH
+
+
+def role_choices() -> list[SelectChoice]:
+    labels = {Role.ADMIN: _l("Admin — everything"),
+              Role.HR: _l("HR — employee surveys"),
+              Role.SUPPORT: _l("Support — customer surveys and follow-ups"),
+              Role.VIEWER: _l("Viewer — read-only customer dashboards")}
+    return [SelectChoice(role.value, labels[role]) for role in Role]
+
+
+LANGUAGE_CHOICES = [SelectChoice("en", "English"), SelectChoice("it", "Italiano")]
+
+
+def _new_password_validators() -> list:
+    return [DataRequired(), Length(min=PASSWORD_MIN_LENGTH, max=PASSWORD_MAX_LENGTH)]
+
+
+class LoginForm(FlaskForm):
+    email = EmailField(_l("E-mail"), validators=[DataRequired(), Length(max=254)])
+    password = PasswordField(_l("Password"), validators=[DataRequired(),
+                                                         Length(max=PASSWORD_MAX_LENGTH)])
+    #: Where to go after signing in; checked by ``access.safe_next`` before use.
+    next = HiddenField()
+
+
+class PasswordForm(FlaskForm):
+    current = PasswordField(_l("Current password"), validators=[DataRequired()])
+    new = PasswordField(_l("New password"), validators=_new_password_validators())
+    confirm = PasswordField(_l("New password again"), validators=[
+        DataRequired(), EqualTo("new", message=_l("The two new passwords differ."))])
+
+
+class LanguageForm(FlaskForm):
+    locale = SelectField(choices=LANGUAGE_CHOICES)
+    next = HiddenField()
+
+
+class UserCreateForm(FlaskForm):
+    email = EmailField(_l("E-mail"), validators=[DataRequired(), Email(), Length(max=254)])
+    name = StringField(_l("Name"), validators=[Optional(), Length(max=200)])
+    role = SelectField(_l("Role"), choices=role_choices)
+    locale = SelectField(_l("Language"), choices=LANGUAGE_CHOICES)
+    password = PasswordField(_l("Password"), validators=_new_password_validators())
+    confirm = PasswordField(_l("Password again"), validators=[
+        DataRequired(), EqualTo("password", message=_l("The two passwords differ."))])
+
+
+class UserRoleForm(FlaskForm):
+    role = SelectField(_l("Role"), choices=role_choices)
+
+
+class UserActiveForm(FlaskForm):
+    is_active = BooleanField()
+
+
+class UserPasswordForm(FlaskForm):
+    password = PasswordField(_l("New password"), validators=_new_password_validators())
+    confirm = PasswordField(_l("New password again"), validators=[
+        DataRequired(), EqualTo("password", message=_l("The two passwords differ."))])

@@ -1,0 +1,62 @@
+"""The staff User model."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+import sqlalchemy as sa
+from flask_login import UserMixin
+from sqlalchemy.orm import Mapped, mapped_column
+
+from survey_app.core.db import db, utcnow
+
+
+class Role(StrEnum):
+    #: Everything, including users, roles and the audit log.
+    ADMIN = "admin"
+    #: Employee surveys (eNPS, pulse), their dashboards and the HR follow-up queue.
+    HR = "hr"
+    #: Customer surveys' dashboards and the support follow-up queue.
+    SUPPORT = "support"
+    #: Read-only customer dashboards.
+    VIEWER = "viewer"
+
+
+class User(UserMixin, db.Model):
+    """A staff member who signs in at ``/login``."""
+
+    __tablename__ = "users"
+    __table_args__ = (
+        sa.CheckConstraint("role IN ('admin', 'hr', 'support', 'viewer')", "role_valid"),
+        sa.CheckConstraint("locale IN ('en', 'it')", "locale_valid"),
+        sa.CheckConstraint("email = lower(email)", "email_lower_case"),
+        sa.CheckConstraint("session_version > 0", "session_version_valid"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: Sign-in name, stored lower-case so ``Ann@X.com`` and ``ann@x.com`` are one account.
+    email: Mapped[str] = mapped_column(sa.String(254), unique=True)
+    name: Mapped[str] = mapped_column(sa.String(200), default="")
+    role: Mapped[str] = mapped_column(sa.String(8))
+    #: argon2id hash (argon2-cffi's default profile); never the password itself.
+    password_hash: Mapped[str] = mapped_column(sa.String(255))
+    #: Deactivated users cannot sign in and their sessions end at once.
+    is_active: Mapped[bool] = mapped_column(default=True)
+    #: Part of the session's user id: bumping it ends every existing session of this user.
+    session_version: Mapped[int] = mapped_column(default=1)
+    #: Language of the staff pages for this user.
+    locale: Mapped[str] = mapped_column(sa.String(8), default="en")
+    created_dt: Mapped[datetime] = mapped_column(default=utcnow)
+    last_login_dt: Mapped[datetime | None]
+
+    def get_id(self) -> str:
+        """Flask-Login stores this in the session; the loader checks both parts."""
+        return f"{self.id}:{self.session_version}"
+
+    @property
+    def display_name(self) -> str:
+        return self.name or self.email
+
+    def __repr__(self) -> str:
+        return f"<User {self.email} {self.role}>"

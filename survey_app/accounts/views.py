@@ -1,0 +1,141 @@
+"""Sign in and out, my password and language, and the start page."""
+
+from __future__ import annotations
+
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask_babel import gettext as _
+from flask_login import current_user, login_user, logout_user
+
+from survey_app.accounts import services
+from survey_app.accounts.access import STAFF, role_required, safe_next
+from survey_app.accounts.forms import LanguageForm, LoginForm, PasswordForm
+from survey_app.audit import services as audit
+from survey_app.core.db import db
+from survey_app.core.i18n import use_locale
+from survey_app.extensions import limiter
+
+bp = Blueprint("accounts", __name__)
+
+
+def _login_limit() -> str:
+    return current_app.config["RATELIMIT_LOGIN"]
+
+
+def _login_email_key() -> str:
+    """Rate-limit key per e-mail typed, so one account cannot be tried from many addresses."""
+    return "login-email:" + (request.form.get("email") or "").strip().lower()[:254]
+
+
+@bp.app_context_processor
+def _staff_helpers() -> dict:
+    return {"has_endpoint": lambda name: name in current_app.view_functions,
+            "here_without_lang": here_without_lang}
+
+
+def here_without_lang() -> str:
+    """This page's path and query minus ``lang=`` (the language switch's way back)."""
+    args = [(k, v) for k, v in request.args.items(multi=True) if k != "lang"]
+    if not args or request.method != "GET":
+        return request.path
+    from urllib.parse import urlencode
+
+    return f"{request.path}?{urlencode(args)}"
+
+
+def home_url() -> str:
+    if "surveys.index" in current_app.view_functions:
+        return url_for("surveys.index")
+    return url_for("accounts.password")
+
+
+@bp.get("/")
+def home():
+    if not current_user.is_authenticated:
+        return redirect(url_for(".login"))
+    return redirect(home_url())
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(_login_limit, methods=["POST"])
+@limiter.limit(_login_limit, key_func=_login_email_key, methods=["POST"])
+def login():
+    form = LoginForm(next=request.args.get("next", ""))
+    locale = use_locale()
+    if request.method == "GET" and current_user.is_authenticated:
+        return redirect(safe_next(form.next.data) or home_url())
+    if not form.validate_on_submit():
+        status = 422 if form.is_submitted() else 200
+        return render_template("accounts/login.html", form=form, locale=locale), status
+    user = services.authenticate(form.email.data, form.password.data)
+    if user is None:
+        audit.record(None, "login.failed", email=_typed_email(form.email.data))
+        db.session.commit()
+        return render_template("accounts/login.html", form=form, locale=locale,
+                               failed=True), 422
+    session.clear()  # no session fixation: nothing from before signing in survives
+    login_user(user)
+    audit.record(user, "login", user)
+    db.session.commit()
+    return redirect(safe_next(form.next.data) or home_url(), 303)
+
+
+def _typed_email(raw: str) -> str:
+    """What was typed as e-mail, only if it looks like one (not a password typed by mistake)."""
+    raw = (raw or "").strip().lower()[:254]
+    return raw if "@" in raw and not any(c.isspace() for c in raw) else "(not an e-mail)"
+
+
+@bp.post("/logout")
+def logout():
+    if current_user.is_authenticated:
+        user = current_user._get_current_object()
+        services.end_sessions(user)  # every session of this user ends, on every device
+        audit.record(user, "logout", user)
+        db.session.commit()
+    logout_user()
+    session.clear()
+    flash(_("You are signed out."))
+    return redirect(url_for(".login"), 303)
+
+
+@bp.route("/account/password", methods=["GET", "POST"])
+@role_required(*STAFF)
+def password():
+    form = PasswordForm()
+    if not form.validate_on_submit():
+        return _password_page(form, 422 if form.is_submitted() else 200)
+    user = current_user._get_current_object()
+    try:
+        services.change_own_password(user, current=form.current.data, new=form.new.data)
+    except services.AccountError as error:
+        form.current.errors = [str(error)]
+        return _password_page(form, 422)
+    audit.record(user, "password.change", user)
+    db.session.commit()
+    session.clear()
+    login_user(user)  # this session goes on with the new version; every other one ends
+    flash(_("Your password has been changed. Other sessions have been signed out."))
+    return redirect(url_for(".password"), 303)
+
+
+def _password_page(form: PasswordForm, status: int):
+    return render_template("accounts/password.html", form=form), status
+
+
+@bp.post("/account/language")
+@role_required(*STAFF)
+def language():
+    form = LanguageForm()
+    if form.validate_on_submit():
+        services.set_locale(current_user._get_current_object(), form.locale.data)
+        db.session.commit()
+    return redirect(safe_next(form.next.data) or home_url(), 303)

@@ -1,0 +1,55 @@
+"""Recording audit events; every feature calls :func:`record` for a change a person made."""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any
+
+from flask import has_request_context, request
+
+from survey_app.accounts.models import User
+from survey_app.audit.models import AuditEvent
+from survey_app.core.db import db
+
+logger = logging.getLogger(__name__)
+
+#: Detail keys that must never reach the log, whatever a caller passes.
+FORBIDDEN_DETAILS = frozenset({"password", "password_hash", "new_password", "token", "comment",
+                               "comments", "person_id", "invitation_id", "email_of_respondent"})
+
+
+def record(actor: User | None, action: str, target: Any = None, **details: Any) -> AuditEvent:
+    """Add an audit event for ``actor`` doing ``action`` to ``target`` (flushed, not committed).
+
+    ``target`` is a model instance (its class name and id are kept) or a ``(type, id)`` pair.
+    ``details`` must be small and JSON-friendly (other values are stored as text); keys that
+    could carry secrets or respondent identities are refused.
+
+    :raises ValueError: a forbidden detail key was given.
+    """
+    forbidden = FORBIDDEN_DETAILS & details.keys()
+    if forbidden:
+        raise ValueError(f"audit details must not contain {sorted(forbidden)}")
+    target_type, target_id = _target(target)
+    event = AuditEvent(
+        actor_id=actor.id if actor is not None else None,
+        action=action,
+        target_type=target_type,
+        target_id=target_id,
+        details=json.loads(json.dumps(details, default=str)),
+        ip=request.remote_addr if has_request_context() else None,
+    )
+    db.session.add(event)
+    db.session.flush()
+    logger.info("audit: %s by user %s on %s:%s", action, event.actor_id, target_type, target_id)
+    return event
+
+
+def _target(target: Any) -> tuple[str | None, int | None]:
+    if target is None:
+        return None, None
+    if isinstance(target, tuple):
+        kind, ident = target
+        return str(kind), int(ident)
+    return type(target).__name__.lower(), target.id
