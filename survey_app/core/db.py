@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import contextvars
-from collections.abc import Iterator
-from contextlib import contextmanager
+import re
 from datetime import UTC, datetime
 from typing import Any
 
@@ -58,22 +57,8 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
-#: Set while handling a request or command that writes, so SQLite takes the write lock up front.
+#: Set while handling a request or command that writes (see :func:`configure_sqlite`).
 _write_intent: contextvars.ContextVar[bool] = contextvars.ContextVar("write_intent", default=False)
-
-
-@contextmanager
-def write_intent(enabled: bool = True) -> Iterator[None]:
-    """Mark the enclosed work as writing, so SQLite transactions ``BEGIN IMMEDIATE``.
-
-    A deferred SQLite transaction that reads and then writes fails at once with ``database is
-    locked`` when another writer got there first; an immediate one waits on the busy timeout.
-    """
-    token = _write_intent.set(enabled)
-    try:
-        yield
-    finally:
-        _write_intent.reset(token)
 
 
 def set_write_intent(enabled: bool = True) -> None:
@@ -81,8 +66,20 @@ def set_write_intent(enabled: bool = True) -> None:
     _write_intent.set(enabled)
 
 
+#: Statements that need SQLite's write lock.
+_WRITES = re.compile(r"\s*(INSERT|UPDATE|DELETE|REPLACE|SAVEPOINT|CREATE|DROP|ALTER)\b", re.I)
+
+
 def configure_sqlite(engine: Engine, busy_timeout: int) -> None:
-    """WAL, foreign keys, a busy timeout and real transactions (SAVEPOINT works) for SQLite."""
+    """WAL, foreign keys, a busy timeout and real transactions (SAVEPOINT works) for SQLite.
+
+    Work that writes (a POST, a CLI command) reads without a transaction — each read sees the
+    latest commit, as PostgreSQL's READ COMMITTED does — and opens ``BEGIN IMMEDIATE`` at its
+    first write, so the database-wide write lock is held only from the first write to the
+    commit, and a second writer waits for it on the busy timeout instead of failing with a
+    stale snapshot. Correctness rests on constraints (unique token digest, version column), not
+    on the reads. Read-only work runs in one ordinary (snapshot) transaction.
+    """
 
     @sa.event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
@@ -97,4 +94,11 @@ def configure_sqlite(engine: Engine, busy_timeout: int) -> None:
 
     @sa.event.listens_for(engine, "begin")
     def _on_begin(connection: sa.Connection) -> None:
-        connection.exec_driver_sql("BEGIN IMMEDIATE" if _write_intent.get() else "BEGIN")
+        if not _write_intent.get():
+            connection.exec_driver_sql("BEGIN")
+
+    @sa.event.listens_for(engine, "before_cursor_execute")
+    def _before_write(connection: sa.Connection, cursor: Any, statement: str, *_args: Any) -> None:
+        dbapi_connection = connection.connection.dbapi_connection
+        if not dbapi_connection.in_transaction and _WRITES.match(statement):
+            cursor.execute("BEGIN IMMEDIATE")

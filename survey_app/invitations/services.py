@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 
 from survey_app.core.db import db, utcnow
 from survey_app.core.errors import DomainError, NotFoundError
@@ -54,7 +55,10 @@ def find_invitation(token: str) -> Invitation:
     if not is_well_formed(token):
         raise UnknownLinkError()
     invitation = db.session.scalar(
-        select(Invitation).where(Invitation.token_hash == hash_token(token))
+        select(Invitation)
+        .where(Invitation.token_hash == hash_token(token))
+        .options(joinedload(Invitation.person),
+                 joinedload(Invitation.survey).selectinload(Survey.questions))
     )
     if invitation is None or not matches(invitation.token_hash, token):
         raise UnknownLinkError()

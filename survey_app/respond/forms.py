@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any
 
 from flask import current_app
@@ -65,30 +66,37 @@ def field_name(question: Question) -> str:
     return f"q_{question.id}"
 
 
-def _question_field(question: Question) -> Any:
-    if question.kind == QuestionKind.TEXT:
+def _question_field(kind: str, is_required: bool, choice_count: int) -> Any:
+    if kind == QuestionKind.TEXT:
         return StrictTextAreaField(validators=[Optional(), Length(max=TEXT_ANSWER_MAX_LENGTH)])
-    values = (range(1, 6) if question.kind == QuestionKind.AGREEMENT
-              else range(len(question.choices or [])))
-    return StrictIntegerField(validators=[InRange(values, required=question.is_required,
+    values = range(1, 6) if kind == QuestionKind.AGREEMENT else range(choice_count)
+    return StrictIntegerField(validators=[InRange(values, required=is_required,
                                                   message=_l("Choose one of the options."))])
 
 
 def build_form(survey: Survey, **kwargs: Any) -> ResponseForm:
-    """A form class for ``survey``'s questions, instantiated with ``kwargs``."""
-    scale = survey.score_range
+    """The form for ``survey``'s questions, instantiated with ``kwargs``."""
+    shape = (survey.score_range, survey.is_anonymous,
+             current_app.config["COMMENT_MAX_LENGTH"],
+             tuple((q.id, q.kind, q.is_required, len(q.choices or []))
+                   for q in survey.extra_questions))
+    form = _form_class(shape)(**kwargs)
+    form.survey = survey
+    return form
+
+
+@lru_cache(maxsize=256)
+def _form_class(shape: tuple[Any, ...]) -> type[ResponseForm]:
+    """A form class per survey shape: building classes per request is slow."""
+    scale, is_anonymous, comment_max, questions = shape
     message = _l("Choose a score from %(low)s to %(high)s.", low=scale[0], high=scale[-1])
     attrs: dict[str, Any] = {
-        "survey": survey,
         "score": StrictIntegerField(validators=[InRange(scale, required=True, message=message,
                                                         missing=message)]),
-        "comment": StrictTextAreaField(
-            validators=[Optional(), Length(max=current_app.config["COMMENT_MAX_LENGTH"])]
-        ),
+        "comment": StrictTextAreaField(validators=[Optional(), Length(max=comment_max)]),
     }
-    for question in survey.extra_questions:
-        attrs[field_name(question)] = _question_field(question)
-    if survey.is_anonymous:
+    for question_id, question_kind, is_required, choice_count in questions:
+        attrs[f"q_{question_id}"] = _question_field(question_kind, is_required, choice_count)
+    if is_anonymous:
         attrs["contact"] = StrictBooleanField()
-    form_class = type("SurveyResponseForm", (ResponseForm,), attrs)
-    return form_class(**kwargs)
+    return type("SurveyResponseForm", (ResponseForm,), attrs)

@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.exc import StaleDataError
 
 from survey_app.core.db import db, utcnow
 from survey_app.core.errors import DomainError
@@ -83,6 +84,8 @@ def check_submission(survey: Survey, submission: Submission) -> None:
             not isinstance(value, str) or len(value) > TEXT_ANSWER_MAX_LENGTH or "\x00" in value
         ):
             errors[name] = f"must be text of at most {TEXT_ANSWER_MAX_LENGTH} characters"
+    if submission.locale not in current_app.config["LANGUAGES"]:
+        errors["locale"] = "must be one of " + ", ".join(current_app.config["LANGUAGES"])
     if submission.contact_requested and not survey.is_anonymous:
         errors["contact"] = "only anonymous surveys ask for consent to be contacted"
     if errors:
@@ -127,9 +130,6 @@ def record_response(
     """
     check_submission(survey, submission)
     now = now or utcnow()
-    digest = response_digest(token)
-    if db.session.scalar(select(Response.id).where(Response.token_digest == digest)):
-        raise AlreadyAnsweredError()
     person = invitation.person if invitation else None
     identified = person is not None and not survey.is_anonymous
     response = Response(
@@ -137,21 +137,22 @@ def record_response(
         wave_id=invitation.wave_id if invitation else None,
         invitation_id=invitation.id if identified else None,
         person_id=person.id if person and (identified or submission.contact_requested) else None,
-        token_digest=digest,
+        token_digest=response_digest(token),
         is_anonymous=survey.is_anonymous,
         is_contact_requested=submission.contact_requested,
         segment=dict(person.attributes) if person else {},
         channel=channel,
         submitted_dt=_day_start(now) if survey.is_anonymous else now,
         locale=submission.locale,
+        followup=None,
     )
-    _apply(response, submission)
+    _apply(response, submission)  # sentiment and the rest, before any write
     try:
+        # The unique token digest refuses a second response, even from a concurrent request.
         with db.session.begin_nested():
             db.session.add(response)
             db.session.flush()
     except IntegrityError:
-        # Another request with the same token committed between our check and our insert.
         raise AlreadyAnsweredError() from None
     if invitation is not None:
         mark_responded(invitation, now)
@@ -181,7 +182,10 @@ def update_response(
         response.is_contact_requested = True
     _apply(response, submission)
     response.updated_dt = None if response.is_anonymous else now
-    db.session.flush()
+    try:
+        db.session.flush()  # UPDATE … WHERE version = ?: a concurrent edit makes it match nothing
+    except StaleDataError:
+        raise StaleEditError() from None
     followups.open_or_update(response, now=now)
     db.session.flush()
     logger.info("response %s updated", response.id)

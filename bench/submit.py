@@ -1,0 +1,172 @@
+"""Respondent POST throughput and latency against a bare ``GET /healthz``, through gunicorn.
+
+    .venv/bin/python bench/submit.py [--db sqlite|postgresql] [--requests 4000] [--clients 8]
+
+Starts gunicorn (sync workers) on 127.0.0.1 with a fresh database, prepares one personal link
+per submission (each fetched once for its CSRF cookie, not timed), then times N ``GET /healthz``
+and N full submissions (validation, category, sentiment, follow-up rules, commit) with the same
+number of concurrent client processes, and prints requests/s, p50, p99 and the ratio.
+Rate limits are switched off for the run (they would cap a single-address load test).
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import multiprocessing
+import os
+import re
+import secrets
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.parse
+from pathlib import Path
+
+import sqlalchemy as sa
+
+ROOT = Path(__file__).resolve().parent.parent
+BIN = Path(sys.executable).parent
+PG_ADMIN_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/polso_bench"
+COMMENTS = [
+    "The support team answered quickly and solved it.",
+    "Delivery was late again and nobody told me why.",
+    "Ottimo servizio, grazie!",
+    "It's ok, but the invoices are confusing.",
+    "",
+]
+CSRF = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def database_url(kind: str, tmp: Path) -> str:
+    if kind == "sqlite":
+        return f"sqlite:///{tmp / 'bench.sqlite3'}"
+    admin = sa.create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(sa.text("DROP DATABASE IF EXISTS polso_bench WITH (FORCE)"))
+        conn.execute(sa.text("CREATE DATABASE polso_bench"))
+    admin.dispose()
+    return PG_URL
+
+
+def make_links(env: dict[str, str], count: int) -> list[str]:
+    """Migrate, then create a survey and ``count`` personal links in-process."""
+    subprocess.run([BIN / "polso", "db", "upgrade"], env=env, check=True, capture_output=True)
+    os.environ.update(env)
+    from survey_app import create_app
+    from survey_app.core.db import db
+    from survey_app.invitations.services import create_invitation
+    from survey_app.people.services import get_or_create_person
+    from survey_app.surveys.services import create_survey
+
+    app = create_app()
+    with app.app_context():
+        survey = create_survey(kind="nps", title="Bench", slug="bench")
+        tokens = []
+        for i in range(count):
+            person = get_or_create_person(f"bench{i}@example.com",
+                                          attributes={"team": f"t{i % 20}"})
+            tokens.append(create_invitation(survey, person)[1])
+        db.session.commit()
+        db.engine.dispose()
+    return tokens
+
+
+def request(port: int, method: str, path: str, body: bytes = b"",
+            headers: dict[str, str] | None = None) -> tuple[int, dict[str, str], bytes]:
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    conn.request(method, path, body=body, headers=headers or {})
+    reply = conn.getresponse()
+    data = reply.read()
+    conn.close()
+    return reply.status, dict(reply.getheaders()), data
+
+
+def prepare(args: tuple[int, str]) -> tuple[str, str, str]:
+    """GET a link once: its session cookie and CSRF token (not timed)."""
+    port, token = args
+    _, headers, html = request(port, "GET", f"/s/{token}")
+    cookie = headers["Set-Cookie"].split(";", 1)[0]
+    return token, cookie, CSRF.search(html.decode()).group(1)
+
+
+def timed(job: tuple[int, str, str, bytes, dict[str, str], int]) -> tuple[float, int]:
+    port, method, path, body, headers, expected = job
+    start = time.perf_counter()
+    status, _, _ = request(port, method, path, body, headers)
+    return time.perf_counter() - start, int(status == expected)
+
+
+def run_load(pool: multiprocessing.pool.Pool, jobs: list) -> tuple[float, list[float], int]:
+    start = time.perf_counter()
+    results = pool.map(timed, jobs, chunksize=16)
+    wall = time.perf_counter() - start
+    return wall, [r[0] for r in results], sum(r[1] for r in results)
+
+
+def summary(name: str, wall: float, latencies: list[float], ok: int) -> float:
+    rps = len(latencies) / wall
+    q = statistics.quantiles(latencies, n=100)
+    print(f"{name:<22} {rps:>8.0f} req/s   p50 {q[49] * 1000:6.1f} ms   "
+          f"p99 {q[98] * 1000:6.1f} ms   ok {ok}/{len(latencies)}")
+    return rps
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--db", choices=["sqlite", "postgresql"], default="sqlite")
+    parser.add_argument("--requests", type=int, default=4000)
+    parser.add_argument("--clients", type=int, default=8)
+    parser.add_argument("--workers", type=int, default=2 * (os.cpu_count() or 1))
+    args = parser.parse_args()
+
+    with tempfile.TemporaryDirectory() as tmp:
+        url = database_url(args.db, Path(tmp))
+        env = {**os.environ, "POLSO_DATABASE_URL": url, "POLSO_SECRET_KEY": secrets.token_hex(16),
+               "POLSO_SESSION_COOKIE_SECURE": "false", "POLSO_RATELIMIT_ENABLED": "false"}
+        print(f"Preparing {args.requests} links on {args.db} …", flush=True)
+        tokens = make_links(env, args.requests)
+        port = free_port()
+        server = subprocess.Popen(
+            [BIN / "gunicorn", "-w", str(args.workers), "-k", "sync", "-b", f"127.0.0.1:{port}",
+             "--log-level", "warning", "wsgi:app"], cwd=ROOT, env=env)
+        try:
+            for _ in range(100):
+                try:
+                    if request(port, "GET", "/healthz")[0] == 200:
+                        break
+                except OSError:
+                    time.sleep(0.1)
+            with multiprocessing.Pool(args.clients) as pool:
+                prepared = pool.map(prepare, [(port, t) for t in tokens], chunksize=16)
+                health = [(port, "GET", "/healthz", b"", {}, 200)] * args.requests
+                posts = []
+                for i, (token, cookie, csrf) in enumerate(prepared):
+                    body = urllib.parse.urlencode({"score": str(i % 11), "csrf_token": csrf,
+                                                   "comment": COMMENTS[i % len(COMMENTS)]})
+                    posts.append((port, "POST", f"/s/{token}", body.encode(), {
+                        "Cookie": cookie,
+                        "Content-Type": "application/x-www-form-urlencoded"}, 303))
+                print(f"gunicorn: {args.workers} sync workers; {args.clients} concurrent clients;"
+                      f" {args.requests} requests each", flush=True)
+                run_load(pool, health[: args.requests // 10])  # warm-up
+                base = summary("GET /healthz", *run_load(pool, health))
+                full = summary("POST /s/<token>", *run_load(pool, posts))
+            print(f"{'submission / health':<22} {full / base:>8.0%} of the health-check throughput")
+        finally:
+            server.terminate()
+            server.wait(10)
+
+
+if __name__ == "__main__":
+    main()
