@@ -30,6 +30,7 @@ def main() -> None:
 
 def register_commands(app: Flask) -> None:
     """Attach every feature's command group to ``app.cli``."""
+    from survey_app.accounts.cli import users_cli
     from survey_app.demo import demo_command
     from survey_app.followups.cli import followups_cli
     from survey_app.invitations.cli import links_cli
@@ -38,3 +39,4 @@ def register_commands(app: Flask) -> None:
 
     for command in (demo_command, followups_cli, links_cli, responses_cli, surveys_cli):
         app.cli.add_command(command)
+    app.cli.add_command(users_cli)

@@ -41,6 +41,11 @@ COMMENTS = {
     },
 }
 TEAMS = ["Support", "Sales", "Engineering", "Operations"]
+#: One staff user per role, all with this password (documented in docs/roles.md).
+DEMO_PASSWORD = "polso-demo"
+DEMO_USERS = [("admin@example.com", "admin", "Ada Admin"), ("hr@example.com", "hr", "Hana HR"),
+              ("support@example.com", "support", "Sam Support"),
+              ("viewer@example.com", "viewer", "Vera Viewer")]
 PLANS = ["free", "pro", "enterprise"]
 
 
@@ -56,7 +61,21 @@ def demo_command(people: int, seed: int) -> None:
                 survey = create_survey(**spec)
                 _answers(survey, people, rng, bar)
         db.session.commit()
+    _demo_users()
     _print_links(rng)
+    click.echo(f"Sign in at {current_app.config['BASE_URL'].rstrip('/')}/login "
+               f"(password {DEMO_PASSWORD!r} for each):")
+    for email, role, _name in DEMO_USERS:
+        click.echo(f"  {role:<8} {email}")
+
+
+def _demo_users() -> None:
+    from survey_app.accounts.services import create_user, find_user
+
+    for email, role, name in DEMO_USERS:
+        if find_user(email) is None:
+            create_user(email=email, role=role, password=DEMO_PASSWORD, name=name)
+    db.session.commit()
 
 
 def _answers(survey: Survey, count: int, rng: random.Random, bar) -> None:  # type: ignore[no-untyped-def]

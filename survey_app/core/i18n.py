@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import current_app, g, request
+from flask import current_app, g, has_request_context, request
 
 
 def supported(locale: str | None) -> str | None:
@@ -12,6 +12,8 @@ def supported(locale: str | None) -> str | None:
 
 def select_locale() -> str:
     """Flask-Babel's locale selector."""
+    if not has_request_context():  # CLI and jobs: the command's choice, else the fallback
+        return g.get("locale") or current_app.config["LANGUAGES"][0]
     chosen = supported(request.args.get("lang")) or g.get("locale")
     if chosen:
         return chosen

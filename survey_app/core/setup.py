@@ -98,6 +98,7 @@ def _flag_writes() -> None:
 
 
 def register_blueprints(app: Flask) -> None:
+    from survey_app.accounts.admin_views import bp as accounts_admin_bp
     from survey_app.accounts.views import bp as accounts_bp
     from survey_app.audit.views import bp as audit_bp
     from survey_app.core.health import bp as health_bp
@@ -106,6 +107,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(health_bp)
     app.register_blueprint(respond_bp)
     app.register_blueprint(accounts_bp)
+    app.register_blueprint(accounts_admin_bp)
     app.register_blueprint(audit_bp)
 
 

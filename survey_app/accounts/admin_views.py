@@ -1,0 +1,139 @@
+"""``/users``: admins list, create and change staff users. Every change ends their sessions."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, redirect, render_template, session, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_user
+from sqlalchemy import func, select
+
+from survey_app.accounts import services
+from survey_app.accounts.access import role_required
+from survey_app.accounts.forms import (
+    UserCreateForm,
+    UserPasswordForm,
+    UserRoleForm,
+)
+from survey_app.accounts.models import User
+from survey_app.audit import services as audit
+from survey_app.core.db import db
+
+bp = Blueprint("accounts_admin", __name__)
+
+
+def _user_or_404(user_id: int) -> User:
+    user = db.session.get(User, user_id)
+    if user is None:
+        abort(404)
+    return user
+
+
+def _me() -> User:
+    return current_user._get_current_object()
+
+
+@bp.get("/users")
+@role_required("admin")
+def users():
+    return _list_page(UserCreateForm(), 200)
+
+
+def _list_page(form: UserCreateForm, status: int):
+    users = db.session.scalars(select(User).order_by(func.lower(User.email))).all()
+    return render_template("accounts/users.html", users=users, form=form), status
+
+
+@bp.post("/users")
+@role_required("admin")
+def create():
+    form = UserCreateForm()
+    if not form.validate_on_submit():
+        return _list_page(form, 422)
+    try:
+        user = services.create_user(email=form.email.data, role=form.role.data,
+                                    password=form.password.data, name=form.name.data,
+                                    locale=form.locale.data)
+    except services.AccountError as error:
+        form.email.errors = [str(error)]
+        return _list_page(form, 422)
+    audit.record(_me(), "user.create", user, role=user.role)
+    db.session.commit()
+    flash(_("User %(email)s created.", email=user.email))
+    return redirect(url_for(".users"), 303)
+
+
+@bp.get("/users/<int:user_id>")
+@role_required("admin")
+def edit(user_id: int):
+    return _edit_page(_user_or_404(user_id), 200)
+
+
+def _edit_page(user: User, status: int, *, role_form: UserRoleForm | None = None,
+               password_form: UserPasswordForm | None = None, error: str | None = None):
+    return render_template(
+        "accounts/user.html", user=user, error=error,
+        role_form=role_form or UserRoleForm(role=user.role, formdata=None),
+        password_form=password_form or UserPasswordForm(formdata=None),
+    ), status
+
+
+@bp.post("/users/<int:user_id>/role")
+@role_required("admin")
+def change_role(user_id: int):
+    user = _user_or_404(user_id)
+    form = UserRoleForm()
+    if not form.validate_on_submit():
+        return _edit_page(user, 422, role_form=form)
+    before = user.role
+    try:
+        services.set_role(user, form.role.data, by=_me())
+    except services.AccountError as error:
+        return _edit_page(user, 422, role_form=form, error=str(error))
+    if before != user.role:
+        audit.record(_me(), "user.role", user, old=before, new=user.role)
+    db.session.commit()
+    flash(_("Role of %(email)s is now %(role)s.", email=user.email, role=user.role))
+    return redirect(url_for(".edit", user_id=user.id), 303)
+
+
+@bp.post("/users/<int:user_id>/deactivate")
+@role_required("admin")
+def deactivate(user_id: int):
+    return _set_active(_user_or_404(user_id), False)
+
+
+@bp.post("/users/<int:user_id>/reactivate")
+@role_required("admin")
+def reactivate(user_id: int):
+    return _set_active(_user_or_404(user_id), True)
+
+
+def _set_active(user: User, active: bool):
+    was_active = user.is_active
+    try:
+        services.set_active(user, active, by=_me())
+    except services.AccountError as error:
+        return _edit_page(user, 422, error=str(error))
+    if was_active != active:
+        audit.record(_me(), "user.reactivate" if active else "user.deactivate", user)
+    db.session.commit()
+    flash(_("%(email)s can sign in again.", email=user.email) if active
+          else _("%(email)s is deactivated and signed out.", email=user.email))
+    return redirect(url_for(".edit", user_id=user.id), 303)
+
+
+@bp.post("/users/<int:user_id>/password")
+@role_required("admin")
+def reset_password(user_id: int):
+    user = _user_or_404(user_id)
+    form = UserPasswordForm()
+    if not form.validate_on_submit():
+        return _edit_page(user, 422, password_form=form)
+    services.set_password(user, form.password.data)
+    audit.record(_me(), "user.password_reset", user)
+    db.session.commit()
+    if user.id == _me().id:  # an admin resetting their own: keep this session
+        session.clear()
+        login_user(user)
+    flash(_("New password set for %(email)s; their sessions have ended.", email=user.email))
+    return redirect(url_for(".edit", user_id=user.id), 303)
