@@ -40,3 +40,20 @@ def register_commands(app: Flask) -> None:
     for command in (demo_command, followups_cli, links_cli, responses_cli, surveys_cli):
         app.cli.add_command(command)
     app.cli.add_command(users_cli)
+
+    from survey_app.core.jobs import worker_command
+    from survey_app.people.cli import people_cli
+    from survey_app.waves.cli import remind_command, send_command, waves_cli
+
+    for command in (people_cli, remind_command, send_command, waves_cli, worker_command):
+        app.cli.add_command(command)
+
+
+def _replace_run_command() -> None:
+    """``polso run`` = Flask's ``run`` plus a job consumer in threads (``core.jobs``)."""
+    from survey_app.core.jobs import run_command
+
+    main.add_command(run_command)
+
+
+_replace_run_command()

@@ -59,3 +59,47 @@ class Config:
     COMMENT_MAX_LENGTH = 5000
     #: Due time of a new follow-up case by priority (hours).
     SLA_HOURS = {"red": 24, "yellow": 72, "green": 120}
+
+    # --- Distribution: e-mail, jobs, throttle, reminders (issue 6, docs/distribution.md) ---
+    #: SMTP server for outgoing mail; empty: e-mails go to the log and ``instance/outbox/*.eml``.
+    MAIL_SERVER: str | None = None
+    MAIL_PORT = 25
+    MAIL_USE_TLS = False
+    MAIL_USE_SSL = False
+    MAIL_USERNAME: str | None = None
+    #: Secret: give it only as ``POLSO_MAIL_PASSWORD``.
+    MAIL_PASSWORD: str | None = None
+    #: Folder of the ``.eml`` files written when no MAIL_SERVER is set (default instance/outbox).
+    MAIL_OUTBOX_DIR: str | None = None
+    #: ``From:`` of every e-mail Polso sends.
+    MAIL_DEFAULT_SENDER = "Polso <polso@localhost>"
+    #: Flask-Mail would silently not send while ``TESTING``; Polso decides with MAIL_SERVER.
+    MAIL_SUPPRESS_SEND = False
+    #: E-mails sent per job, over one SMTP connection.
+    MAIL_BATCH_SIZE = 200
+    #: Attempts before an e-mail that keeps failing temporarily (SMTP 4xx) is marked failed.
+    MAIL_MAX_ATTEMPTS = 5
+    #: Seconds before the first retry of a temporary failure; each next wait is 4× longer.
+    MAIL_RETRY_SECONDS = 60
+    #: Job broker: empty = SQLite file ``instance/jobs.sqlite3``; ``redis://…``; ``postgresql://…``.
+    JOBS_URL = ""
+    #: Run jobs at once in the calling process (tests); no consumer needed.
+    JOBS_IMMEDIATE = False
+    #: ``polso run`` also runs a job consumer in threads, so one command does everything.
+    JOBS_EMBEDDED_WORKER = True
+    #: Worker threads of the embedded consumer and default of ``polso worker --workers``.
+    JOBS_WORKERS = 2
+    #: An e-mail claimed by a worker that has not finished after this long is taken back.
+    DELIVERY_STUCK_MINUTES = 10
+    #: Do not invite a person asked (by any survey) within this many days; per survey setting.
+    THROTTLE_DAYS = 30
+    #: Reminders: the first after this many days without an answer, then as often again.
+    REMINDER_AFTER_DAYS = 3
+    #: Reminders per invitation for new surveys (a survey allows 0–2).
+    REMINDER_COUNT = 1
+    #: All score buttons of one e-mail opened within this many seconds = a link scanner.
+    SCANNER_BURST_SECONDS = 30
+    #: A response submitted this soon after scanner activity is flagged "suspected automated".
+    SCANNER_WINDOW_MINUTES = 10
+    #: Largest CSV accepted by the people import page (bytes).
+    PEOPLE_IMPORT_MAX_BYTES = 32 * 1024 * 1024

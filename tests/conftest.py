@@ -1,5 +1,6 @@
 """Test set-up: one database per run built by the migrations, a SAVEPOINT per test.
 
+
 ``POLSO_DATABASE_URL`` (e.g. ``postgresql+psycopg://postgres@127.0.0.1:5432/test``) runs the
 suite on that database — its ``public`` schema is dropped and rebuilt; otherwise a temporary
 SQLite file is used.
@@ -52,7 +53,7 @@ def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
 
 
 @pytest.fixture(scope="session")
-def app(database_url: str) -> Iterator[Flask]:
+def app(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
     app = create_app({
         "TESTING": True,
         "SECRET_KEY": "test-secret",
@@ -62,6 +63,10 @@ def app(database_url: str) -> Iterator[Flask]:
         "BASE_URL": "http://polso.test",
     })
     with app.app_context():
+        # Jobs run at once in the test's process; e-mails go to a temporary outbox unless a
+        # test points MAIL_SERVER at the ``smtp_server`` fixture.
+        "JOBS_IMMEDIATE": True,
+        "MAIL_OUTBOX_DIR": str(tmp_path_factory.mktemp("outbox")),
         flask_migrate.upgrade()
     yield app
     with app.app_context():
@@ -267,3 +272,101 @@ def login(make_user: Callable[..., int]) -> Callable[..., int]:
         return user_id
 
     return sign_in
+
+
+# --- Distribution (issue 6): a real SMTP server, job errors surfaced -------------------------
+
+
+class SMTPRecorder:
+    """aiosmtpd handler: keeps every message (parsed with ``email.policy.default``) and refuses
+    the recipients listed in ``refuse`` with the given reply (e.g. ``"550 5.1.1 no mailbox"``)."""
+
+    def __init__(self) -> None:
+        self.messages: list[Any] = []
+        self.refuse: dict[str, str] = {}
+        self.sessions = 0
+
+    async def handle_EHLO(self, server: Any, session: Any, envelope: Any, hostname: str,
+                          responses: list[str]) -> list[str]:
+        self.sessions += 1
+        session.host_name = hostname
+        return responses
+
+    async def handle_RCPT(self, server: Any, session: Any, envelope: Any, address: str,
+                          rcpt_options: list[str]) -> str:
+        if address in self.refuse:
+            return self.refuse[address]
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        import email
+        import email.policy
+
+        message = email.message_from_bytes(envelope.original_content or envelope.content,
+                                           policy=email.policy.default)
+        self.messages.append(message)
+        return "250 Message accepted for delivery"
+
+    def reset(self) -> None:
+        self.messages.clear()
+        self.refuse.clear()
+        self.sessions = 0
+
+    def to(self, address: str) -> list[Any]:
+        return [m for m in self.messages if address in m["To"]]
+
+
+@pytest.fixture(scope="session")
+def _smtp_controller() -> Iterator[tuple[Any, SMTPRecorder]]:
+    import socket
+
+    from aiosmtpd.controller import Controller
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    recorder = SMTPRecorder()
+    controller = Controller(recorder, hostname="127.0.0.1", port=port)
+    controller.start()
+    yield controller, recorder
+    controller.stop()
+
+
+@pytest.fixture
+def smtp_server(app: Flask, _smtp_controller: tuple[Any, SMTPRecorder]) -> Iterator[SMTPRecorder]:
+    """A real SMTP server (aiosmtpd) on 127.0.0.1 that the app sends to during the test."""
+    from survey_app.core import mail
+
+    controller, recorder = _smtp_controller
+    recorder.reset()
+    saved = {k: app.config.get(k) for k in ("MAIL_SERVER", "MAIL_PORT")}
+    app.config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=controller.port)
+    mail.init_app(app)
+    try:
+        yield recorder
+    finally:
+        app.config.update(saved)
+        mail.init_app(app)
+
+
+@pytest.fixture(autouse=True)
+def _job_errors_fail_the_test(app: Flask) -> Iterator[None]:
+    """huey logs and swallows a job's exception even in immediate mode: fail the test instead."""
+    from huey.signals import SIGNAL_ERROR
+
+    from survey_app.core.jobs import get_huey
+
+    errors: list[BaseException] = []
+    huey = get_huey(app)
+
+    def collect(signal: str, task: Any, exc: BaseException | None = None) -> None:
+        errors.append(exc or RuntimeError(f"job {task} failed"))
+
+    huey.signal(SIGNAL_ERROR)(collect)
+    try:
+        yield
+    finally:
+        huey.disconnect_signal(collect, SIGNAL_ERROR)
+    if errors:
+        raise errors[0]

@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import contextvars
-import re
 from datetime import UTC, datetime
 from typing import Any
 
 import sqlalchemy as sa
 from flask_sqlalchemy import SQLAlchemy
-from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, registry
 
 NAMING_CONVENTION = {
@@ -57,7 +55,7 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
-#: Set while handling a request or command that writes (see :func:`configure_sqlite`).
+#: Set while handling a request or command that writes (see :mod:`survey_app.core.sqlite`).
 _write_intent: contextvars.ContextVar[bool] = contextvars.ContextVar("write_intent", default=False)
 
 
@@ -66,39 +64,6 @@ def set_write_intent(enabled: bool = True) -> None:
     _write_intent.set(enabled)
 
 
-#: Statements that need SQLite's write lock.
-_WRITES = re.compile(r"\s*(INSERT|UPDATE|DELETE|REPLACE|SAVEPOINT|CREATE|DROP|ALTER)\b", re.I)
-
-
-def configure_sqlite(engine: Engine, busy_timeout: int) -> None:
-    """WAL, foreign keys, a busy timeout and real transactions (SAVEPOINT works) for SQLite.
-
-    Work that writes (a POST, a CLI command) reads without a transaction — each read sees the
-    latest commit, as PostgreSQL's READ COMMITTED does — and opens ``BEGIN IMMEDIATE`` at its
-    first write, so the database-wide write lock is held only from the first write to the
-    commit, and a second writer waits for it on the busy timeout instead of failing with a
-    stale snapshot. Correctness rests on constraints (unique token digest, version column), not
-    on the reads. Read-only work runs in one ordinary (snapshot) transaction.
-    """
-
-    @sa.event.listens_for(engine, "connect")
-    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
-        # Let SQLAlchemy, not pysqlite, emit BEGIN, so SAVEPOINTs and DDL are transactional.
-        dbapi_connection.isolation_level = None
-        cursor = dbapi_connection.cursor()
-        cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout) * 1000}")
-        cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute("PRAGMA synchronous=NORMAL")
-        cursor.close()
-
-    @sa.event.listens_for(engine, "begin")
-    def _on_begin(connection: sa.Connection) -> None:
-        if not _write_intent.get():
-            connection.exec_driver_sql("BEGIN")
-
-    @sa.event.listens_for(engine, "before_cursor_execute")
-    def _before_write(connection: sa.Connection, cursor: Any, statement: str, *_args: Any) -> None:
-        dbapi_connection = connection.connection.dbapi_connection
-        if not dbapi_connection.in_transaction and _WRITES.match(statement):
-            cursor.execute("BEGIN IMMEDIATE")
+def write_intended() -> bool:
+    """Whether the current request or command writes (see :mod:`survey_app.core.sqlite`)."""
+    return _write_intent.get()

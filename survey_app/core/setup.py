@@ -9,7 +9,8 @@ from flask import Flask
 from flask_babel import get_locale
 
 from survey_app.core import logs
-from survey_app.core.db import configure_sqlite, db, set_write_intent
+from survey_app.core.db import db, set_write_intent
+from survey_app.core.sqlite import configure_sqlite, engine_options
 from survey_app.core.errors import register_error_pages
 from survey_app.core.i18n import select_locale
 from survey_app.extensions import babel, csrf, limiter, login_manager, migrate, talisman
@@ -35,8 +36,10 @@ def check_config(app: Flask) -> None:
         else:
             raise RuntimeError("Set POLSO_SECRET_KEY (a long random string) to run Polso.")
     app.config["SQLALCHEMY_DATABASE_URI"] = app.config["DATABASE_URL"]
-    app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {"pool_pre_ping": True})
-    app.config["RATELIMIT_STORAGE_URI"] = app.config["RATELIMIT_STORAGE_URI"]
+    options: dict = {"pool_pre_ping": True}
+    if app.config["DATABASE_URL"].startswith("sqlite"):
+        options = engine_options(app.config["DATABASE_URL"], app.config["SQLITE_BUSY_TIMEOUT"])
+    app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", options)
 
 
 def import_models() -> None:
@@ -48,6 +51,7 @@ def import_models() -> None:
     import survey_app.people.models  # noqa: F401
     import survey_app.responses.models  # noqa: F401
     import survey_app.surveys.models  # noqa: F401
+    import survey_app.waves.models  # noqa: F401
 
 
 def init_extensions(app: Flask) -> None:
@@ -55,13 +59,13 @@ def init_extensions(app: Flask) -> None:
     db.init_app(app)
     with app.app_context():
         if db.engine.dialect.name == "sqlite":
-            Path(app.instance_path).mkdir(exist_ok=True)
-            configure_sqlite(db.engine, app.config["SQLITE_BUSY_TIMEOUT"])
+            configure_sqlite(db.engine)
     migrate.init_app(app, db, directory=str(Path(app.root_path).parent / "migrations"),
                      render_as_batch=True, compare_type=True)
     limiter.init_app(app)  # before CSRF: an over-limit request is refused first, cheaply
     csrf.init_app(app)
     _init_login(app)
+    _init_mail_and_jobs(app)
     babel.init_app(app, locale_selector=select_locale,
                    default_translation_directories=str(Path(app.root_path) / "translations"))
     talisman.init_app(
@@ -90,6 +94,15 @@ def _init_login(app: Flask) -> None:
     login_manager.session_protection = "basic"
 
 
+def _init_mail_and_jobs(app: Flask) -> None:
+    """Flask-Mail, and the job modules (jobs are declared at import; huey is built lazily)."""
+    from survey_app.core import jobs, mail
+
+    mail.init_app(app)
+    jobs.check_config(app)
+    import survey_app.waves.tasks  # noqa: F401
+
+
 def _flag_writes() -> None:
     """POSTs and other unsafe methods take SQLite's write lock at BEGIN (see core.db)."""
     from flask import request
@@ -102,12 +115,14 @@ def register_blueprints(app: Flask) -> None:
     from survey_app.accounts.views import bp as accounts_bp
     from survey_app.audit.views import bp as audit_bp
     from survey_app.core.health import bp as health_bp
+    from survey_app.invitations.views import bp as invitations_bp
     from survey_app.respond.views import bp as respond_bp
 
     app.register_blueprint(health_bp)
     app.register_blueprint(respond_bp)
     app.register_blueprint(accounts_bp)
     app.register_blueprint(accounts_admin_bp)
+    app.register_blueprint(invitations_bp)
     app.register_blueprint(audit_bp)
 
 

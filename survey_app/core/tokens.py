@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import hmac
 import re
@@ -34,3 +35,13 @@ def response_digest(token: str) -> str:
 def matches(stored_hash: str, token: str) -> bool:
     """Constant-time check that ``token`` hashes to ``stored_hash``."""
     return hmac.compare_digest(stored_hash, hash_token(token))
+
+
+def derive_token(key: str, salt: str) -> str:
+    """The link token of an e-mailed invitation: 128 bits of HMAC-SHA256(key, salt).
+
+    Only the salt and the token's hash are stored, so reminders can carry the same link while the
+    database alone still reveals no link (the key — ``SECRET_KEY`` — is needed too).
+    """
+    digest = hmac.new(key.encode(), b"link-token:" + salt.encode(), hashlib.sha256).digest()
+    return base64.urlsafe_b64encode(digest[:16]).rstrip(b"=").decode()

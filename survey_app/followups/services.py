@@ -78,9 +78,7 @@ def open_or_update(response: Response, *, now: datetime | None = None) -> Follow
         due_dt=now + timedelta(hours=current_app.config["SLA_HOURS"][priority]),
     )
     db.session.add(followup)
-    db.session.flush()
-    logger.info("follow-up %s (%s, %s) opened for response %s",
-                followup.id, reason, priority, response.id)
+    logger.info("follow-up (%s, %s) opened", reason, priority)
     return followup
 
 

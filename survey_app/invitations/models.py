@@ -48,9 +48,33 @@ class Invitation(db.Model):
     #: When it was answered; left empty for anonymous surveys so it cannot be matched by time.
     responded_dt: Mapped[datetime | None]
     reminder_count: Mapped[int] = mapped_column(default=0)
+    #: E-mailed links: random salt from which the token is derived with the secret key, so
+    #: reminders can carry the same link; NULL for links shown once (CLI, API).
+    token_salt: Mapped[str | None] = mapped_column(sa.String(32))
+    #: When the mail server accepted the first e-mail carrying the link.
+    sent_dt: Mapped[datetime | None]
+    #: When the latest e-mail (invitation or reminder) was queued; reminders count from here.
+    last_mailed_dt: Mapped[datetime | None]
+    failed_dt: Mapped[datetime | None]
+    bounced_dt: Mapped[datetime | None]
 
     survey: Mapped[Survey] = relationship()
     person: Mapped[Person] = relationship()
 
     def __repr__(self) -> str:
         return f"<Invitation {self.id}>"
+
+
+class LinkOpen(db.Model):
+    """One GET of a personal link: the history used to tell link scanners from people."""
+
+    __tablename__ = "link_opens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    invitation_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("invitations.id", ondelete="CASCADE"), index=True)
+    #: The ``?score=N`` of an e-mail button, if any.
+    score: Mapped[int | None]
+    #: The hidden link no person can see was followed.
+    is_honeypot: Mapped[bool] = mapped_column(default=False)
+    opened_dt: Mapped[datetime] = mapped_column(default=utcnow)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import joinedload
 
 from survey_app.core.db import db, utcnow
@@ -47,6 +47,26 @@ def create_invitation(
     return invitation, token
 
 
+def link_query(token: str) -> Select[tuple[Invitation]]:
+    """The invitation behind ``token`` with its person, survey and questions: one query."""
+    return (select(Invitation)
+            .where(Invitation.token_hash == hash_token(token))
+            .options(joinedload(Invitation.person),
+                     joinedload(Invitation.survey).joinedload(Survey.questions)))
+
+
+def verified(invitation: Invitation | None, token: str) -> Invitation:
+    """``invitation`` if it really is ``token``'s and its survey is open to anyone.
+
+    :raises UnknownLinkError: malformed or unknown token, or a draft survey.
+    """
+    if invitation is None or not matches(invitation.token_hash, token):
+        raise UnknownLinkError()
+    if invitation.survey.status == SurveyStatus.DRAFT:
+        raise UnknownLinkError()
+    return invitation
+
+
 def find_invitation(token: str) -> Invitation:
     """The invitation behind ``token``, whatever its state.
 
@@ -54,17 +74,7 @@ def find_invitation(token: str) -> Invitation:
     """
     if not is_well_formed(token):
         raise UnknownLinkError()
-    invitation = db.session.scalar(
-        select(Invitation)
-        .where(Invitation.token_hash == hash_token(token))
-        .options(joinedload(Invitation.person),
-                 joinedload(Invitation.survey).selectinload(Survey.questions))
-    )
-    if invitation is None or not matches(invitation.token_hash, token):
-        raise UnknownLinkError()
-    if invitation.survey.status == SurveyStatus.DRAFT:
-        raise UnknownLinkError()
-    return invitation
+    return verified(db.session.execute(link_query(token)).unique().scalar_one_or_none(), token)
 
 
 def check_open(invitation: Invitation, now: datetime | None = None) -> None:

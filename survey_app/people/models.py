@@ -36,6 +36,8 @@ class Person(db.Model):
     #: Free segment attributes (department, team, plan, region …), copied onto each response.
     attributes: Mapped[dict[str, Any]] = mapped_column(default=dict)
     unsubscribed_dt: Mapped[datetime | None]
+    #: A mail server refused the address permanently (SMTP 5xx); no more e-mails until cleared.
+    bounced_dt: Mapped[datetime | None]
     created_dt: Mapped[datetime] = mapped_column(default=utcnow)
 
     def __repr__(self) -> str:

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import logging
+from datetime import datetime
 from typing import Any
 
 from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import select
 
-from survey_app.core.db import db
+from survey_app.core.db import db, utcnow
 from survey_app.core.errors import DomainError
 from survey_app.people.models import Person, PersonKind
+
+logger = logging.getLogger(__name__)
 
 
 class InvalidPersonError(DomainError):
@@ -65,5 +69,58 @@ def get_or_create_person(
         person.name = name.strip()
     if attributes:
         person.attributes = {**person.attributes, **clean_attributes(attributes)}
+    db.session.flush()
+    return person
+
+
+def unsubscribe(person: Person, now: datetime | None = None) -> bool:
+    """Stop every survey e-mail to ``person``; ``False`` if they already were unsubscribed."""
+    if person.unsubscribed_dt is not None:
+        return False
+    person.unsubscribed_dt = now or utcnow()
+    db.session.flush()
+    logger.info("person %s unsubscribed", person.id)
+    return True
+
+
+def mark_bounced(person: Person, now: datetime | None = None) -> None:
+    """A mail server refused the address permanently: send nothing more until it is fixed."""
+    if person.bounced_dt is None:
+        person.bounced_dt = now or utcnow()
+        db.session.flush()
+        logger.info("person %s marked bounced", person.id)
+
+
+def update_person(
+    person: Person,
+    *,
+    name: str,
+    kind: str,
+    locale: str,
+    attributes: dict[str, Any],
+    unsubscribe: bool = False,
+    clear_bounce: bool = False,
+    now: datetime | None = None,
+) -> Person:
+    """Edit a person; ``attributes`` replaces the old ones.
+
+    Staff may unsubscribe a person (on their request) but never re-subscribe one: only consent
+    given again by the person could do that, and Polso has no such flow.
+
+    :raises InvalidPersonError: bad kind, locale, name or attributes.
+    """
+    if kind not in set(PersonKind):
+        raise InvalidPersonError(f"kind must be customer or employee, not {kind!r}")
+    if locale not in ("en", "it"):
+        raise InvalidPersonError(f"locale must be en or it, not {locale!r}")
+    name = name.strip()
+    if len(name) > 200 or any(ord(c) < 32 for c in name):
+        raise InvalidPersonError("name: at most 200 characters, on one line")
+    person.name, person.kind, person.locale = name, kind, locale
+    person.attributes = clean_attributes(attributes)
+    if unsubscribe and person.unsubscribed_dt is None:
+        person.unsubscribed_dt = now or utcnow()
+    if clear_bounce:
+        person.bounced_dt = None
     db.session.flush()
     return person

@@ -7,7 +7,6 @@ from typing import Any
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import ValidationError
 from wtforms.validators import Length, Optional
 
@@ -17,6 +16,7 @@ from survey_app.core.fields import (
     StrictIntegerField,
     StrictTextAreaField,
 )
+from survey_app.core.forms import BaseForm
 from survey_app.responses.services import TEXT_ANSWER_MAX_LENGTH, Submission
 from survey_app.surveys.models import Question, QuestionKind, Survey
 
@@ -29,7 +29,7 @@ class InRange:
         self.values, self.required, self.message = values, required, message
         self.missing = missing or _l("Please choose an answer.")
 
-    def __call__(self, form: FlaskForm, field: StrictIntegerField) -> None:
+    def __call__(self, form: BaseForm, field: StrictIntegerField) -> None:
         if field.data is None:
             if self.required and not field.errors:
                 raise ValidationError(self.missing)
@@ -38,7 +38,7 @@ class InRange:
             raise ValidationError(self.message)
 
 
-class ResponseForm(FlaskForm):
+class ResponseForm(BaseForm):
     """Base class; :func:`build_form` adds the score and question fields."""
 
     #: The response version being edited; empty for a first answer.

@@ -57,9 +57,9 @@ def _public_limit() -> str:
 @csrf.exempt
 @limiter.limit(_respond_limit, methods=["POST"])
 def personal(token: str):
-    invitation = invitations.find_invitation(token)
+    invitation, response = responses.open_link(token)
     locale = use_locale(invitation.person.locale, invitation.survey.default_locale)
-    return _answer_page(invitation.survey, token, locale, Channel.EMAIL, invitation,
+    return _answer_page(invitation.survey, token, locale, Channel.EMAIL, invitation, response,
                         url_for(".personal", token=token, lang=locale),
                         url_for(".personal_thanks", token=token, lang=locale))
 
@@ -84,6 +84,7 @@ def public(slug: str):
         # The browser's own token: one response per browser, editable from the same browser.
         session["public_tokens"] = {**tokens, survey.slug: token}
     return _answer_page(survey, token, locale, Channel.PUBLIC, None,
+                        responses.find_response(token),
                         url_for(".public", slug=slug, lang=locale),
                         url_for(".public_thanks", slug=slug, lang=locale))
 
@@ -108,9 +109,9 @@ def _public_survey(slug: str) -> Survey:
 
 
 def _answer_page(survey: Survey, token: str, locale: str, channel: str,
-                 invitation: Invitation | None, action: str, thanks_url: str):
+                 invitation: Invitation | None, response: Response | None, action: str,
+                 thanks_url: str):
     """Show, validate and store the answer form for a personal or public link."""
-    response = responses.find_response(token)
     if response is not None:
         return _edit_page(response, locale, action, thanks_url)
     if survey.status == SurveyStatus.CLOSED:

@@ -73,6 +73,9 @@ class Response(db.Model):
     sentiment_analyzer: Mapped[str] = mapped_column(sa.String(32), default="none")
     #: A promoter or passive whose comment is clearly negative.
     is_mismatch: Mapped[bool] = mapped_column(default=False)
+    #: Submitted right after a link scanner's burst (see docs/distribution.md): left out of
+    #: scores (``responses.queries.countable()``) until a person confirms it.
+    is_suspected_automated: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
     #: An anonymous respondent ticked "contact me" and so attached their identity.
     is_contact_requested: Mapped[bool] = mapped_column(default=False)
     #: Segment attributes of the person when they answered (department, team, plan …).

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, select
 from sqlalchemy.orm import selectinload
 
 from survey_app.core.db import db
@@ -41,3 +41,12 @@ def export_rows(survey: Survey) -> Iterator[tuple[Response, Person | None]]:
         query = query.order_by(Response.submitted_dt, Response.id)
     for row in db.session.execute(query.execution_options(yield_per=BATCH)):
         yield row.Response, (None if survey.is_anonymous else row.Person)
+
+
+def countable() -> ColumnElement[bool]:
+    """The condition every score, rate and trend must use: leaves out responses flagged
+    "suspected automated" (a mail scanner's burst) until a person confirms them.
+
+    ``select(...).where(Response.survey_id == s.id, countable())``
+    """
+    return Response.is_suspected_automated.is_(False)

@@ -15,10 +15,15 @@ from survey_app.core.db import db, utcnow
 from survey_app.core.errors import DomainError
 from survey_app.core.scoring import categorise, is_happy
 from survey_app.core.sentiment import analyze
-from survey_app.core.tokens import response_digest
+from survey_app.core.tokens import is_well_formed, response_digest
 from survey_app.followups import services as followups
 from survey_app.invitations.models import Invitation
-from survey_app.invitations.services import mark_responded
+from survey_app.invitations.services import (
+    UnknownLinkError,
+    link_query,
+    mark_responded,
+    verified,
+)
 from survey_app.responses.models import Answer, Response
 from survey_app.surveys.models import QuestionKind, Survey
 
@@ -92,6 +97,22 @@ def check_submission(survey: Survey, submission: Submission) -> None:
         raise InvalidSubmissionError(errors)
 
 
+def open_link(token: str) -> tuple[Invitation, Response | None]:
+    """The invitation behind a personal link and the response given through it, in one query.
+
+    The response is found by its token digest, which only the link's holder can compute.
+
+    :raises UnknownLinkError: malformed or unknown token, or a draft survey.
+    """
+    if not is_well_formed(token):
+        raise UnknownLinkError()
+    query = (link_query(token).add_columns(Response)
+             .outerjoin(Response, Response.token_digest == response_digest(token)))
+    row = db.session.execute(query).unique().one_or_none()
+    invitation = verified(row[0] if row else None, token)
+    return invitation, row[1] if row else None
+
+
 def find_response(token: str) -> Response | None:
     """The response submitted with ``token``, if any."""
     digest = response_digest(token)
@@ -126,7 +147,7 @@ def record_response(
     database refuses a second response with the same digest.
 
     :raises InvalidSubmissionError: bad answers.
-    :raises AlreadyAnsweredError: this token has answered already.
+    :raises AlreadyAnsweredError: this token has answered already; roll the session back.
     """
     check_submission(survey, submission)
     now = now or utcnow()
@@ -147,17 +168,14 @@ def record_response(
         followup=None,
     )
     _apply(response, submission)  # sentiment and the rest, before any write
-    try:
-        # The unique token digest refuses a second response, even from a concurrent request.
-        with db.session.begin_nested():
-            db.session.add(response)
-            db.session.flush()
-    except IntegrityError:
-        raise AlreadyAnsweredError() from None
     if invitation is not None:
         mark_responded(invitation, now)
     followups.open_or_update(response, now=now)
-    db.session.flush()
+    db.session.add(response)
+    try:
+        db.session.flush()  # the unique token digest refuses a second (even concurrent) answer
+    except IntegrityError:
+        raise AlreadyAnsweredError() from None
     logger.info("response %s recorded for survey %s", response.id, survey.id)
     return response
 

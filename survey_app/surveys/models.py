@@ -50,6 +50,10 @@ class Survey(db.Model):
         sa.CheckConstraint("min_group_size >= 3", "min_group_size_valid"),
         sa.CheckConstraint("link_lifetime_days > 0", "link_lifetime_valid"),
         sa.CheckConstraint("edit_window_hours >= 0", "edit_window_valid"),
+        sa.CheckConstraint("throttle_days >= 0", "throttle_days_valid"),
+        sa.CheckConstraint("reminder_count >= 0 AND reminder_count <= 2", "reminder_count_valid"),
+        sa.CheckConstraint("reminder_after_days >= 1", "reminder_after_days_valid"),
+        sa.CheckConstraint("cadence IN ('weekly', 'monthly', 'quarterly')", "cadence_valid"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -69,6 +73,17 @@ class Survey(db.Model):
     edit_window_hours: Mapped[int] = mapped_column(default=24)
     #: Groups smaller than this never show numbers or comments (anonymous surveys).
     min_group_size: Mapped[int] = mapped_column(default=5)
+    #: Do not invite people asked by any survey within this many days (0: no limit).
+    throttle_days: Mapped[int] = mapped_column(default=30, server_default="30")
+    #: Reminders to people who have not answered: how many (0–2), and days between e-mails.
+    reminder_count: Mapped[int] = mapped_column(default=1, server_default="1")
+    reminder_after_days: Mapped[int] = mapped_column(default=3, server_default="3")
+    #: Recurring rounds: ``weekly``, ``monthly`` or ``quarterly``; NULL = waves sent by hand.
+    cadence: Mapped[str | None] = mapped_column(sa.String(10))
+    #: Audience of recurring rounds, as a wave's ``audience_filter``.
+    cadence_audience: Mapped[dict[str, Any] | None] = mapped_column(sa.JSON)
+    #: When the next recurring round is due.
+    next_round_dt: Mapped[datetime | None]
     created_dt: Mapped[datetime] = mapped_column(default=utcnow)
 
     questions: Mapped[list[Question]] = relationship(
@@ -131,8 +146,14 @@ class Wave(db.Model):
     """One sending of a survey to an audience (a pulse round)."""
 
     __tablename__ = "waves"
+    #: One round per survey and period: two schedulers racing create it once.
+    __table_args__ = (sa.UniqueConstraint("survey_id", "scheduled_dt"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     survey_id: Mapped[int] = mapped_column(sa.ForeignKey("surveys.id"), index=True)
     label: Mapped[str] = mapped_column(sa.String(100))
     started_dt: Mapped[datetime] = mapped_column(default=utcnow)
+    #: Who was asked: ``{"kind": "customer", "where": {"team": ["Support", "Sales"]}}``.
+    audience_filter: Mapped[dict[str, Any]] = mapped_column(default=dict, server_default="{}")
+    #: Recurring rounds only: the due time of the round (NULL for waves sent by hand).
+    scheduled_dt: Mapped[datetime | None]

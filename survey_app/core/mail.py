@@ -1,0 +1,158 @@
+"""Outgoing e-mail through Flask-Mail: one SMTP connection per batch, text + HTML parts.
+
+Without ``MAIL_SERVER`` nothing leaves the machine: each message is logged and written to
+``instance/outbox/*.eml`` (open it with any mail program). SMTP errors are classified so callers
+can retry temporary ones (4xx, dropped connections) and stop on permanent ones (5xx).
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import smtplib
+import socket
+import time
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from email.utils import make_msgid
+from pathlib import Path
+from typing import Protocol
+from urllib.parse import urlsplit
+
+from flask import current_app
+from flask_mail import BadHeaderError, Mail, Message
+
+logger = logging.getLogger(__name__)
+
+mail = Mail()
+
+
+def init_app(app) -> None:  # type: ignore[no-untyped-def]
+    mail.init_app(app)
+
+
+class Connection(Protocol):
+    def send(self, message: Message) -> None: ...
+
+
+@dataclass(frozen=True)
+class MailError:
+    """Why a message was not accepted: ``permanent`` (5xx: do not retry) and whether it is a
+    **bounce** (the recipient address itself was refused) or a problem on our side."""
+
+    permanent: bool
+    is_bounce: bool
+    reason: str
+    #: The connection can no longer be used (reconnect before the next message).
+    is_broken: bool = False
+
+
+def build_message(
+    *,
+    to: str,
+    subject: str,
+    text: str,
+    html: str | None = None,
+    headers: Mapping[str, str] | None = None,
+    sender: str | None = None,
+    to_name: str = "",
+) -> Message:
+    """A multipart (text + HTML) message; ``headers`` such as ``List-Unsubscribe`` are added."""
+    message = Message(subject=subject, recipients=[(to_name, to) if to_name else to],
+                      body=text, html=html, sender=sender, extra_headers=dict(headers or {}))
+    # Flask-Mail calls make_msgid() without a domain, i.e. a DNS lookup per message.
+    message.msgId = make_msgid(domain=_message_id_domain())
+    return message
+
+
+def _message_id_domain() -> str:
+    return urlsplit(current_app.config["BASE_URL"]).hostname or "polso.invalid"
+
+
+class OutboxConnection:
+    """Writes messages to ``instance/outbox/`` and the log instead of sending them."""
+
+    _counter = itertools.count(1)
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        folder.mkdir(parents=True, exist_ok=True)
+
+    def send(self, message: Message) -> None:
+        if message.has_bad_headers():
+            raise BadHeaderError()
+        if message.date is None:
+            message.date = time.time()
+        stamp = time.strftime("%Y%m%d-%H%M%S", time.gmtime(message.date))
+        path = self.folder / f"{stamp}-{next(self._counter):06d}-{abs(hash(message.msgId))}.eml"
+        path.write_bytes(message.as_bytes())
+        logger.info("e-mail %r to %s written to %s (no MAIL_SERVER configured)",
+                    message.subject, ", ".join(map(str, message.recipients)), path)
+
+
+@contextmanager
+def connect() -> Iterator[Connection]:
+    """One connection for a batch: SMTP when ``MAIL_SERVER`` is set, else the outbox folder.
+
+    :raises OSError, smtplib.SMTPException: the server cannot be reached (temporary).
+    """
+    if not current_app.config.get("MAIL_SERVER"):
+        folder = current_app.config.get("MAIL_OUTBOX_DIR") or Path(current_app.instance_path,
+                                                                    "outbox")
+        yield OutboxConnection(Path(folder))
+        return
+    connection = mail.connect()
+    connection.__enter__()
+    try:
+        yield connection
+    finally:
+        close_quietly(connection)
+
+
+def close_quietly(connection: Connection) -> None:
+    """QUIT the SMTP session; a connection the server already dropped is just forgotten."""
+    host = getattr(connection, "host", None)
+    if host is None:
+        return
+    try:
+        host.quit()
+    except (smtplib.SMTPException, OSError):
+        host.close()
+    connection.host = None  # type: ignore[attr-defined]
+
+
+def send_email(message: Message) -> None:
+    """Send one message on its own connection (for single notifications)."""
+    with connect() as connection:
+        connection.send(message)
+
+
+def classify(error: Exception) -> MailError:
+    """Turn an exception from :meth:`Connection.send` into a :class:`MailError`."""
+    if isinstance(error, smtplib.SMTPRecipientsRefused):
+        code, text = next(iter(error.recipients.values()), (450, b""))
+        reason = f"{code} {_text(text)}"
+        return MailError(permanent=code >= 500, is_bounce=code >= 500, reason=reason)
+    if isinstance(error, smtplib.SMTPSenderRefused):
+        # Our From: address was refused: a configuration problem, never the person's fault.
+        return MailError(permanent=False, is_bounce=False,
+                         reason=f"sender refused: {error.smtp_code} {_text(error.smtp_error)}")
+    if isinstance(error, smtplib.SMTPResponseException):
+        code = error.smtp_code
+        reason = f"{code} {_text(error.smtp_error)}"
+        # A single-recipient message refused after DATA with 5xx: a bounce (e.g. 550 no mailbox).
+        return MailError(permanent=code >= 500, is_bounce=code >= 500, reason=reason,
+                         is_broken=code == 421)
+    if isinstance(error, BadHeaderError):
+        return MailError(permanent=True, is_bounce=False, reason="header contains a line break")
+    if isinstance(error, (smtplib.SMTPServerDisconnected, smtplib.SMTPException, OSError,
+                          socket.timeout)):
+        return MailError(permanent=False, is_bounce=False,
+                         reason=f"{type(error).__name__}: {error}"[:300], is_broken=True)
+    raise error
+
+
+def _text(value: bytes | str) -> str:
+    text = value.decode("utf-8", "replace") if isinstance(value, bytes) else str(value)
+    return " ".join(text.split())[:300]

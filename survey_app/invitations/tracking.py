@@ -1,0 +1,109 @@
+"""E-mailed links: deriving their tokens, recording opens, and telling scanners from people.
+
+Mail security scanners (Safe Links, URL Defense …) open every link of an e-mail within seconds
+of its arrival, including links no person can see. The e-mail carries a hidden **honeypot** link
+(``/s/<token>/x``); a link history showing the honeypot, or every score button opened within
+``SCANNER_BURST_SECONDS``, is scanner activity. A response submitted within
+``SCANNER_WINDOW_MINUTES`` of scanner activity is flagged ``is_suspected_automated`` and left out
+of scores until a person confirms it (a person answering later, after the scan, is not flagged).
+"""
+
+from __future__ import annotations
+
+import secrets
+from datetime import datetime, timedelta
+
+from flask import current_app
+from sqlalchemy import func, select
+
+from survey_app.core.db import db, utcnow
+from survey_app.core.errors import DomainError
+from survey_app.core.tokens import derive_token, hash_token, is_well_formed, matches
+from survey_app.invitations.models import Invitation, LinkOpen
+from survey_app.invitations.services import UnknownLinkError
+
+#: Opens kept per invitation: enough for the heuristics, bounded against reload loops.
+MAX_OPENS_PER_INVITATION = 60
+
+
+class LinkKeyChangedError(DomainError):
+    """The token can no longer be derived (``SECRET_KEY`` changed since the invitation)."""
+
+
+def new_salt() -> str:
+    return secrets.token_hex(16)
+
+
+def token_for_salt(salt: str) -> str:
+    return derive_token(current_app.config["SECRET_KEY"], salt)
+
+
+def link_token(invitation: Invitation) -> str:
+    """The token of an e-mailed invitation, derived again from its salt.
+
+    :raises LinkKeyChangedError: no salt, or the secret key changed since it was issued.
+    """
+    if invitation.token_salt is None:
+        raise LinkKeyChangedError("this link was shown once and cannot be e-mailed")
+    token = token_for_salt(invitation.token_salt)
+    if not matches(invitation.token_hash, token):
+        raise LinkKeyChangedError("the secret key changed since this invitation was created")
+    return token
+
+
+def find_by_token(token: str) -> Invitation:
+    """The invitation behind ``token`` in any state and survey status (for unsubscribing).
+
+    :raises UnknownLinkError: malformed or unknown token.
+    """
+    if not is_well_formed(token):
+        raise UnknownLinkError()
+    invitation = db.session.scalar(
+        select(Invitation).where(Invitation.token_hash == hash_token(token)))
+    if invitation is None or not matches(invitation.token_hash, token):
+        raise UnknownLinkError()
+    return invitation
+
+
+def record_open(invitation: Invitation, *, score: int | None = None, honeypot: bool = False,
+                now: datetime | None = None) -> None:
+    """Remember one GET of the link; the first real open marks the invitation ``opened``."""
+    now = now or utcnow()
+    if not honeypot and invitation.opened_dt is None:
+        invitation.opened_dt = now
+        if invitation.status in ("queued", "sent"):
+            invitation.status = "opened"
+    count = db.session.scalar(
+        select(func.count()).select_from(LinkOpen).where(LinkOpen.invitation_id == invitation.id))
+    if count < MAX_OPENS_PER_INVITATION:
+        db.session.add(LinkOpen(invitation_id=invitation.id, score=score, is_honeypot=honeypot,
+                                opened_dt=now))
+    db.session.flush()
+
+
+def scanner_activity(invitation: Invitation, score_values: range) -> datetime | None:
+    """When the link history last showed a scanner (honeypot, or all buttons in a burst)."""
+    opens = db.session.execute(
+        select(LinkOpen.opened_dt, LinkOpen.score, LinkOpen.is_honeypot)
+        .where(LinkOpen.invitation_id == invitation.id).order_by(LinkOpen.opened_dt)).all()
+    last: datetime | None = None
+    burst = timedelta(seconds=current_app.config["SCANNER_BURST_SECONDS"])
+    wanted = set(score_values)
+    for index, (opened, _score, honeypot) in enumerate(opens):
+        if honeypot:
+            last = opened
+            continue
+        seen = {s for when, s, hp in opens[index:] if not hp and when - opened <= burst}
+        if wanted <= seen:
+            last = max(when for when, s, hp in opens[index:] if when - opened <= burst)
+    return last
+
+
+def looks_automated(invitation: Invitation, score_values: range,
+                    now: datetime | None = None) -> bool:
+    """Whether an answer submitted ``now`` through ``invitation`` should be flagged."""
+    last = scanner_activity(invitation, score_values)
+    if last is None:
+        return False
+    window = timedelta(minutes=current_app.config["SCANNER_WINDOW_MINUTES"])
+    return (now or utcnow()) - last <= window

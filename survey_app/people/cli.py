@@ -1,0 +1,82 @@
+"""``polso people …`` commands."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import click
+from flask.cli import AppGroup
+from sqlalchemy import select
+
+from survey_app.cli import CommandError
+from survey_app.core.db import db
+from survey_app.people.erasure import erase_person
+from survey_app.people.importer import ImportFileError, decode, import_people
+from survey_app.people.models import Person
+from survey_app.people.services import InvalidPersonError, normalise_email
+
+people_cli = AppGroup("people", help="Import, list and erase people.")
+
+#: Errors printed in full; the rest are counted.
+SHOWN_ERRORS = 200
+
+
+@people_cli.command("import")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+def import_command(path: Path) -> None:
+    """Create or update people from CSV file PATH (email,name,kind,locale,<attributes>…).
+
+    Good rows are saved in batches; every bad row is listed with its line number.
+    """
+    try:
+        text = decode(path.read_bytes())
+    except ImportFileError as error:
+        raise CommandError(str(error)) from None
+    total = max(text.count("\n") - 1, 1)
+    started = time.perf_counter()
+    with click.progressbar(length=total, label="Importing people", show_pos=True) as bar:
+        done = 0
+
+        def batch_done(rows: int) -> None:
+            nonlocal done
+            db.session.commit()
+            bar.update(rows - done)
+            done = rows
+
+        try:
+            result = import_people(text.splitlines(keepends=True), on_batch=batch_done)
+        except ImportFileError as error:
+            raise CommandError(str(error)) from None
+    db.session.commit()
+    elapsed = time.perf_counter() - started
+    click.echo(f"{result.rows} rows in {elapsed:.1f} s: {result.created} created, "
+               f"{result.updated} updated, {result.unchanged} unchanged, "
+               f"{len(result.errors)} refused.")
+    for error in result.errors[:SHOWN_ERRORS]:
+        click.echo(f"  line {error.line}: {error.reason}", err=True)
+    if len(result.errors) > SHOWN_ERRORS:
+        click.echo(f"  … and {len(result.errors) - SHOWN_ERRORS} more refused rows", err=True)
+    if result.errors:
+        raise SystemExit(1)
+
+
+@people_cli.command("erase")
+@click.argument("email")
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+def erase_command(email: str, yes: bool) -> None:
+    """Erase the person with EMAIL (GDPR): identity, invitations, links; scores stay."""
+    try:
+        address = normalise_email(email)
+    except InvalidPersonError as error:
+        raise CommandError(str(error)) from None
+    person = db.session.scalar(select(Person).where(Person.email == address))
+    if person is None:
+        raise CommandError(f"nobody has the e-mail address {address}")
+    if not yes:
+        click.confirm(f"Erase {address} for good?", abort=True)
+    result = erase_person(person)
+    db.session.commit()
+    click.echo(f"Erased: {result.invitations} invitations deleted, "
+               f"{result.responses_anonymised} responses and {result.cases_anonymised} cases "
+               "anonymised.")

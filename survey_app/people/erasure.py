@@ -1,0 +1,87 @@
+"""Erasing a person (GDPR art. 17): identity, links and free text go, aggregate scores stay.
+
+The rule (docs/distribution.md): the person row, their invitations (with e-mail delivery rows
+and link history) are **deleted**. Each response that was linked to them (identified responses,
+and anonymous ones whose author asked to be contacted) is **kept** with its score, category,
+sentiment, numeric answers, segment snapshot, wave and day, but loses its person and invitation
+links, its comment, its free-text answers and its token digest (replaced by a random value).
+Follow-up cases about them lose the person and are closed if still open. Anonymous responses
+were never linked to anybody and are not touched.
+
+This module sits above people, invitations, responses and followups on purpose: erasure is the
+one operation that crosses them all. Later features that store personal data (case notes,
+replies, webhooks) connect to :data:`person_erased` and delete theirs.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from dataclasses import dataclass
+
+from blinker import Namespace
+from flask import current_app
+from sqlalchemy import delete, or_, select
+
+from survey_app.core.db import db
+from survey_app.followups.models import CaseStatus, FollowUp
+from survey_app.followups.services import OPEN_STATUSES
+from survey_app.invitations.models import Invitation, LinkOpen
+from survey_app.people.models import Person
+from survey_app.responses.models import Response
+from survey_app.surveys.models import Question, QuestionKind
+from survey_app.waves.models import InvitationEmail
+
+logger = logging.getLogger(__name__)
+
+_signals = Namespace()
+#: Sent with ``person_id=`` before the person's rows are deleted (receivers flush, never commit).
+person_erased = _signals.signal("person-erased")
+
+
+@dataclass(frozen=True)
+class ErasureResult:
+    invitations: int
+    responses_anonymised: int
+    cases_anonymised: int
+
+
+def erase_person(person: Person) -> ErasureResult:
+    """Erase ``person`` as described in the module docstring (flushes, never commits)."""
+    person_id = person.id
+    invitation_ids = select(Invitation.id).where(Invitation.person_id == person_id)
+    responses = list(db.session.scalars(select(Response).where(
+        or_(Response.person_id == person_id, Response.invitation_id.in_(invitation_ids)))))
+    for response in responses:
+        _anonymise(response)
+    cases = list(db.session.scalars(select(FollowUp).where(
+        or_(FollowUp.person_id == person_id,
+            FollowUp.response_id.in_([r.id for r in responses])))))
+    for case in cases:
+        case.person_id = None
+        if case.status in OPEN_STATUSES:
+            case.status = CaseStatus.CLOSED
+    db.session.flush()
+    person_erased.send(current_app._get_current_object(),  # type: ignore[attr-defined]
+                       person_id=person_id)
+    for model in (LinkOpen, InvitationEmail):
+        db.session.execute(delete(model).where(model.invitation_id.in_(invitation_ids)))
+    count = db.session.execute(delete(Invitation).where(Invitation.person_id == person_id)
+                               ).rowcount
+    db.session.delete(person)
+    db.session.flush()
+    logger.info("person %s erased: %s invitations deleted, %s responses and %s cases "
+                "anonymised", person_id, count, len(responses), len(cases))
+    return ErasureResult(count, len(responses), len(cases))
+
+
+def _anonymise(response: Response) -> None:
+    response.person_id = None
+    response.invitation_id = None
+    response.comment = None
+    response.token_digest = secrets.token_hex(32)  # the old link can no longer find it
+    text_questions = set(db.session.scalars(select(Question.id).where(
+        Question.survey_id == response.survey_id, Question.kind == QuestionKind.TEXT)))
+    for answer in list(response.answers):
+        if answer.question_id in text_questions or answer.value_text is not None:
+            response.answers.remove(answer)

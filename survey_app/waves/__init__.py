@@ -1,0 +1,1 @@
+"""Waves: sending a survey to an audience by e-mail, reminders, recurring rounds, delivery."""
