@@ -35,9 +35,11 @@ def register_commands(app: Flask) -> None:
     from survey_app.followups.cli import followups_cli
     from survey_app.invitations.cli import links_cli
     from survey_app.responses.cli import responses_cli
+    from survey_app.sentiment.cli import sentiment_cli
     from survey_app.surveys.cli import surveys_cli
 
-    for command in (demo_command, followups_cli, links_cli, responses_cli, surveys_cli):
+    for command in (demo_command, followups_cli, links_cli, responses_cli, sentiment_cli,
+                    surveys_cli):
         app.cli.add_command(command)
     app.cli.add_command(users_cli)
 
