@@ -1,6 +1,5 @@
 """Test set-up: one database per run built by the migrations, a SAVEPOINT per test.
 
-
 ``POLSO_DATABASE_URL`` (e.g. ``postgresql+psycopg://postgres@127.0.0.1:5432/test``) runs the
 suite on that database — its ``public`` schema is dropped and rebuilt; otherwise a temporary
 SQLite file is used.
@@ -61,12 +60,12 @@ def app(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator
         "SESSION_COOKIE_SECURE": False,
         "RATELIMIT_STORAGE_URI": "memory://",
         "BASE_URL": "http://polso.test",
-    })
-    with app.app_context():
         # Jobs run at once in the test's process; e-mails go to a temporary outbox unless a
         # test points MAIL_SERVER at the ``smtp_server`` fixture.
         "JOBS_IMMEDIATE": True,
         "MAIL_OUTBOX_DIR": str(tmp_path_factory.mktemp("outbox")),
+    })
+    with app.app_context():
         flask_migrate.upgrade()
     yield app
     with app.app_context():
