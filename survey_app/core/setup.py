@@ -117,6 +117,7 @@ def register_blueprints(app: Flask) -> None:
     from survey_app.core.health import bp as health_bp
     from survey_app.invitations.views import bp as invitations_bp
     from survey_app.respond.views import bp as respond_bp
+    from survey_app.surveys.views import bp as surveys_bp
 
     app.register_blueprint(health_bp)
     app.register_blueprint(respond_bp)
@@ -124,6 +125,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(accounts_admin_bp)
     app.register_blueprint(invitations_bp)
     app.register_blueprint(audit_bp)
+    app.register_blueprint(surveys_bp)
 
 
 def register_cli(app: Flask) -> None:

@@ -1,11 +1,15 @@
-"""Creating surveys with sensible default questions."""
+"""Creating and editing surveys, their status, and the live numbers of the survey list."""
 
 from __future__ import annotations
 
 import re
+import unicodedata
+from dataclasses import dataclass, field
+from typing import Any
 
 from flask import current_app
-from sqlalchemy import select
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import Select, func, select
 
 from survey_app.core.db import db
 from survey_app.core.errors import DomainError
@@ -124,3 +128,275 @@ def get_survey_by_slug(slug: str) -> Survey:
     if survey is None:
         raise InvalidSurveyError(f"no survey with slug {slug!r}")
     return survey
+
+
+# --- staff survey management (issue 4) --------------------------------------------------------
+
+#: Categories counted as "good" and "bad" for the headline score.
+GOOD_CATEGORIES = ("promoter", "satisfied")
+BAD_CATEGORIES = ("detractor", "dissatisfied")
+#: Limits of the editable numbers.
+LINK_LIFETIME_RANGE = range(1, 366)
+EDIT_WINDOW_RANGE = range(0, 24 * 30 + 1)
+MIN_GROUP_RANGE = range(3, 1001)
+#: Choice questions offer this many options.
+CHOICE_COUNT_RANGE = range(2, 11)
+
+
+class SurveyEditError(InvalidSurveyError):
+    """An edit broke a rule; ``field`` names the form field the message belongs to."""
+
+    def __init__(self, message: Any, field: str = "") -> None:
+        super().__init__(message)
+        self.field = field
+
+
+@dataclass
+class QuestionSpec:
+    """One extra question as the editor gave it (wording and choices per language)."""
+
+    kind: str
+    text: dict[str, str]
+    choices: list[dict[str, str]] | None = None
+    is_required: bool = False
+
+
+@dataclass
+class SurveySpec:
+    """Everything the survey editor sets; the same for the page, an API or the CLI."""
+
+    title: str
+    kind: str
+    default_locale: str = "en"
+    anonymity: str = "identified"
+    link_lifetime_days: int = 30
+    edit_window_hours: int = 24
+    min_group_size: int = 5
+    is_public: bool = False
+    #: Wording of the score question per language; empty = the kind's standard wording.
+    score_text: dict[str, str] = field(default_factory=dict)
+    questions: list[QuestionSpec] = field(default_factory=list)
+
+
+@dataclass
+class SurveyRow:
+    """A survey with its live numbers, for the list page."""
+
+    survey: Survey
+    responses: int
+    #: NPS/eNPS −100…100 or CSAT %; ``None`` when there are no responses or it is hidden.
+    score: float | None
+    #: Anonymous survey below its threshold: the score is not shown.
+    is_hidden: bool
+
+
+def headline_score(kind: str, total: int, good: int, bad: int) -> float | None:
+    """NPS/eNPS (promoters − detractors, % of all) or CSAT (satisfied, % of all)."""
+    if total <= 0:
+        return None
+    if kind == SurveyKind.CSAT:
+        return 100.0 * good / total
+    return 100.0 * (good - bad) / total
+
+
+def surveys_with_scores(surveys: Select[tuple[Survey]]) -> list[SurveyRow]:
+    """``surveys`` (a ``select(Survey)``, e.g. ``access.visible_surveys``) with live numbers.
+
+    One SQL statement: the responses are counted per survey and category in the database.
+    """
+    from survey_app.responses.models import Response
+
+    ids = surveys.with_only_columns(Survey.id).order_by(None).scalar_subquery()
+    stats = (
+        select(Response.survey_id.label("survey_id"),
+               func.count().label("total"),
+               func.count().filter(Response.category.in_(GOOD_CATEGORIES)).label("good"),
+               func.count().filter(Response.category.in_(BAD_CATEGORIES)).label("bad"))
+        .where(Response.survey_id.in_(ids))
+        .group_by(Response.survey_id)
+        .subquery()
+    )
+    statement = (
+        surveys.add_columns(func.coalesce(stats.c.total, 0), func.coalesce(stats.c.good, 0),
+                            func.coalesce(stats.c.bad, 0))
+        .outerjoin(stats, stats.c.survey_id == Survey.id)
+        .order_by(Survey.status == SurveyStatus.CLOSED, Survey.created_dt.desc(), Survey.id.desc())
+    )
+    rows = []
+    for survey, total, good, bad in db.session.execute(statement):
+        hidden = survey.is_anonymous and 0 < total < survey.min_group_size
+        score = None if hidden else headline_score(survey.kind, total, good, bad)
+        rows.append(SurveyRow(survey, total, score, hidden))
+    return rows
+
+
+def response_count(survey: Survey) -> int:
+    from survey_app.responses.models import Response
+
+    return db.session.scalar(
+        select(func.count()).select_from(Response).where(Response.survey_id == survey.id)
+    ) or 0
+
+
+def unique_slug(title: str) -> str:
+    """A free slug made from ``title`` (ASCII, hyphens), with ``-2``, ``-3`` … when taken."""
+    ascii_title = unicodedata.normalize("NFKD", title).encode("ascii", "ignore").decode()
+    base = re.sub(r"[^a-z0-9]+", "-", ascii_title.lower()).strip("-")[:50].strip("-") or "survey"
+    taken = set(db.session.scalars(select(Survey.slug).where(
+        (Survey.slug == base) | Survey.slug.like(f"{base}-%"))))
+    slug, n = base, 1
+    while slug in taken:
+        n += 1
+        slug = f"{base}-{n}"
+    return slug
+
+
+def check_spec(spec: SurveySpec) -> None:
+    """Rules that hold for any survey, with or without responses.
+
+    :raises SurveyEditError: a value is out of range or there are too many questions.
+    """
+    if spec.kind not in set(SurveyKind):
+        raise SurveyEditError(_l("Choose one of the survey kinds."), "kind")
+    if not spec.title.strip() or len(spec.title.strip()) > 200:
+        raise SurveyEditError(_l("The title must have 1 to 200 characters."), "title")
+    if spec.default_locale not in ("en", "it"):
+        raise SurveyEditError(_l("The language must be en or it."), "default_locale")
+    if spec.anonymity not in ("identified", "anonymous"):
+        raise SurveyEditError(_l("Choose identified or anonymous."), "anonymity")
+    for name, allowed in (("link_lifetime_days", LINK_LIFETIME_RANGE),
+                          ("edit_window_hours", EDIT_WINDOW_RANGE),
+                          ("min_group_size", MIN_GROUP_RANGE)):
+        if getattr(spec, name) not in allowed:
+            raise SurveyEditError(_l("Enter a whole number from %(low)s to %(high)s.",
+                                     low=allowed[0], high=allowed[-1]), name)
+    if len(spec.questions) > MAX_EXTRA_QUESTIONS:
+        raise SurveyEditError(_l("A survey has at most %(n)s questions, the score question "
+                                 "included.", n=MAX_EXTRA_QUESTIONS + 1), "questions")
+    for question in spec.questions:
+        _check_question(question)
+
+
+def _check_question(question: QuestionSpec) -> None:
+    if question.kind not in (QuestionKind.AGREEMENT, QuestionKind.CHOICE, QuestionKind.TEXT):
+        raise SurveyEditError(_l("A question is agreement, choice or text."), "questions")
+    if not all((question.text.get(lang) or "").strip() for lang in ("en", "it")):
+        raise SurveyEditError(_l("Every question needs its wording in English and Italian."),
+                              "questions")
+    if question.kind == QuestionKind.CHOICE:
+        options = question.choices or []
+        if len(options) not in CHOICE_COUNT_RANGE or not all(
+                (o.get("en") or "").strip() and (o.get("it") or "").strip() for o in options):
+            raise SurveyEditError(_l("A choice question needs 2 to 10 options, each in English "
+                                     "and Italian."), "questions")
+
+
+def create_survey_from_spec(spec: SurveySpec, *, slug: str | None = None) -> Survey:
+    """Create a **draft** survey from the editor's settings.
+
+    :raises SurveyEditError: see :func:`check_spec`; :raises InvalidSurveyError: bad slug.
+    """
+    check_spec(spec)
+    survey = create_survey(kind=spec.kind, title=spec.title, slug=slug or unique_slug(spec.title),
+                           anonymous=spec.anonymity == "anonymous", locale=spec.default_locale,
+                           is_public=spec.is_public)
+    survey.status = SurveyStatus.DRAFT
+    _apply(survey, spec)
+    db.session.flush()
+    return survey
+
+
+def update_survey(survey: Survey, spec: SurveySpec) -> list[str]:
+    """Apply the editor's settings; returns the names of what changed (for the audit log).
+
+    Once a survey has responses its kind is fixed, anonymity can only go from identified to
+    anonymous, the anonymity threshold can only rise, and questions can be reworded or added
+    but not removed or changed in kind or number of options. Nothing changes on error.
+
+    :raises SurveyEditError: the edit breaks one of these rules or :func:`check_spec`.
+    """
+    check_spec(spec)
+    if response_count(survey):
+        _check_loosening(survey, spec)
+    before = _snapshot(survey)
+    _apply(survey, spec)
+    db.session.flush()
+    after = _snapshot(survey)
+    return [name for name in after if before[name] != after[name]]
+
+
+def _check_loosening(survey: Survey, spec: SurveySpec) -> None:
+    if spec.kind != survey.kind:
+        raise SurveyEditError(_l("The kind cannot change once the survey has responses."),
+                              "kind")
+    if survey.is_anonymous and spec.anonymity != "anonymous":
+        raise SurveyEditError(_l("This survey has anonymous responses: it cannot become "
+                                 "identified."), "anonymity")
+    if spec.min_group_size < survey.min_group_size:
+        raise SurveyEditError(_l("This survey has responses: the anonymity threshold can be "
+                                 "raised but not lowered below %(n)s.",
+                                 n=survey.min_group_size), "min_group_size")
+    existing = survey.extra_questions
+    if len(spec.questions) < len(existing) or any(
+            new.kind != old.kind or len(new.choices or []) != len(old.choices or [])
+            for old, new in zip(existing, spec.questions, strict=False)):
+        raise SurveyEditError(_l("This survey has responses: its questions can be reworded "
+                                 "and new ones added, but none removed or changed in kind or "
+                                 "number of options."), "questions")
+
+
+def _snapshot(survey: Survey) -> dict[str, Any]:
+    return {
+        **{name: getattr(survey, name) for name in (
+            "title", "kind", "default_locale", "anonymity", "link_lifetime_days",
+            "edit_window_hours", "min_group_size", "is_public")},
+        "score_text": dict(survey.score_question.text),
+        "questions": [(q.kind, dict(q.text), q.choices, q.is_required)
+                      for q in survey.extra_questions],
+    }
+
+
+def _apply(survey: Survey, spec: SurveySpec) -> None:
+    old_standard = SCORE_QUESTIONS[SurveyKind(survey.kind)]
+    survey.title = spec.title.strip()
+    survey.kind = spec.kind
+    survey.audience = "employees" if spec.kind in (SurveyKind.ENPS, SurveyKind.PULSE) \
+        else "customers"
+    survey.default_locale = spec.default_locale
+    survey.anonymity = spec.anonymity
+    survey.link_lifetime_days = spec.link_lifetime_days
+    survey.edit_window_hours = spec.edit_window_hours
+    survey.min_group_size = spec.min_group_size
+    survey.is_public = spec.is_public
+    standard = SCORE_QUESTIONS[SurveyKind(spec.kind)]
+    texts = {lang: (spec.score_text.get(lang) or "").strip() for lang in ("en", "it")}
+    # The old kind's standard wording left as it was follows the kind to its new standard.
+    survey.score_question.text = {
+        lang: standard[lang] if not text or text == old_standard[lang] else text
+        for lang, text in texts.items()}
+    existing = survey.extra_questions
+    for position, new in enumerate(spec.questions, start=1):
+        question = existing[position - 1] if position <= len(existing) else None
+        if question is None:
+            question = Question(position=position)
+            survey.questions.append(question)
+        question.kind = new.kind
+        question.text = {lang: new.text[lang].strip() for lang in ("en", "it")}
+        question.choices = ([{lang: o[lang].strip() for lang in ("en", "it")}
+                             for o in new.choices or []]
+                            if new.kind == QuestionKind.CHOICE else None)
+        question.is_required = new.is_required
+    for question in existing[len(spec.questions):]:
+        survey.questions.remove(question)
+
+
+def activate_survey(survey: Survey) -> None:
+    """Draft or closed → active (links and the public page answer again)."""
+    survey.status = SurveyStatus.ACTIVE
+    db.session.flush()
+
+
+def close_survey(survey: Survey) -> None:
+    """Active → closed: links and the public page say the survey is closed."""
+    survey.status = SurveyStatus.CLOSED
+    db.session.flush()
