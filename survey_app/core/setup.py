@@ -29,7 +29,7 @@ CSP = {
 
 
 def check_config(app: Flask) -> None:
-    """Refuse to start without a secret key outside debug and tests."""
+    """Refuse to start without a secret key outside debug and tests, or with bad thresholds."""
     if not app.config.get("SECRET_KEY"):
         if app.debug or app.testing:
             app.config["SECRET_KEY"] = "dev-only-not-secret"
@@ -40,6 +40,19 @@ def check_config(app: Flask) -> None:
     if app.config["DATABASE_URL"].startswith("sqlite"):
         options = engine_options(app.config["DATABASE_URL"], app.config["SQLITE_BUSY_TIMEOUT"])
     app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", options)
+    app.config["SENTIMENT_THRESHOLDS"] = _thresholds(app.config["SENTIMENT_THRESHOLDS"])
+
+
+def _thresholds(value: object) -> tuple[float, float]:
+    """``SENTIMENT_THRESHOLDS`` as ``(negative, positive)`` with −1 ≤ negative < positive ≤ 1."""
+    try:
+        negative, positive = (float(v) for v in value)  # type: ignore[union-attr]
+    except (TypeError, ValueError):
+        negative = positive = float("nan")
+    if not -1 <= negative < positive <= 1:
+        raise RuntimeError(f"POLSO_SENTIMENT_THRESHOLDS must be [negative, positive] with "
+                           f"-1 <= negative < positive <= 1, not {value!r}")
+    return negative, positive
 
 
 def import_models() -> None:

@@ -24,6 +24,7 @@ from survey_app.invitations.services import (
     mark_responded,
     verified,
 )
+from survey_app.invitations.tracking import looks_automated
 from survey_app.responses.models import Answer, Response
 from survey_app.surveys.models import QuestionKind, Survey
 
@@ -169,6 +170,8 @@ def record_response(
     )
     _apply(response, submission)  # sentiment and the rest, before any write
     if invitation is not None:
+        # A mail scanner's burst just before: kept out of scores until a person confirms it.
+        response.is_suspected_automated = looks_automated(invitation, survey.score_range, now)
         mark_responded(invitation, now)
     followups.open_or_update(response, now=now)
     db.session.add(response)
@@ -215,7 +218,7 @@ def _apply(response: Response, submission: Submission) -> None:
     survey = response.survey
     comment = (submission.comment or "").strip() or None
     sentiment = analyze(comment, submission.locale,
-                        thresholds=tuple(current_app.config["SENTIMENT_THRESHOLDS"]))
+                        thresholds=current_app.config["SENTIMENT_THRESHOLDS"])
     response.score = submission.score
     response.category = categorise(survey.kind, submission.score)
     response.comment = comment

@@ -36,3 +36,14 @@ def test_secret_key_is_required_outside_debug_and_tests(monkeypatch):
         assert "POLSO_SECRET_KEY" in str(error)
     else:
         raise AssertionError("the app started without a secret key")
+
+
+@pytest.mark.parametrize("bad", [[0.1, -0.1], [-2, 0.1], "nonsense", [0.0]])
+def test_bad_sentiment_thresholds_stop_the_start(bad):
+    with pytest.raises(RuntimeError, match="SENTIMENT_THRESHOLDS"):
+        create_app({"TESTING": True, "SENTIMENT_THRESHOLDS": bad})
+
+
+def test_thresholds_from_the_environment_are_used(monkeypatch):
+    monkeypatch.setenv("POLSO_SENTIMENT_THRESHOLDS", "[-0.2, 0.3]")
+    assert create_app({"TESTING": True}).config["SENTIMENT_THRESHOLDS"] == (-0.2, 0.3)
