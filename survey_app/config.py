@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import timedelta
 from pathlib import Path
 
+from survey_app.core.sentiment import DEFAULT_THRESHOLDS
+
 #: The repository root: ``templates/``, ``static/``, ``migrations/`` and ``instance/`` live here.
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -53,8 +55,9 @@ class Config:
     LINK_LIFETIME_DAYS = 30
     EDIT_WINDOW_HOURS = 24
     MIN_GROUP_SIZE = 5
-    #: Comment sentiment labels: negative at or below the first, positive at or above the second.
-    SENTIMENT_THRESHOLDS = (-0.05, 0.05)
+    #: Comment sentiment labels: negative at or below the first, positive at or above the second
+    #: (a JSON list in the environment, e.g. ``POLSO_SENTIMENT_THRESHOLDS='[-0.1, 0.1]'``).
+    SENTIMENT_THRESHOLDS = DEFAULT_THRESHOLDS
     #: Comments longer than this are refused (characters).
     COMMENT_MAX_LENGTH = 5000
     #: Due time of a new follow-up case by priority (hours).
