@@ -115,8 +115,8 @@ class SurveyForm(FlaskForm):
     default_locale = SelectField(_l("Default language"), choices=[
         SelectChoice("en", "English"), SelectChoice("it", "Italiano")])
     anonymity = SelectField(_l("Anonymity"), choices=[
-        SelectChoice("anonymous", _l("Anonymous — answers are not linked to people")),
-        SelectChoice("identified", _l("Identified — answers are linked to people")),
+        SelectChoice("anonymous", _l("Anonymous")),
+        SelectChoice("identified", _l("Identified")),
     ])
     min_group_size = WholeNumberField(_l("Anonymity threshold (smallest group shown)"),
                                       validators=_range(MIN_GROUP_RANGE))

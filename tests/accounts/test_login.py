@@ -234,7 +234,9 @@ def test_language_switch_is_remembered(app, client, login):
     response = client.post("/account/language", data={
         "locale": "it", "next": "/audit", "csrf_token": csrf_token(html)})
     assert response.status_code == 303 and response.headers["Location"] == "/audit"
-    assert '<html lang="it">' in client.get("/audit").get_data(as_text=True)
+    italian = client.get("/audit").get_data(as_text=True)
+    assert '<html lang="it">' in italian and "Registro di audit" in italian
+    assert ">Esci</button>" in italian
     assert '<html lang="en">' in client.get("/audit?lang=en").get_data(as_text=True)
     with app.app_context():
         assert db.session.get(User, user_id).locale == "it"
