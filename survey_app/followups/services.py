@@ -31,6 +31,8 @@ def case_reason(response: Response) -> CaseReason | None:
     - an anonymous respondent who asked to be contacted → ``contact_request``; anonymous
       responses never open a case otherwise.
     """
+    if response.is_suspected_automated:
+        return None  # a mail scanner's answer; a case opens if a person confirms it
     if response.is_anonymous:
         return CaseReason.CONTACT_REQUEST if response.is_contact_requested else None
     if response.person_id is None:

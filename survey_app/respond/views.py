@@ -14,11 +14,12 @@ from flask import (
 )
 from sqlalchemy import select
 
-from survey_app.core.db import db
+from survey_app.core.db import db, set_write_intent
 from survey_app.core.i18n import use_locale
 from survey_app.core.tokens import new_token
 from survey_app.extensions import csrf, limiter
 from survey_app.invitations import services as invitations
+from survey_app.invitations import tracking
 from survey_app.invitations.models import Invitation
 from survey_app.respond.forms import build_form, field_name
 from survey_app.responses import services as responses
@@ -57,7 +58,11 @@ def _public_limit() -> str:
 @csrf.exempt
 @limiter.limit(_respond_limit, methods=["POST"])
 def personal(token: str):
+    set_write_intent(True)  # a GET records the open (scanner detection), a POST the answer
     invitation, response = responses.open_link(token)
+    if request.method == "GET":
+        tracking.record_open(invitation, score=_preselected_score(invitation.survey))
+        db.session.commit()
     locale = use_locale(invitation.person.locale, invitation.survey.default_locale)
     return _answer_page(invitation.survey, token, locale, Channel.EMAIL, invitation, response,
                         url_for(".personal", token=token, lang=locale),
