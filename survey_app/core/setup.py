@@ -128,6 +128,7 @@ def register_blueprints(app: Flask) -> None:
     from survey_app.accounts.views import bp as accounts_bp
     from survey_app.audit.views import bp as audit_bp
     from survey_app.core.health import bp as health_bp
+    from survey_app.dashboards.views import bp as dashboards_bp
     from survey_app.invitations.views import bp as invitations_bp
     from survey_app.respond.views import bp as respond_bp
     from survey_app.surveys.views import bp as surveys_bp
@@ -139,6 +140,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(invitations_bp)
     app.register_blueprint(audit_bp)
     app.register_blueprint(surveys_bp)
+    app.register_blueprint(dashboards_bp)
 
 
 def register_cli(app: Flask) -> None:

@@ -1,0 +1,287 @@
+"""Dashboard page and its main aggregate query on 1,000,000 responses, SQLite and PostgreSQL.
+
+    .venv/bin/python bench/dashboard.py [--db sqlite|postgresql|both] [--rows 1000000]
+                                        [--reuse] [--repeat 5]
+
+Builds a fresh database by the migrations (SQLite under ``/tmp``, PostgreSQL in its own
+database ``polso_bench``), bulk-loads ``--rows`` anonymous eNPS responses spread over two years
+and 20 departments (SQLite ``executemany``, PostgreSQL ``COPY``; about a third with a comment),
+then times, logged in as an admin through the Flask test client:
+
+* the whole dashboard page ``GET /surveys/<id>`` with its default filters (last 90 days), with
+  a segment filter, and for all time;
+* its main aggregate query alone (the scores by period bucket that carry the headline score,
+  the distribution, the trend and the previous period).
+
+Each figure is the median of ``--repeat`` warm runs. ``--reuse`` keeps an already loaded
+database (same ``--rows``) instead of loading again.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import random
+import statistics
+import sys
+import time
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import sqlalchemy as sa
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+SQLITE_PATH = Path("/tmp/polso-bench-dashboard.sqlite3")
+PG_ADMIN_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/polso_bench"
+DEPARTMENTS = [f"Department {i:02d}" for i in range(1, 21)]
+TEAMS = ["Alpha", "Beta", "Gamma", "Delta"]
+COMMENTS = [
+    "The workload is too high and meetings take all the time.",
+    "Great team, I feel supported by my manager.",
+    "Troppe riunioni, poco tempo per lavorare davvero.",
+    "Mi piace il team ma lo stipendio è basso.",
+    "Good tools, but the processes are slow and confusing.",
+    "Career growth is unclear, nobody talks about promotions.",
+]
+COLUMNS = ["survey_id", "token_digest", "is_anonymous", "score", "category", "comment", "locale",
+           "sentiment_polarity", "sentiment_label", "sentiment_analyzer", "is_mismatch",
+           "is_contact_requested", "segment", "channel", "submitted_dt", "version"]
+BATCH = 20_000
+ADMIN_EMAIL = "bench.admin@example.com"
+
+
+def progress(label: str, done: int, total: int, started: float) -> None:
+    rate = done / max(time.perf_counter() - started, 1e-9)
+    sys.stdout.write(f"\r  {label}: {done:>9,}/{total:,}  ({rate:,.0f} rows/s)")
+    sys.stdout.flush()
+    if done >= total:
+        sys.stdout.write("\n")
+
+
+def fake_rows(survey_id: int, rows: int, seed: int = 42) -> Iterator[tuple[object, ...]]:
+    """Anonymous eNPS responses, day-only timestamps over the last two years, in time order."""
+    rng = random.Random(seed)
+    today = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+    start = today - timedelta(days=730)
+    for i in range(rows):
+        day = start + timedelta(days=i * 730 // rows)
+        department = rng.choices(DEPARTMENTS, weights=range(1, 21))[0]
+        score = min(10, max(0, round(rng.gauss(7.2, 2.2))))
+        category = "promoter" if score >= 9 else "passive" if score >= 7 else "detractor"
+        comment = rng.choice(COMMENTS) if rng.random() < 0.33 else None
+        polarity = None if comment is None else round(rng.uniform(-1, 1), 3)
+        label = ("unknown" if polarity is None else "negative" if polarity <= -0.05
+                 else "positive" if polarity >= 0.05 else "neutral")
+        digest = hashlib.sha256(f"bench:{survey_id}:{i}".encode()).hexdigest()
+        segment = json.dumps({"department": department, "team": rng.choice(TEAMS)})
+        yield (survey_id, digest, True, score, category, comment, "en", polarity, label,
+               "bench", False, False, segment, "email", day, 1)
+
+
+def load_sqlite(engine: sa.Engine, survey_id: int, rows: int) -> None:
+    sql = (f"INSERT INTO responses ({', '.join(COLUMNS)}) "
+           f"VALUES ({', '.join('?' * len(COLUMNS))})")
+    started = time.perf_counter()
+    raw = engine.raw_connection()
+    try:
+        cursor = raw.cursor()
+        batch: list[tuple[object, ...]] = []
+        done = 0
+        for row in fake_rows(survey_id, rows):
+            day = row[14]
+            assert isinstance(day, datetime)
+            # The text SQLAlchemy's DateTime stores on SQLite (UTC, microseconds).
+            batch.append((*row[:14], day.strftime("%Y-%m-%d %H:%M:%S.%f"), row[15]))
+            if len(batch) == BATCH:
+                cursor.execute("BEGIN")
+                cursor.executemany(sql, batch)
+                cursor.execute("COMMIT")
+                done += len(batch)
+                batch.clear()
+                progress("loading SQLite", done, rows, started)
+        if batch:
+            cursor.execute("BEGIN")
+            cursor.executemany(sql, batch)
+            cursor.execute("COMMIT")
+            done += len(batch)
+            progress("loading SQLite", done, rows, started)
+        cursor.execute("ANALYZE")
+    finally:
+        raw.close()
+
+
+def load_postgresql(engine: sa.Engine, survey_id: int, rows: int) -> None:
+    started = time.perf_counter()
+    raw = engine.raw_connection()
+    try:
+        cursor = raw.cursor()
+        done = 0
+        with cursor.copy(f"COPY responses ({', '.join(COLUMNS)}) FROM STDIN") as copy:
+            for row in fake_rows(survey_id, rows):
+                copy.write_row(row)
+                done += 1
+                if done % BATCH == 0 or done == rows:
+                    progress("loading PostgreSQL (COPY)", done, rows, started)
+        raw.commit()
+        # VACUUM sets the visibility map, so index-only scans skip the table.
+        raw.driver_connection.autocommit = True
+        raw.driver_connection.execute("VACUUM ANALYZE responses")
+    finally:
+        raw.close()
+
+
+def fresh_database(kind: str) -> str:
+    if kind == "sqlite":
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{SQLITE_PATH}{suffix}").unlink(missing_ok=True)
+        return f"sqlite:///{SQLITE_PATH}"
+    admin = sa.create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(sa.text("DROP DATABASE IF EXISTS polso_bench WITH (FORCE)"))
+        conn.execute(sa.text("CREATE DATABASE polso_bench"))
+    admin.dispose()
+    return PG_URL
+
+
+def database_url(kind: str) -> str:
+    return f"sqlite:///{SQLITE_PATH}" if kind == "sqlite" else PG_URL
+
+
+def median_seconds(action: Callable[[], object], repeat: int) -> float:
+    action()  # warm caches
+    times = []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        action()
+        times.append(time.perf_counter() - started)
+    return statistics.median(times)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--db", choices=["sqlite", "postgresql", "both"], default="both")
+    parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--reuse", action="store_true")
+    args = parser.parse_args()
+    os.environ.setdefault("POLSO_SECRET_KEY", "bench-only")
+    kinds = ["sqlite", "postgresql"] if args.db == "both" else [args.db]
+    for kind in kinds:
+        run(kind, args.rows, args.repeat, args.reuse)
+
+
+def prepare(kind: str, rows: int, reuse: bool):  # type: ignore[no-untyped-def]
+    """The app on a loaded database, the bench survey's id and the admin's e-mail."""
+    import flask_migrate
+
+    from survey_app import create_app
+    from survey_app.accounts.models import User
+    from survey_app.accounts.services import hash_password
+    from survey_app.core.db import db
+    from survey_app.responses.models import Response
+    from survey_app.surveys.models import Survey
+    from survey_app.surveys.services import create_survey
+
+    url = database_url(kind) if reuse else fresh_database(kind)
+    app = create_app({"DATABASE_URL": url, "RATELIMIT_ENABLED": False,
+                      "SESSION_COOKIE_SECURE": False})
+    with app.app_context():
+        survey = None
+        print("  migrating")
+        flask_migrate.upgrade()
+        if reuse:
+            survey = db.session.scalar(sa.select(Survey).where(Survey.slug == "bench"))
+            loaded = survey and db.session.scalar(
+                sa.select(sa.func.count()).where(Response.survey_id == survey.id))
+            if loaded != rows:
+                sys.exit(f"--reuse: {kind} has {loaded or 0:,} bench responses, not {rows:,}")
+            print(f"  reusing {loaded:,} responses")
+        else:
+            survey = create_survey(kind="enps", title="Bench eNPS", slug="bench")
+            db.session.commit()
+            (load_sqlite if kind == "sqlite" else load_postgresql)(db.engine, survey.id, rows)
+        if db.session.scalar(sa.select(User.id).where(User.email == ADMIN_EMAIL)) is None:
+            db.session.add(User(email=ADMIN_EMAIL, role="admin",
+                                password_hash=hash_password("bench-password")))
+            db.session.commit()
+        return app, survey.id
+
+
+def sign_in(client) -> None:  # type: ignore[no-untyped-def]
+    import re
+
+    html = client.get("/login").get_data(as_text=True)
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', html).group(1)
+    response = client.post("/login", data={"email": ADMIN_EMAIL, "password": "bench-password",
+                                           "csrf_token": token})
+    assert response.status_code == 303, response.status_code
+
+
+def count_statements(app, action: Callable[[], object]) -> int:  # type: ignore[no-untyped-def]
+    from survey_app.core.db import db
+
+    seen = []
+    with app.app_context():
+        engine = db.engine
+
+    def before(*_args: object) -> None:
+        seen.append(1)
+
+    sa.event.listen(engine, "before_cursor_execute", before)
+    try:
+        action()
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", before)
+    return len(seen)
+
+
+def main_query_seconds(app, survey_id: int, args: dict[str, str], repeat: int) -> float:  # type: ignore[no-untyped-def]
+    from survey_app.core.db import db
+    from survey_app.dashboards import queries
+    from survey_app.dashboards.filters import parse_filters
+    from survey_app.surveys.models import Survey
+
+    with app.test_request_context():
+        survey = db.session.get(Survey, survey_id)
+        filters = parse_filters(args, survey)
+        keys = queries.recent_segment_keys(survey)
+        buckets = filters.period.buckets(queries.first_response_day(survey))
+        query = queries.score_cells_query(survey, filters, buckets, keys[0] if keys else None)
+        return median_seconds(lambda: db.session.execute(query).all(), repeat)
+
+
+def run(kind: str, rows: int, repeat: int, reuse: bool) -> None:
+    print(f"== {kind}: {rows:,} responses over 2 years, 20 departments")
+    app, survey_id = prepare(kind, rows, reuse)
+    client = app.test_client()
+    sign_in(client)
+    cases = [
+        ("default (last 90 days, by week, breakdown by department)", {}),
+        ("segment filter department:Department 20", {"segment": "department:Department 20"}),
+        ("category filter detractor", {"category": "detractor"}),
+        ("last 12 months, by month", {"period": "365d"}),
+        ("all time (2 years), by month", {"period": "all"}),
+    ]
+    print(f"  {'view':<58} {'page':>8} {'query':>8} {'ratio':>6} {'SQL':>4}")
+    for label, args in cases:
+        url = f"/surveys/{survey_id}"
+
+        def page(url: str = url, args: dict[str, str] = args) -> None:
+            response = client.get(url, query_string=args)
+            assert response.status_code == 200, response.status_code
+
+        statements = count_statements(app, page)
+        page_s = median_seconds(page, repeat)
+        query_s = main_query_seconds(app, survey_id, args, repeat)
+        print(f"  {label:<58} {page_s:>7.3f}s {query_s:>7.3f}s {page_s / query_s:>6.2f} "
+              f"{statements:>4}")
+
+
+if __name__ == "__main__":
+    main()

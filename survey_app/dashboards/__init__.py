@@ -1,0 +1,1 @@
+"""Per-survey dashboards: metrics, anonymity rules, charts, CSV export."""

@@ -1,0 +1,182 @@
+"""Geometry of the server-side SVG charts (drawn by ``templates/dashboards/_charts.html``).
+
+Charts are small fixed coordinate systems (``viewBox``) that CSS scales to the page width; the
+360-unit width keeps 12-unit labels readable on a phone without scaling text down. Colours
+come from CSS classes (``bar-promoter`` …), never inline styles (CSP ``style-src 'self'``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date
+
+from flask_babel import format_date
+
+from survey_app.core.scoring import categorise
+from survey_app.dashboards.services import Group
+
+WIDTH = 360
+#: Most x-axis labels a trend shows before it skips some (they would overlap).
+MAX_X_LABELS = 6
+
+
+@dataclass(frozen=True, slots=True)
+class Bar:
+    x: float
+    y: float
+    width: float
+    height: float
+    css: str
+    label: str
+    value: str
+    label_x: float
+
+
+@dataclass(frozen=True, slots=True)
+class BarChart:
+    width: int
+    height: int
+    baseline: float
+    bars: list[Bar]
+
+
+@dataclass(frozen=True, slots=True)
+class Tick:
+    position: float
+    label: str
+
+
+@dataclass(frozen=True, slots=True)
+class Point:
+    x: float
+    y: float
+    label: str
+
+
+@dataclass(frozen=True, slots=True)
+class LineChart:
+    width: int
+    height: int
+    left: float
+    right: float
+    y_ticks: list[Tick]
+    x_ticks: list[Tick]
+    #: One path per run of consecutive shown points (hidden points break the line).
+    lines: list[str]
+    bands: list[str]
+    points: list[Point]
+    hidden_x: list[float] = field(default_factory=list)
+    zero: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Segment:
+    x: float
+    width: float
+    css: str
+    label: str
+    #: Text inside the segment, empty when it is too narrow to hold it.
+    inside: str
+
+
+@dataclass(frozen=True, slots=True)
+class StackedBar:
+    width: int
+    height: int
+    segments: list[Segment]
+
+
+def distribution_chart(kind: str, distribution: Sequence[tuple[int, int]]) -> BarChart:
+    """Bars per score (0–10 or 1–5), coloured by the score's category."""
+    height, top, bottom, side = 190, 22, 26, 6
+    slot = (WIDTH - 2 * side) / max(len(distribution), 1)
+    peak = max((n for _s, n in distribution), default=0) or 1
+    usable = height - top - bottom
+    bars = []
+    for i, (score, n) in enumerate(distribution):
+        bar_height = usable * n / peak
+        x = side + i * slot + slot * 0.14
+        bars.append(Bar(x=round(x, 1), y=round(height - bottom - bar_height, 1),
+                        width=round(slot * 0.72, 1), height=round(bar_height, 1),
+                        css=f"bar-{categorise(kind, score)}", label=str(score), value=str(n),
+                        label_x=round(side + (i + 0.5) * slot, 1)))
+    return BarChart(WIDTH, height, height - bottom, bars)
+
+
+def trend_chart(kind: str, trend: Sequence[Group], granularity: str) -> LineChart:
+    """Score per bucket with its 95% margin as a band; hidden or empty buckets break the line."""
+    height, top, bottom, left, right = 210, 12, 30, 40, WIDTH - 10
+    low, high = (0.0, 100.0) if kind == "csat" else (-100.0, 100.0)
+    ticks = [0, 25, 50, 75, 100] if kind == "csat" else [-100, -50, 0, 50, 100]
+
+    def y_of(value: float) -> float:
+        value = min(max(value, low), high)
+        return round(top + (high - value) / (high - low) * (height - top - bottom), 1)
+
+    count = len(trend)
+    step = (right - left) / max(count - 1, 1)
+
+    def x_of(i: int) -> float:
+        return round(left + (i * step if count > 1 else (right - left) / 2), 1)
+
+    runs: list[list[tuple[int, Group]]] = [[]]
+    hidden_x = []
+    for i, group in enumerate(trend):
+        if group.hidden or group.score is None:
+            if group.hidden:
+                hidden_x.append(x_of(i))
+            runs.append([])
+        else:
+            runs[-1].append((i, group))
+    lines, bands, points = [], [], []
+    for run in (r for r in runs if r):
+        upper = [(x_of(i), y_of(g.score.high)) for i, g in run]  # type: ignore[union-attr]
+        lower = [(x_of(i), y_of(g.score.low)) for i, g in run]  # type: ignore[union-attr]
+        middle = [(x_of(i), y_of(g.score.value)) for i, g in run]  # type: ignore[union-attr]
+        if len(run) == 1:  # a lone point: give its band and line some width to be seen
+            (x, _y), = middle
+            upper = [(x - 4, upper[0][1]), (x + 4, upper[0][1])]
+            lower = [(x - 4, lower[0][1]), (x + 4, lower[0][1])]
+        bands.append(_path(upper + lower[::-1]) + " Z")
+        lines.append(_path(middle))
+        points += [Point(x, y, _point_label(g, granularity))
+                   for (x, y), (_i, g) in zip(middle, run, strict=True)]
+    every = max(1, -(-count // MAX_X_LABELS))
+    x_ticks = [Tick(x_of(i), _short_date(g.start, granularity))
+               for i, g in enumerate(trend) if i % every == 0 and g.start]
+    return LineChart(WIDTH, height, left, right,
+                     [Tick(y_of(t), f"{t:+d}" if kind != "csat" and t else str(t))
+                      for t in ticks],
+                     x_ticks, lines, bands, points, hidden_x,
+                     zero=None if kind == "csat" else y_of(0))
+
+
+def stacked_bar(parts: Sequence[tuple[str, str, int]]) -> StackedBar:
+    """One horizontal bar split by ``(css class, label, count)``; percentages inside."""
+    height = 30
+    total = sum(n for _c, _l, n in parts) or 1
+    x, segments = 0.0, []
+    for css, label, n in parts:
+        width = WIDTH * n / total
+        percent = f"{100 * n / total:.0f}%"
+        segments.append(Segment(round(x, 1), round(width, 1), css, f"{label}: {percent}",
+                                percent if width >= 34 else ""))
+        x += width
+    return StackedBar(WIDTH, height, segments)
+
+
+def _path(points: Sequence[tuple[float, float]]) -> str:
+    return " ".join(f"{'M' if i == 0 else 'L'}{x},{y}" for i, (x, y) in enumerate(points))
+
+
+def _short_date(day: date | None, granularity: str) -> str:
+    if day is None:
+        return ""
+    return format_date(day, "d MMM" if granularity == "week" else "MMM yy")
+
+
+def _point_label(group: Group, granularity: str) -> str:
+    assert group.score is not None
+    return (f"{_short_date(group.start, granularity)}: {group.score.value:.0f} "
+            f"± {group.score.margin:.0f} (n={group.n})")

@@ -1,0 +1,266 @@
+"""Building a survey's dashboard: SQL aggregates → metrics → anonymity rules → plain data.
+
+:func:`build_dashboard` returns only what the viewer may see (hidden groups carry no numbers),
+so a template, the CSV export or a later API can render it without re-checking anything.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter, defaultdict
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from datetime import date
+
+from flask import current_app
+
+from survey_app.core.scoring import categorise
+from survey_app.dashboards import queries
+from survey_app.dashboards.anonymity import Policy
+from survey_app.dashboards.filters import Filters, categories_of
+from survey_app.dashboards.metrics import Change, Mean, Score, compare, mean, score_from_categories
+from survey_app.dashboards.words import top_words
+from survey_app.surveys.models import Question, QuestionKind, Survey
+
+#: Side of the top-words comparison: unhappy vs happy categories per survey kind.
+WORD_SIDES = {"nps": ("detractor", "promoter"), "csat": ("dissatisfied", "satisfied")}
+
+
+@dataclass(frozen=True, slots=True)
+class Group:
+    """A trend point, a segment or a question's segment; ``hidden`` ones carry no numbers."""
+
+    label: str | None
+    hidden: bool
+    n: int | None = None
+    score: Score | None = None
+    categories: dict[str, int] = field(default_factory=dict)
+    start: date | None = None
+    mean: Mean | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Comment:
+    id: int
+    score: int
+    category: str
+    text: str
+    sentiment: str
+    when: str
+    segment: dict[str, object] | None
+    email: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class QuestionResult:
+    question: Question
+    hidden: bool
+    n: int | None = None
+    #: ``(value, count)`` — 1–5 for agreement, option index for choice.
+    distribution: list[tuple[int, int]] = field(default_factory=list)
+    mean: Mean | None = None
+    segments: list[Group] = field(default_factory=list)
+
+
+@dataclass
+class Dashboard:
+    survey: Survey
+    filters: Filters
+    policy: Policy
+    segment_keys: list[str]
+    breakdown_key: str | None
+    #: Responses in the filtered period (``None`` when hidden by the anonymity rules).
+    n: int | None = None
+    #: The whole filtered group is below the threshold: nothing but the notice is shown.
+    hidden: bool = False
+    is_empty: bool = False
+    score: Score | None = None
+    categories: list[tuple[str, int]] = field(default_factory=list)
+    distribution: list[tuple[int, int]] = field(default_factory=list)
+    previous: Score | None = None
+    previous_hidden: bool = False
+    change: Change | None = None
+    trend: list[Group] = field(default_factory=list)
+    breakdown: list[Group] = field(default_factory=list)
+    breakdown_error: str | None = None
+    sentiment: list[tuple[str, int]] = field(default_factory=list)
+    comment_count: int | None = None
+    comments: list[Comment] | None = None
+    comment_pages: int = 0
+    words: dict[str, list[tuple[str, int]] | None] = field(default_factory=dict)
+    invited: int = 0
+    responded: int = 0
+    questions: list[QuestionResult] = field(default_factory=list)
+
+    @property
+    def response_rate(self) -> float | None:
+        return None if not self.invited else 100 * self.responded / self.invited
+
+    @property
+    def word_sides(self) -> tuple[str, str]:
+        return WORD_SIDES["csat" if self.survey.kind == "csat" else "nps"]
+
+
+def build_dashboard(survey: Survey, filters: Filters) -> Dashboard:
+    """Everything the dashboard page shows, with the anonymity rules applied.
+
+    :raises NarrowingRefusedError: a filter narrows its group by fewer than the threshold.
+    """
+    policy = Policy.for_survey(survey)
+    keys = queries.recent_segment_keys(survey)
+    breakdown = filters.breakdown or (keys[0] if keys else None)
+    board = Dashboard(survey, filters, policy, keys, breakdown)
+    if policy.is_anonymous and filters.narrowing:
+        counts = queries.group_counts(survey, filters)
+        policy.check_narrowing(counts.n, counts.parents)
+    first_day = queries.first_response_day(survey) if filters.period.start is None else None
+    buckets = filters.period.buckets(first_day)
+    try:
+        cells = queries.score_cells(survey, filters, buckets, breakdown)
+    except queries.TooManyGroupsError:
+        board.breakdown_error = "too_many"
+        cells = queries.score_cells(survey, filters, buckets, None)
+    board.invited, board.responded = queries.invitation_counts(survey, filters.period)
+    _headline(board, cells, buckets)
+    if board.hidden or board.is_empty:
+        return board
+    _comments(board, cells)
+    _questions(board)
+    return board
+
+
+def _categories(counts: Counter[int], kind: str) -> Counter[str]:
+    by_category: Counter[str] = Counter()
+    for score, n in counts.items():
+        by_category[categorise(kind, score)] += n
+    return by_category
+
+
+def _headline(board: Dashboard, current: list[queries.Cell], buckets: list[date]) -> None:
+    survey, policy = board.survey, board.policy
+    scores: Counter[int] = Counter()
+    for cell in current:
+        scores[cell.score] += cell.n
+    n = sum(scores.values())
+    board.is_empty = n == 0
+    if board.is_empty:
+        board.n = 0
+        return
+    if not policy.shows(n):
+        board.hidden = True
+        return
+    board.n = n
+    kind = survey.kind
+    counts = _categories(scores, kind)
+    board.score = score_from_categories(kind, counts)
+    board.categories = [(c, counts[c]) for c in categories_of(survey)]
+    board.distribution = [(s, scores[s]) for s in survey.score_range]
+    board.sentiment = [(label, sum(getattr(c, label) for c in current))
+                       for label in ("negative", "neutral", "positive")]
+    board.sentiment.append(("unknown", n - sum(v for _l, v in board.sentiment)))
+    previous_period = board.filters.period.previous()
+    previous = Counter(queries.score_counts(survey, board.filters, previous_period)
+                       if previous_period else {})
+    previous_n = sum(previous.values())
+    if previous_n and policy.shows(previous_n):
+        board.previous = score_from_categories(kind, _categories(previous, kind))
+        board.change = compare(board.score, board.previous)
+    board.previous_hidden = bool(previous_n) and not policy.shows(previous_n)
+    by_bucket: defaultdict[object, Counter[int]] = defaultdict(Counter)
+    by_segment: defaultdict[object, Counter[int]] = defaultdict(Counter)
+    for cell in current:
+        by_bucket[cell.bucket][cell.score] += cell.n
+        by_segment[cell.segment][cell.score] += cell.n
+    trend = _groups(policy, kind, {i: by_bucket[i] for i in range(len(buckets))})
+    board.trend = [replace(trend[i], label=None, start=day) for i, day in enumerate(buckets)]
+    if board.breakdown_key and not board.breakdown_error:
+        board.breakdown = sorted(_groups(policy, kind, by_segment).values(),
+                                 key=lambda g: (g.hidden, -(g.n or 0), g.label or ""))
+
+
+def _groups(policy: Policy, kind: str, scores: Mapping[object, Counter[int]]
+            ) -> dict[object, Group]:
+    """A :class:`Group` per key of ``scores``, hiding small ones and their siblings."""
+    sizes = {k: sum(v.values()) for k, v in scores.items()}
+    hidden = policy.hidden(sizes)
+    groups = {}
+    for key, counts in scores.items():
+        label = None if key is None else str(key)
+        if key in hidden:
+            groups[key] = Group(label, True)
+        elif not sizes[key]:
+            groups[key] = Group(label, False, 0)
+        else:
+            categories = _categories(counts, kind)
+            groups[key] = Group(label, False, sizes[key],
+                                score_from_categories(kind, categories), dict(categories))
+    return groups
+
+
+def _comments(board: Dashboard, current: list[queries.Cell]) -> None:
+    survey, policy, filters = board.survey, board.policy, board.filters
+    board.comment_count = sum(c.comments for c in current)
+    per_page = current_app.config["DASHBOARD_COMMENTS_PER_PAGE"]
+    if policy.shows_comments(board.n or 0, board.comment_count):
+        rows = queries.comments_page(
+            survey, filters, policy.comment_order(), limit=per_page,
+            offset=(filters.page - 1) * per_page, identified=policy.shows_identity())
+        board.comments = [
+            Comment(r.id, r.score, r.category, r.comment, r.sentiment_label,
+                    policy.when(r.submitted_dt.date(), filters.period.granularity),
+                    r.segment, r.email) for r in rows]
+        board.comment_pages = math.ceil(board.comment_count / per_page)
+    by_category: Counter[str] = Counter()
+    for cell in current:
+        by_category[categorise(survey.kind, cell.score)] += cell.comments
+    sample = current_app.config["DASHBOARD_WORDS_SAMPLE"]
+    for side in board.word_sides:
+        if by_category[side] and policy.shows_comments(board.n or 0, by_category[side]):
+            texts = [t for t, _locale in queries.comment_sample(survey, filters, [side], sample)]
+            board.words[side] = top_words(texts)
+        else:
+            board.words[side] = None
+
+
+def _questions(board: Dashboard) -> None:
+    survey, policy = board.survey, board.policy
+    questions = [q for q in survey.extra_questions
+                 if q.kind in (QuestionKind.AGREEMENT, QuestionKind.CHOICE)]
+    if not questions:
+        return
+    cells = queries.answer_cells(survey, board.filters,
+                                 None if board.breakdown_error else board.breakdown_key)
+    by_question: defaultdict[int, list[queries.AnswerCell]] = defaultdict(list)
+    for cell in cells:
+        by_question[cell.question_id].append(cell)
+    for question in questions:
+        board.questions.append(_question(policy, question, by_question[question.id]))
+
+
+def _question(policy: Policy, question: Question, cells: list[queries.AnswerCell]
+              ) -> QuestionResult:
+    values: Counter[int] = Counter()
+    by_segment: defaultdict[str | None, Counter[int]] = defaultdict(Counter)
+    for cell in cells:
+        values[cell.value] += cell.n
+        by_segment[cell.segment][cell.value] += cell.n
+    n = sum(values.values())
+    if not policy.shows(n):
+        return QuestionResult(question, hidden=n > 0, n=None if n else 0)
+    is_scale = question.kind == QuestionKind.AGREEMENT
+    options = range(1, 6) if is_scale else range(len(question.choices or []))
+    sizes = {k: sum(v.values()) for k, v in by_segment.items()}
+    hidden = policy.hidden(sizes)
+    segments = [
+        Group(key, True) if key in hidden else
+        Group(key, False, sizes[key], mean=_mean(counts) if is_scale else None)
+        for key, counts in sorted(by_segment.items(), key=lambda kv: (-sizes[kv[0]],
+                                                                      kv[0] or ""))
+    ]
+    return QuestionResult(question, False, n, [(v, values[v]) for v in options],
+                          _mean(values) if is_scale else None, segments)
+
+
+def _mean(counts: Counter[int]) -> Mean | None:
+    return mean(sum(counts.values()), sum(v * n for v, n in counts.items()),
+                sum(v * v * n for v, n in counts.items()))
