@@ -45,7 +45,7 @@ def install() -> None:
         run(BIN / "python", "-m", "pip", "install", "--quiet", "--upgrade", "pip")
         run(BIN / "python", "-m", "pip", "install", "--quiet", "-e", f"{ROOT}[dev]")
         stamp.write_text(digest)
-    run(BIN / "pybabel", "compile", "--use-fuzzy", "-q", "-d", ROOT / "survey_app/translations")
+    run(BIN / "pybabel", "compile", "-d", ROOT / "survey_app/translations")
 
 
 def ensure_chromium() -> None:
