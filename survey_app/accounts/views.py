@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 from flask import (
     Blueprint,
     current_app,
@@ -46,8 +48,6 @@ def here_without_lang() -> str:
     args = [(k, v) for k, v in request.args.items(multi=True) if k != "lang"]
     if not args or request.method != "GET":
         return request.path
-    from urllib.parse import urlencode
-
     return f"{request.path}?{urlencode(args)}"
 
 

@@ -242,6 +242,16 @@ def test_language_switch_is_remembered(app, client, login):
         assert db.session.get(User, user_id).locale == "it"
 
 
+def test_password_change_needs_a_csrf_token(app, client, login):
+    user_id = login(client, "admin")
+    response = client.post("/account/password", data={
+        "current": "correct horse battery", "new": "a brand new passphrase",
+        "confirm": "a brand new passphrase"})
+    assert response.status_code == 400
+    with app.app_context():
+        assert db.session.get(User, user_id).session_version == 1
+
+
 def test_language_switch_needs_a_csrf_token(client, login):
     login(client, "admin")
     assert client.post("/account/language", data={"locale": "it"}).status_code == 400
