@@ -23,6 +23,7 @@ from survey_app.dashboards.filters import Filters, Period, day_start
 from survey_app.invitations.models import Invitation
 from survey_app.people.models import Person
 from survey_app.responses.models import Answer, Response
+from survey_app.responses.queries import countable
 from survey_app.surveys.models import Survey
 
 #: Refuse a breakdown whose attribute has more distinct values than this (e.g. an e-mail).
@@ -90,8 +91,14 @@ def filter_conditions(filters: Filters, *, skip: str | None = None) -> list[Colu
     return conditions
 
 
-def in_days(start: date | None, end: date) -> list[ColumnElement[bool]]:
-    conditions = [Response.submitted_dt < day_start(end)]
+def scope(survey: Survey, start: date | None, end: date) -> list[ColumnElement[bool]]:
+    """The survey's countable responses (not suspected automated) submitted in ``[start, end)``.
+
+    Every dashboard query and the export start from this, so the numbers, the anonymity
+    checks and the exported rows always describe the same set.
+    """
+    conditions = [Response.survey_id == survey.id, countable(),
+                  Response.submitted_dt < day_start(end)]
     if start is not None:
         conditions.append(Response.submitted_dt >= day_start(start))
     return conditions
@@ -111,7 +118,7 @@ def bucket_number(buckets: Sequence[date]) -> ColumnElement[int]:
 
 def first_response_day(survey: Survey) -> date | None:
     first = db.session.scalar(select(func.min(Response.submitted_dt))
-                              .where(Response.survey_id == survey.id))
+                              .where(Response.survey_id == survey.id, countable()))
     return None if first is None else first.date()
 
 
@@ -125,8 +132,8 @@ def score_cells_query(survey: Survey, filters: Filters, buckets: Sequence[date],
                func.count(), func.count(Response.comment),
                func.count().filter(label == "negative"), func.count().filter(label == "neutral"),
                func.count().filter(label == "positive"))
-        .where(Response.survey_id == survey.id,
-               *in_days(filters.period.start, filters.period.end), *filter_conditions(filters))
+        .where(*scope(survey, filters.period.start, filters.period.end),
+               *filter_conditions(filters))
         .group_by(sa.literal_column("bucket_key"), sa.literal_column("segment_key"),
                   Response.score)
         .limit(MAX_GROUP_ROWS + 1)
@@ -136,7 +143,7 @@ def score_cells_query(survey: Survey, filters: Filters, buckets: Sequence[date],
 def score_counts(survey: Survey, filters: Filters, period: Period) -> dict[int, int]:
     """Responses per score in ``period`` with the filters (for the previous period)."""
     query = (select(Response.score, func.count())
-             .where(Response.survey_id == survey.id, *in_days(period.start, period.end),
+             .where(*scope(survey, period.start, period.end),
                     *filter_conditions(filters))
              .group_by(Response.score))
     return {score: n for score, n in db.session.execute(query)}
@@ -177,8 +184,7 @@ def group_counts(survey: Survey, filters: Filters) -> GroupCounts:
     columns += [func.count().filter(sa.and_(sa.true(), *filter_conditions(filters, skip=name)))
                 for name in names]
     row = db.session.execute(
-        select(*columns).where(Response.survey_id == survey.id,
-                               *in_days(filters.period.start, filters.period.end))
+        select(*columns).where(*scope(survey, filters.period.start, filters.period.end))
     ).one()
     return GroupCounts(row[0], row[1], dict(zip(names, row[2:], strict=True)))
 
@@ -191,8 +197,8 @@ def comments_page(survey: Survey, filters: Filters, order: Sequence[ColumnElemen
     columns += ([Response.segment, Person.email] if identified
                 else [sa.null(), sa.null()])
     query = select(*columns).where(
-        Response.survey_id == survey.id, Response.comment.is_not(None),
-        *in_days(filters.period.start, filters.period.end), *filter_conditions(filters))
+        *scope(survey, filters.period.start, filters.period.end), Response.comment.is_not(None),
+        *filter_conditions(filters))
     if identified:
         query = query.outerjoin(Person, Person.id == Response.person_id)
     rows = db.session.execute(query.order_by(*order).limit(limit).offset(offset)).all()
@@ -203,9 +209,8 @@ def comment_sample(survey: Survey, filters: Filters, categories: Sequence[str],
                    limit: int) -> list[tuple[str, str]]:
     """``(comment, locale)`` of the latest ``limit`` filtered comments in ``categories``."""
     query = (select(Response.comment, Response.locale)
-             .where(Response.survey_id == survey.id, Response.comment.is_not(None),
-                    Response.category.in_(categories),
-                    *in_days(filters.period.start, filters.period.end),
+             .where(*scope(survey, filters.period.start, filters.period.end),
+                    Response.comment.is_not(None), Response.category.in_(categories),
                     *filter_conditions(filters))
              .order_by(Response.submitted_dt.desc()).limit(limit))
     return [(comment, locale) for comment, locale in db.session.execute(query)]
@@ -253,8 +258,8 @@ def answer_cells(survey: Survey, filters: Filters, breakdown: str | None) -> lis
     query = (
         select(Answer.question_id, segment, Answer.value_int, func.count())
         .join(Response, Response.id == Answer.response_id)
-        .where(Response.survey_id == survey.id, Answer.value_int.is_not(None),
-               *in_days(filters.period.start, filters.period.end), *filter_conditions(filters))
+        .where(*scope(survey, filters.period.start, filters.period.end),
+               Answer.value_int.is_not(None), *filter_conditions(filters))
         .group_by(Answer.question_id, sa.literal_column("segment_key"), Answer.value_int)
         .limit(MAX_GROUP_ROWS + 1)
     )
@@ -268,8 +273,7 @@ def export_rows(survey: Survey, filters: Filters, order: Sequence[ColumnElement[
                 *, identified: bool) -> Iterator[tuple[Response, Person | None]]:
     """Filtered responses (with their answers, and person when ``identified``), streamed."""
     query = (select(Response, Person if identified else sa.null())
-             .where(Response.survey_id == survey.id,
-                    *in_days(filters.period.start, filters.period.end),
+             .where(*scope(survey, filters.period.start, filters.period.end),
                     *filter_conditions(filters))
              .options(selectinload(Response.answers)).order_by(*order))
     if identified:
