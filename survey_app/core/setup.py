@@ -10,9 +10,9 @@ from flask_babel import get_locale
 
 from survey_app.core import logs
 from survey_app.core.db import db, set_write_intent
-from survey_app.core.sqlite import configure_sqlite, engine_options
 from survey_app.core.errors import register_error_pages
 from survey_app.core.i18n import select_locale
+from survey_app.core.sqlite import configure_sqlite, engine_options
 from survey_app.extensions import babel, csrf, limiter, login_manager, migrate, talisman
 
 #: Content Security Policy: nothing but our own origin; no inline script anywhere.

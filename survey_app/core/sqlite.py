@@ -35,7 +35,7 @@ _WRITES = re.compile(r"\s*(INSERT|UPDATE|DELETE|REPLACE|SAVEPOINT|CREATE|DROP|AL
 
 
 class GatedConnection(sqlite3.Connection):
-    """A pysqlite connection that holds this machine's write gate from BEGIN IMMEDIATE to the end."""
+    """A pysqlite connection holding this machine's write gate from BEGIN IMMEDIATE to its end."""
 
     lock_path: str | None = None
 
