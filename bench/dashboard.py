@@ -3,15 +3,17 @@
     .venv/bin/python bench/dashboard.py [--db sqlite|postgresql|both] [--rows 1000000]
                                         [--reuse] [--repeat 5]
 
-Builds a fresh database by the migrations (SQLite under ``/tmp``, PostgreSQL in its own
-database ``polso_bench``), bulk-loads ``--rows`` anonymous eNPS responses spread over two years
-and 20 departments (SQLite ``executemany``, PostgreSQL ``COPY``; about a third with a comment),
-then times, logged in as an admin through the Flask test client:
+Builds a fresh database by the migrations (SQLite under ``/tmp``; PostgreSQL in its own
+database ``polso_bench_dashboard``, apart from bench/submit.py's), bulk-loads ``--rows``
+anonymous eNPS responses spread evenly over two years and 20 departments (SQLite
+``executemany``, PostgreSQL ``COPY``; about a third with a comment), then times, signed in as an
+admin through the Flask test client:
 
-* the whole dashboard page ``GET /surveys/<id>`` with its default filters (last 90 days), with
-  a segment filter, and for all time;
-* its main aggregate query alone (the scores by period bucket that carry the headline score,
-  the distribution, the trend and the previous period).
+* the whole dashboard page ``GET /surveys/<id>``: default filters (last 90 days, weekly trend,
+  breakdown by department), a segment filter, a category filter, 12 months and all time;
+* its main aggregate query alone (:func:`survey_app.dashboards.queries.score_cells_query`:
+  counts by trend bucket × department × score, which carry the headline score, distribution,
+  trend, breakdown and sentiment) — the ratio page / query shows what the rest of the page adds.
 
 Each figure is the median of ``--repeat`` warm runs. ``--reuse`` keeps an already loaded
 database (same ``--rows``) instead of loading again.
@@ -38,7 +40,7 @@ sys.path.insert(0, str(ROOT))
 
 SQLITE_PATH = Path("/tmp/polso-bench-dashboard.sqlite3")
 PG_ADMIN_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
-PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/polso_bench"
+PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/polso_bench_dashboard"
 DEPARTMENTS = [f"Department {i:02d}" for i in range(1, 21)]
 TEAMS = ["Alpha", "Beta", "Gamma", "Delta"]
 COMMENTS = [
@@ -143,8 +145,8 @@ def fresh_database(kind: str) -> str:
         return f"sqlite:///{SQLITE_PATH}"
     admin = sa.create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
-        conn.execute(sa.text("DROP DATABASE IF EXISTS polso_bench WITH (FORCE)"))
-        conn.execute(sa.text("CREATE DATABASE polso_bench"))
+        conn.execute(sa.text("DROP DATABASE IF EXISTS polso_bench_dashboard WITH (FORCE)"))
+        conn.execute(sa.text("CREATE DATABASE polso_bench_dashboard"))
     admin.dispose()
     return PG_URL
 

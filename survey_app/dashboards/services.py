@@ -88,6 +88,7 @@ class Dashboard:
     comments: list[Comment] | None = None
     comment_pages: int = 0
     words: dict[str, list[tuple[str, int]] | None] = field(default_factory=dict)
+    show_identity: bool = True
     invited: int = 0
     responded: int = 0
     questions: list[QuestionResult] = field(default_factory=list)
@@ -101,15 +102,19 @@ class Dashboard:
         return WORD_SIDES["csat" if self.survey.kind == "csat" else "nps"]
 
 
-def build_dashboard(survey: Survey, filters: Filters) -> Dashboard:
+def build_dashboard(survey: Survey, filters: Filters, *, show_identity: bool = True
+                    ) -> Dashboard:
     """Everything the dashboard page shows, with the anonymity rules applied.
+
+    ``show_identity=False`` leaves respondents' e-mails and segments off the comments of
+    identified surveys too (for read-only viewers); anonymous surveys never show them.
 
     :raises NarrowingRefusedError: a filter narrows its group by fewer than the threshold.
     """
     policy = Policy.for_survey(survey)
     keys = queries.recent_segment_keys(survey)
     breakdown = filters.breakdown or (keys[0] if keys else None)
-    board = Dashboard(survey, filters, policy, keys, breakdown)
+    board = Dashboard(survey, filters, policy, keys, breakdown, show_identity=show_identity)
     if policy.is_anonymous and filters.narrowing:
         counts = queries.group_counts(survey, filters)
         policy.check_narrowing(counts.n, counts.parents)
@@ -204,7 +209,8 @@ def _comments(board: Dashboard, current: list[queries.Cell]) -> None:
     if policy.shows_comments(board.n or 0, board.comment_count):
         rows = queries.comments_page(
             survey, filters, policy.comment_order(), limit=per_page,
-            offset=(filters.page - 1) * per_page, identified=policy.shows_identity())
+            offset=(filters.page - 1) * per_page,
+            identified=policy.shows_identity() and board.show_identity)
         board.comments = [
             Comment(r.id, r.score, r.category, r.comment, r.sentiment_label,
                     policy.when(r.submitted_dt.date(), filters.period.granularity),

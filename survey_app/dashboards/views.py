@@ -45,9 +45,11 @@ def _problem(title: str, message: str) -> str:
 def survey(survey_id: int):
     survey = get_visible_survey_or_404(survey_id)
     filters = parse_filters(request.args, survey)
-    board = build_dashboard(survey, filters)
+    # Respondents' e-mails go to those who may export them, not to read-only viewers.
+    can_export = can_export_survey(current_user, survey)
+    board = build_dashboard(survey, filters, show_identity=can_export)
     return render_template("dashboards/survey.html", board=board, charts=charts,
-                           can_export=can_export_survey(current_user, survey))
+                           can_export=can_export)
 
 
 @bp.get("/surveys/<int:survey_id>/export.csv")
