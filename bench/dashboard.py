@@ -15,7 +15,9 @@ admin through the Flask test client:
   counts by trend bucket × department × score, which carry the headline score, distribution,
   trend, breakdown and sentiment) — the ratio page / query shows what the rest of the page adds.
 
-Each figure is the median of ``--repeat`` warm runs. ``--reuse`` keeps an already loaded
+Columns: page and main-query seconds (medians of ``--repeat`` warm runs), their ratio, the
+number of SQL statements the page runs and their total time in one further run (so page minus
+that is Python: routing, session, metrics, template). ``--reuse`` keeps an already loaded
 database (same ``--rows``) instead of loading again.
 """
 
@@ -225,22 +227,29 @@ def sign_in(client) -> None:  # type: ignore[no-untyped-def]
     assert response.status_code == 303, response.status_code
 
 
-def count_statements(app, action: Callable[[], object]) -> int:  # type: ignore[no-untyped-def]
+def statements_and_sql_seconds(app, action: Callable[[], object]) -> tuple[int, float]:  # type: ignore[no-untyped-def]
+    """How many SQL statements ``action`` runs, and their total time (cursor execute+fetch)."""
     from survey_app.core.db import db
 
-    seen = []
     with app.app_context():
         engine = db.engine
+    started: list[float] = []
+    spent: list[float] = []
 
     def before(*_args: object) -> None:
-        seen.append(1)
+        started.append(time.perf_counter())
+
+    def after(*_args: object) -> None:
+        spent.append(time.perf_counter() - started[-1])
 
     sa.event.listen(engine, "before_cursor_execute", before)
+    sa.event.listen(engine, "after_cursor_execute", after)
     try:
         action()
     finally:
         sa.event.remove(engine, "before_cursor_execute", before)
-    return len(seen)
+        sa.event.remove(engine, "after_cursor_execute", after)
+    return len(spent), sum(spent)
 
 
 def main_query_seconds(app, survey_id: int, args: dict[str, str], repeat: int) -> float:  # type: ignore[no-untyped-def]
@@ -270,7 +279,7 @@ def run(kind: str, rows: int, repeat: int, reuse: bool) -> None:
         ("last 12 months, by month", {"period": "365d"}),
         ("all time (2 years), by month", {"period": "all"}),
     ]
-    print(f"  {'view':<58} {'page':>8} {'query':>8} {'ratio':>6} {'SQL':>4}")
+    print(f"  {'view':<58} {'page':>7} {'query':>7} {'ratio':>5} {'stmts':>5} {'all SQL':>7}")
     for label, args in cases:
         url = f"/surveys/{survey_id}"
 
@@ -278,11 +287,11 @@ def run(kind: str, rows: int, repeat: int, reuse: bool) -> None:
             response = client.get(url, query_string=args)
             assert response.status_code == 200, response.status_code
 
-        statements = count_statements(app, page)
         page_s = median_seconds(page, repeat)
         query_s = main_query_seconds(app, survey_id, args, repeat)
-        print(f"  {label:<58} {page_s:>7.3f}s {query_s:>7.3f}s {page_s / query_s:>6.2f} "
-              f"{statements:>4}")
+        statements, sql_s = statements_and_sql_seconds(app, page)
+        print(f"  {label:<58} {page_s:>6.3f}s {query_s:>6.3f}s {page_s / query_s:>5.2f} "
+              f"{statements:>5} {sql_s:>6.3f}s")
 
 
 if __name__ == "__main__":

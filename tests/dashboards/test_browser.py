@@ -1,0 +1,117 @@
+"""A dashboard in a real Chromium, on a laptop and a phone, without JavaScript.
+
+The screenshots are read back (a small PNG decoder below): the charts must be on screen, sized
+to the page, labelled for assistive technology, and actually painted in the category colours.
+"""
+
+from __future__ import annotations
+
+import re
+import struct
+import zlib
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import DEFAULT_PASSWORD
+
+pytestmark = [pytest.mark.browser, pytest.mark.live]
+
+PROMOTER = (0x1E, 0x7A, 0x3C)
+DETRACTOR = (0xB3, 0x26, 0x1E)
+PASSIVE = (0x8A, 0x5A, 0x10)
+TREND = (0x1F, 0x5F, 0xBF)
+
+
+def pixels(png: bytes) -> tuple[int, int, list[tuple[int, int, int]]]:
+    """Width, height and RGB pixels of an 8-bit RGB(A), non-interlaced PNG."""
+    assert png[:8] == b"\x89PNG\r\n\x1a\n"
+    pos, data, width = 8, b"", 0
+    while pos < len(png):
+        length, kind = struct.unpack(">I4s", png[pos:pos + 8])
+        chunk = png[pos + 8:pos + 8 + length]
+        if kind == b"IHDR":
+            width, height, depth, colour = struct.unpack(">IIBB", chunk[:10])
+            assert depth == 8 and colour in (2, 6) and chunk[12] == 0
+            channels = 3 if colour == 2 else 4
+        elif kind == b"IDAT":
+            data += chunk
+        pos += 12 + length
+    raw, stride, rows, previous = zlib.decompress(data), width * channels, [], bytearray()
+    for y in range(height):
+        start = y * (stride + 1)
+        kind, line = raw[start], bytearray(raw[start + 1:start + 1 + stride])
+        previous = previous or bytearray(stride)
+        for i in range(stride):
+            left = line[i - channels] if i >= channels else 0
+            up, corner = previous[i], previous[i - channels] if i >= channels else 0
+            if kind == 1:
+                line[i] = (line[i] + left) & 255
+            elif kind == 2:
+                line[i] = (line[i] + up) & 255
+            elif kind == 3:
+                line[i] = (line[i] + (left + up) // 2) & 255
+            elif kind == 4:
+                p = left + up - corner
+                pa, pb, pc = abs(p - left), abs(p - up), abs(p - corner)
+                line[i] = (line[i] + (left if pa <= pb and pa <= pc else up if pb <= pc
+                                      else corner)) & 255
+        rows.append(line)
+        previous = line
+    rgb = [tuple(row[x * channels:x * channels + 3]) for row in rows for x in range(width)]
+    return width, height, rgb  # type: ignore[return-value]
+
+
+def share_of(colour: tuple[int, int, int], rgb: list[tuple[int, int, int]]) -> float:
+    close = sum(1 for p in rgb if all(abs(a - b) <= 6 for a, b in zip(p, colour, strict=True)))
+    return close / len(rgb)
+
+
+@pytest.fixture
+def dashboard(make_survey, add_responses, make_user):
+    survey = make_survey("nps", title="Acme NPS")
+    add_responses(survey, [dict(score=s, days_ago=d, segment={"plan": "pro" if d < 20 else "free"},
+                                comment="Fast delivery, kind support" if s > 8 else None)
+                           for s in range(11) for d in (2, 9, 16, 23, 30)])
+    make_user("viewer", email="viewer@browser.example.com")
+    return survey
+
+
+def sign_in(page, base: str) -> None:
+    page.goto(f"{base}/login")
+    page.get_by_label("E-mail").fill("viewer@browser.example.com")
+    page.get_by_label("Password").fill(DEFAULT_PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+
+
+@pytest.mark.parametrize(("width", "height"), [(1280, 900), (390, 844)])
+def test_dashboard_charts_are_drawn_labelled_and_fit(browser, live_server, dashboard,
+                                                     tmp_path: Path, width, height):
+    context = browser.new_context(viewport={"width": width, "height": height},
+                                  java_script_enabled=False)
+    page = context.new_page()
+    sign_in(page, live_server.url)
+    page.goto(f"{live_server.url}/surveys/{dashboard}")
+    assert page.get_by_role("heading", name="Acme NPS").is_visible()
+    page.screenshot(path=tmp_path / f"dashboard-{width}.png", full_page=True)
+    assert page.evaluate("document.documentElement.scrollWidth") <= width  # no sideways scroll
+
+    for chart_id, name in [("chart-distribution", "Score distribution"),
+                           ("chart-trend", "Trend"), ("chart-categories", "Categories")]:
+        chart = page.locator(f"#{chart_id}")
+        chart.scroll_into_view_if_needed()
+        assert chart.is_visible()
+        box = chart.bounding_box()
+        assert box["width"] >= min(300, width - 40) and box["x"] + box["width"] <= width
+        assert page.get_by_role("img", name=re.compile(f"^{name}")).count() >= 1
+
+    distribution = pixels(page.locator("#chart-distribution").screenshot())[2]
+    # 7 red, 2 brown, 2 green bars of equal height: each colour painted, red the most.
+    assert share_of(DETRACTOR, distribution) > share_of(PROMOTER, distribution) > 0.01
+    assert share_of(PASSIVE, distribution) > 0.01
+    trend = pixels(page.locator("#chart-trend").screenshot())[2]
+    assert share_of(TREND, trend) > 0.0005  # the line and its points (none: 0)
+    # Text labels are real text, readable: at least 11 CSS px high on the phone too.
+    label_height = page.locator("#chart-distribution .chart-label").first.bounding_box()["height"]
+    assert label_height >= 11
+    context.close()
