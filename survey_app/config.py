@@ -68,6 +68,17 @@ class Config:
     COMMENT_MAX_LENGTH = 5000
     #: Due time of a new follow-up case by priority (hours).
     SLA_HOURS = {"red": 24, "yellow": 72, "green": 120}
+    # --- Follow-up queue (issue 5, docs/followups.md) ---
+    #: Warn the assignee (or the team) this many hours before a case's due time (once a day).
+    SLA_WARNING_HOURS = 4
+    #: Outcomes an agent chooses from when resolving a case (keys; known ones are translated).
+    FOLLOWUP_OUTCOMES = ("fixed", "refunded", "explained", "not_reachable", "other")
+    #: Hour of the day (UTC) from which the daily follow-up digest is sent.
+    FOLLOWUP_DIGEST_HOUR = 7
+    #: ``Reply-To`` of replies to customers; empty: the address of the agent who wrote it.
+    FOLLOWUP_REPLY_TO: str | None = None
+    #: Cases per page of the queue.
+    FOLLOWUPS_PER_PAGE = 50
 
     # --- Distribution: e-mail, jobs, throttle, reminders (issue 6, docs/distribution.md) ---
     #: SMTP server for outgoing mail; empty: e-mails go to the log and ``instance/outbox/*.eml``.

@@ -47,6 +47,10 @@ class User(UserMixin, db.Model):
     session_version: Mapped[int] = mapped_column(default=1)
     #: Language of the staff pages for this user.
     locale: Mapped[str] = mapped_column(sa.String(8), default="en")
+    #: E-mail me at once about red follow-up cases of my team (and cases about to breach).
+    has_case_alerts: Mapped[bool] = mapped_column(default=True, server_default=sa.true())
+    #: E-mail me the daily follow-up digest (new, overdue, resolved).
+    has_daily_digest: Mapped[bool] = mapped_column(default=True, server_default=sa.true())
     created_dt: Mapped[datetime] = mapped_column(default=utcnow)
     last_login_dt: Mapped[datetime | None]
 

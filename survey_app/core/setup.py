@@ -113,6 +113,7 @@ def _init_mail_and_jobs(app: Flask) -> None:
 
     mail.init_app(app)
     jobs.check_config(app)
+    import survey_app.followups.tasks  # noqa: F401
     import survey_app.waves.tasks  # noqa: F401
 
 
@@ -129,6 +130,7 @@ def register_blueprints(app: Flask) -> None:
     from survey_app.audit.views import bp as audit_bp
     from survey_app.core.health import bp as health_bp
     from survey_app.dashboards.views import bp as dashboards_bp
+    from survey_app.followups.views import bp as followups_bp
     from survey_app.invitations.views import bp as invitations_bp
     from survey_app.respond.views import bp as respond_bp
     from survey_app.surveys.views import bp as surveys_bp
@@ -141,6 +143,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(audit_bp)
     app.register_blueprint(surveys_bp)
     app.register_blueprint(dashboards_bp)
+    app.register_blueprint(followups_bp)
 
 
 def register_cli(app: Flask) -> None:

@@ -1,19 +1,181 @@
-"""Reading the follow-up queue."""
+"""Reading the follow-up queue: filters, one page of cases, counts, a case's history."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass, replace
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
 from sqlalchemy import case, select
+from sqlalchemy.orm import joinedload, selectinload
 
+from survey_app.accounts.access import followup_teams
+from survey_app.accounts.models import User
 from survey_app.core.db import db
-from survey_app.followups.models import FollowUp
-from survey_app.followups.services import OPEN_STATUSES
+from survey_app.followups.models import (
+    OPEN_STATUSES,
+    CaseReason,
+    CaseStatus,
+    FollowUp,
+    FollowUpEvent,
+)
+from survey_app.responses.models import Answer, Response
+from survey_app.surveys.models import Survey
 
-#: Red first, then yellow, then green.
+#: Red first, then yellow, then green (the CLI's ordering; the queue uses ``priority_rank``).
 PRIORITY_ORDER = case({"red": 0, "yellow": 1, "green": 2}, value=FollowUp.priority)
+
+#: ``status`` filter values beyond the statuses themselves.
+OPEN, ALL = "open", "all"
 
 
 def open_cases(limit: int = 500) -> list[FollowUp]:
     """Open cases, most urgent first (priority, then due time)."""
     query = (select(FollowUp).where(FollowUp.status.in_(OPEN_STATUSES))
-             .order_by(PRIORITY_ORDER, FollowUp.due_dt, FollowUp.id).limit(limit))
+             .order_by(FollowUp.priority_rank, FollowUp.due_dt, FollowUp.id).limit(limit))
     return list(db.session.scalars(query))
+
+
+@dataclass(frozen=True)
+class QueueFilters:
+    """What the queue shows; values are already validated (see ``followups.forms``)."""
+
+    #: ``open`` (new, in progress, waiting), ``all``, or one status.
+    status: str = OPEN
+    priority: str | None = None
+    #: ``me``, ``none`` (unassigned) or a user id.
+    assignee: str | int | None = None
+    survey_id: int | None = None
+    #: One segment attribute and its value, e.g. ``("plan", "pro")``.
+    segment: tuple[str, str] | None = None
+    is_overdue: bool = False
+    page: int = 1
+
+
+def _where(user: User, filters: QueueFilters, now: datetime, *, status: bool = True
+           ) -> list[Any]:
+    """Conditions for ``filters`` on the cases ``user`` may work (``status=False``: all
+    statuses, for the per-status counts)."""
+    conditions: list[Any] = [FollowUp.team.in_(followup_teams(user))]
+    if status and filters.status == OPEN:
+        conditions.append(FollowUp.status.in_(OPEN_STATUSES))
+    elif status and filters.status != ALL:
+        conditions.append(FollowUp.status == filters.status)
+    if filters.priority:
+        conditions.append(FollowUp.priority == filters.priority)
+    if filters.assignee == "me":
+        conditions.append(FollowUp.assignee_id == user.id)
+    elif filters.assignee == "none":
+        conditions.append(FollowUp.assignee_id.is_(None))
+    elif filters.assignee is not None:
+        conditions.append(FollowUp.assignee_id == filters.assignee)
+    if filters.is_overdue:
+        conditions += [FollowUp.status.in_(OPEN_STATUSES), FollowUp.due_dt < now]
+    if filters.survey_id is not None or filters.segment is not None:
+        response = select(Response.id).where(Response.id == FollowUp.response_id)
+        if filters.survey_id is not None:
+            response = response.where(Response.survey_id == filters.survey_id)
+        if filters.segment is not None:
+            key, value = filters.segment
+            response = response.where(Response.segment[key].as_string() == value)
+        conditions.append(response.exists())
+    return conditions
+
+
+def queue_page(user: User, filters: QueueFilters, now: datetime, size: int
+               ) -> tuple[list[FollowUp], bool]:
+    """One page of cases, red first, then by due time; and whether there is a next page."""
+    query = (
+        select(FollowUp).where(*_where(user, filters, now))
+        .order_by(FollowUp.priority_rank, FollowUp.due_dt, FollowUp.id)
+        .limit(size + 1).offset((filters.page - 1) * size)
+        .options(joinedload(FollowUp.response).joinedload(Response.survey),
+                 joinedload(FollowUp.person), joinedload(FollowUp.assignee))
+    )
+    rows = list(db.session.scalars(query))
+    return rows[:size], len(rows) > size
+
+
+def status_counts(user: User, filters: QueueFilters, now: datetime) -> dict[str, int]:
+    """Cases per status under the other filters (``open`` and ``all`` included)."""
+    rows = db.session.execute(
+        select(FollowUp.status, sa.func.count())
+        .where(*_where(user, replace(filters, status=ALL), now, status=False))
+        .group_by(FollowUp.status)).all()
+    counts = {status.value: 0 for status in CaseStatus} | dict(rows)  # type: ignore[arg-type]
+    counts[OPEN] = sum(counts[s] for s in OPEN_STATUSES)
+    counts[ALL] = sum(counts[s] for s in CaseStatus)
+    return counts
+
+
+def queue_surveys(user: User) -> list[Survey]:
+    """Surveys whose cases ``user`` may work, for the survey filter."""
+    audiences = ["customers" if team == "support" else "employees"
+                 for team in followup_teams(user)]
+    return list(db.session.scalars(select(Survey).where(Survey.audience.in_(audiences))
+                                   .order_by(Survey.title, Survey.id)))
+
+
+def agents(teams: list[str]) -> list[User]:
+    """Active users who may work any of ``teams`` (for the assignee filter and assign form)."""
+    from survey_app.accounts.access import TEAM_ROLES
+
+    roles = sorted(set().union(*(TEAM_ROLES[t] for t in teams))) if teams else []
+    return list(db.session.scalars(select(User).where(User.is_active.is_(True),
+                                                      User.role.in_(roles))
+                                   .order_by(sa.func.lower(User.email))))
+
+
+def load_case(case_id: int) -> FollowUp | None:
+    """A case with everything its page shows."""
+    return db.session.scalar(
+        select(FollowUp).where(FollowUp.id == case_id)
+        .options(joinedload(FollowUp.response).joinedload(Response.survey)
+                 .selectinload(Survey.questions),
+                 joinedload(FollowUp.response).selectinload(Response.answers)
+                 .joinedload(Answer.question),
+                 joinedload(FollowUp.person), joinedload(FollowUp.assignee)))
+
+
+def timeline(case: FollowUp) -> list[FollowUpEvent]:
+    """Every event of ``case``, newest first, with actor and e-mail loaded."""
+    return list(db.session.scalars(
+        select(FollowUpEvent).where(FollowUpEvent.followup_id == case.id)
+        .options(joinedload(FollowUpEvent.actor), joinedload(FollowUpEvent.mail))
+        .order_by(FollowUpEvent.id.desc())))
+
+
+def users_by_id(ids: set[int]) -> dict[int, User]:
+    if not ids:
+        return {}
+    return {u.id: u for u in db.session.scalars(select(User).where(User.id.in_(ids)))}
+
+
+#: Earlier answers and cases shown on a case page.
+HISTORY_LIMIT = 50
+
+
+def shows_history(case: FollowUp) -> bool:
+    """An employee who asked to be contacted shared this one answer, nothing else."""
+    return case.reason != CaseReason.CONTACT_REQUEST and case.person_id is not None
+
+
+def history(case: FollowUp) -> tuple[list[Response], list[FollowUp]]:
+    """The person's other identified answers (across surveys of the case's audience) and their
+    other cases of the same team, newest first. Empty for contact requests."""
+    if not shows_history(case):
+        return [], []
+    audience = "employees" if case.team == "hr" else "customers"
+    responses = list(db.session.scalars(
+        select(Response).join(Survey, Survey.id == Response.survey_id)
+        .where(Response.person_id == case.person_id, Response.id != case.response_id,
+               Response.is_anonymous.is_(False), Survey.audience == audience)
+        .options(selectinload(Response.survey), selectinload(Response.followup))
+        .order_by(Response.submitted_dt.desc(), Response.id.desc()).limit(HISTORY_LIMIT)))
+    cases = list(db.session.scalars(
+        select(FollowUp).where(FollowUp.person_id == case.person_id, FollowUp.id != case.id,
+                               FollowUp.team == case.team)
+        .options(joinedload(FollowUp.response).joinedload(Response.survey))
+        .order_by(FollowUp.created_dt.desc()).limit(HISTORY_LIMIT)))
+    return responses, cases

@@ -115,7 +115,7 @@ def test_rescore_changes_nothing_but_sentiment_and_priority() -> None:
         "detractor": {"sentiment_polarity", "sentiment_label", "sentiment_analyzer"},
         "untouched": set(),
         "silent": set(),
-        "case": {"priority", "due_dt"},
+        "case": {"priority", "priority_rank", "due_dt"},  # the rank is the priority's sort key
         "silent case": set(),
     }
     assert after["detractor"]["sentiment_label"] == "negative"

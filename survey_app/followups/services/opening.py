@@ -1,7 +1,5 @@
-"""Opening and prioritising follow-up cases — the one place these rules live.
-
-Responses call :func:`open_or_update` directly after every answer is stored or changed (the one
-upward call from ``responses`` into ``followups``).
+"""Opening and prioritising cases: called by ``responses`` after every answer is stored or
+changed (the one upward call from ``responses`` into ``followups``), and by sentiment re-scores.
 """
 
 from __future__ import annotations
@@ -13,13 +11,20 @@ from flask import current_app
 
 from survey_app.core.db import db, utcnow
 from survey_app.core.scoring import Category, is_happy
-from survey_app.followups.models import CaseReason, CaseStatus, FollowUp, Priority, Team
+from survey_app.followups import notify
+from survey_app.followups.models import (
+    OPEN_STATUSES,
+    CaseReason,
+    CaseStatus,
+    EventKind,
+    FollowUp,
+    FollowUpEvent,
+    Priority,
+    Team,
+)
 from survey_app.responses.models import Response
 
 logger = logging.getLogger(__name__)
-
-#: Statuses in which the system may still re-prioritise a case on its own.
-OPEN_STATUSES = (CaseStatus.NEW, CaseStatus.IN_PROGRESS, CaseStatus.WAITING)
 
 
 def case_reason(response: Response) -> CaseReason | None:
@@ -31,8 +36,6 @@ def case_reason(response: Response) -> CaseReason | None:
     - an anonymous respondent who asked to be contacted → ``contact_request``; anonymous
       responses never open a case otherwise.
     """
-    if response.is_suspected_automated:
-        return None  # a mail scanner's answer; a case opens if a person confirms it
     if response.is_anonymous:
         return CaseReason.CONTACT_REQUEST if response.is_contact_requested else None
     if response.person_id is None:
@@ -56,10 +59,16 @@ def priority_for(response: Response) -> Priority:
     return Priority.YELLOW if negative else Priority.GREEN
 
 
+def due_time(created: datetime, priority: str) -> datetime:
+    """The SLA due time of a case of ``priority`` opened at ``created``."""
+    return created + timedelta(hours=current_app.config["SLA_HOURS"][priority])
+
+
 def open_or_update(response: Response, *, now: datetime | None = None) -> FollowUp | None:
     """Open the case ``response`` needs, or re-prioritise its open one after an edit.
 
-    A case that is no longer needed after an edit stays open: an agent closes it.
+    A case that is no longer needed after an edit stays open: an agent closes it. A red case
+    queues an alert e-mail to its team (sent after the commit, see ``followups.tasks``).
     """
     if response.followup is not None:
         reprioritise(response.followup)
@@ -77,9 +86,13 @@ def open_or_update(response: Response, *, now: datetime | None = None) -> Follow
         priority=priority,
         status=CaseStatus.NEW,
         created_dt=now,
-        due_dt=now + timedelta(hours=current_app.config["SLA_HOURS"][priority]),
+        due_dt=due_time(now, priority),
     )
+    followup.events.append(FollowUpEvent(kind=EventKind.OPENED, new_value=priority,
+                                         created_dt=now))
     db.session.add(followup)
+    if priority == Priority.RED:
+        notify.queue_alert(followup, now)
     logger.info("follow-up (%s, %s) opened", reason, priority)
     return followup
 
@@ -90,6 +103,11 @@ def reprioritise(followup: FollowUp) -> None:
         return
     priority = priority_for(followup.response)
     if priority != followup.priority:
-        hours = current_app.config["SLA_HOURS"][priority]
+        followup.events.append(FollowUpEvent(kind=EventKind.PRIORITY, old_value=followup.priority,
+                                             new_value=priority, created_dt=utcnow()))
         followup.priority = priority
-        followup.due_dt = followup.created_dt + timedelta(hours=hours)
+        followup.due_dt = due_time(followup.created_dt, priority)
+        if priority == Priority.RED:
+            notify.queue_alert(followup, utcnow())
+
+
