@@ -132,14 +132,18 @@ def register_blueprints(app: Flask) -> None:
     from survey_app.dashboards.views import bp as dashboards_bp
     from survey_app.followups.views import bp as followups_bp
     from survey_app.invitations.views import bp as invitations_bp
+    from survey_app.people.views import bp as people_bp
     from survey_app.respond.views import bp as respond_bp
     from survey_app.surveys.views import bp as surveys_bp
+    from survey_app.waves.views import bp as waves_bp
 
     app.register_blueprint(health_bp)
     app.register_blueprint(respond_bp)
     app.register_blueprint(accounts_bp)
     app.register_blueprint(accounts_admin_bp)
     app.register_blueprint(invitations_bp)
+    app.register_blueprint(people_bp)
+    app.register_blueprint(waves_bp)
     app.register_blueprint(audit_bp)
     app.register_blueprint(surveys_bp)
     app.register_blueprint(dashboards_bp)

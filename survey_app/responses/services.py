@@ -173,7 +173,8 @@ def record_response(
         # A mail scanner's burst just before: kept out of scores until a person confirms it.
         response.is_suspected_automated = looks_automated(invitation, survey.score_range, now)
         mark_responded(invitation, now)
-    followups.open_or_update(response, now=now)
+    if not response.is_suspected_automated:  # a scanner's: no case until confirmed
+        followups.open_or_update(response, now=now)
     db.session.add(response)
     try:
         db.session.flush()  # the unique token digest refuses a second (even concurrent) answer
@@ -207,7 +208,8 @@ def update_response(
         db.session.flush()  # UPDATE … WHERE version = ?: a concurrent edit makes it match nothing
     except StaleDataError:
         raise StaleEditError() from None
-    followups.open_or_update(response, now=now)
+    if not response.is_suspected_automated:  # a scanner's: no case until confirmed
+        followups.open_or_update(response, now=now)
     db.session.flush()
     logger.info("response %s updated", response.id)
     return response

@@ -1,0 +1,48 @@
+"""Listing people with filters, one page at a time (SQL only)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import func, or_, select
+
+from survey_app.core.db import db
+from survey_app.people.models import Person
+
+PAGE_SIZE = 50
+
+
+@dataclass(frozen=True)
+class PeopleFilter:
+    q: str = ""
+    kind: str = ""
+    status: str = ""
+    #: One ``name=value`` condition on the attributes.
+    where: tuple[str, str] | None = None
+    #: Kinds the viewer may see at all (HR: employees only).
+    allowed_kinds: tuple[str, ...] = ("customer", "employee")
+
+
+def list_people(filters: PeopleFilter, page: int = 1) -> tuple[list[Person], int]:
+    """One page of people matching ``filters`` (by e-mail) and how many match in all."""
+    conditions = [Person.kind.in_(filters.allowed_kinds)]
+    if filters.kind:
+        conditions.append(Person.kind == filters.kind)
+    if filters.q:
+        text = filters.q.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        pattern = f"%{text}%"
+        conditions.append(or_(Person.email.like(pattern, escape="\\"),
+                              func.lower(Person.name).like(pattern, escape="\\")))
+    if filters.status == "unsubscribed":
+        conditions.append(Person.unsubscribed_dt.is_not(None))
+    elif filters.status == "bounced":
+        conditions.append(Person.bounced_dt.is_not(None))
+    elif filters.status == "active":
+        conditions += [Person.unsubscribed_dt.is_(None), Person.bounced_dt.is_(None)]
+    if filters.where:
+        name, value = filters.where
+        conditions.append(Person.attributes[name].as_string() == value)
+    total = db.session.scalar(select(func.count()).select_from(Person).where(*conditions))
+    people = db.session.scalars(select(Person).where(*conditions).order_by(Person.email)
+                                .limit(PAGE_SIZE).offset((max(page, 1) - 1) * PAGE_SIZE))
+    return list(people), total or 0

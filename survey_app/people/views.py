@@ -1,0 +1,143 @@
+"""People pages (admin, HR): list and filter, CSV import, edit, erase.
+
+HR sees and changes employees only; a customer's page answers 404 to HR.
+"""
+
+from __future__ import annotations
+
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from survey_app.accounts.access import role_required
+from survey_app.accounts.models import Role
+from survey_app.audit.services import record
+from survey_app.core.db import db
+from survey_app.people import queries
+from survey_app.people.erasure import erase_person
+from survey_app.people.forms import EraseForm, FilterForm, ImportForm, PersonForm, kind_choices
+from survey_app.people.importer import ImportFileError, decode, import_people
+from survey_app.people.models import Person
+from survey_app.people.services import InvalidPersonError, update_person
+
+bp = Blueprint("people", __name__, url_prefix="/people")
+
+#: Refused rows listed on the result page (all are counted).
+SHOWN_ERRORS = 500
+
+
+def allowed_kinds() -> tuple[str, ...]:
+    return ("employee",) if current_user.role == Role.HR else ("customer", "employee")
+
+
+def get_person_or_404(person_id: int) -> Person:
+    person = db.session.get(Person, person_id)
+    if person is None or person.kind not in allowed_kinds():
+        abort(404)
+    return person
+
+
+@bp.get("")
+@role_required("admin", "hr")
+def index():
+    form = FilterForm(request.args)
+    form.validate()
+    where = None
+    if form.where.data and "=" in form.where.data:
+        name, _sep, value = form.where.data.partition("=")
+        where = (name.strip(), value.strip())
+    filters = queries.PeopleFilter(q=(form.q.data or "").strip(), kind=form.kind.data or "",
+                                   status=form.status.data or "", where=where,
+                                   allowed_kinds=allowed_kinds())
+    page = request.args.get("page", 1, type=int) or 1
+    people, total = queries.list_people(filters, page)
+    pages = max((total + queries.PAGE_SIZE - 1) // queries.PAGE_SIZE, 1)
+    return render_template("people/index.html", form=form, people=people, total=total,
+                           page=min(max(page, 1), pages), pages=pages,
+                           hr_only=current_user.role == Role.HR)
+
+
+@bp.route("/import", methods=["GET", "POST"])
+@role_required("admin", "hr")
+def import_():
+    request.max_content_length = current_app.config["PEOPLE_IMPORT_MAX_BYTES"]
+    form = ImportForm()
+    if not form.validate_on_submit():
+        return _import_page(form, status=422 if form.is_submitted() else 200)
+    try:
+        text = decode(form.file.data.read())
+        result = import_people(text.splitlines(keepends=True), allowed_kinds=allowed_kinds(),
+                               on_batch=lambda _rows: db.session.commit())
+    except ImportFileError as error:
+        db.session.rollback()
+        form.file.errors = [str(error)]
+        return _import_page(form, status=422)
+    record(current_user, "people.imported", None, rows=result.rows, created=result.created,
+           updated=result.updated, refused=len(result.errors))
+    db.session.commit()
+    return _import_page(ImportForm(formdata=None), result=result)
+
+
+def _import_page(form: ImportForm, *, result=None, status: int = 200):  # type: ignore[no-untyped-def]
+    return render_template("people/import.html", form=form, result=result,
+                           shown_errors=SHOWN_ERRORS, hr_only=current_user.role == Role.HR,
+                           max_mb=current_app.config["PEOPLE_IMPORT_MAX_BYTES"] // 2**20
+                           ), status
+
+
+@bp.route("/<int:person_id>", methods=["GET", "POST"])
+@role_required("admin", "hr")
+def edit(person_id: int):
+    person = get_person_or_404(person_id)
+    form = PersonForm(obj=person)
+    if request.method == "GET":
+        form.attributes.data = "\n".join(f"{k}={v}" for k, v in sorted(person.attributes.items()))
+    if current_user.role == Role.HR:
+        form.kind.choices = [c for c in kind_choices() if c.value == "employee"]
+    if not form.validate_on_submit():
+        return _edit_page(person, form, status=422 if form.is_submitted() else 200)
+    try:
+        update_person(person, name=form.name.data or "", kind=form.kind.data,
+                      locale=form.locale.data, attributes=form.parsed_attributes,
+                      unsubscribe=form.unsubscribe.data, clear_bounce=form.clear_bounce.data)
+    except InvalidPersonError as error:
+        db.session.rollback()
+        form.attributes.errors = [str(error)]
+        return _edit_page(person, form, status=422)
+    record(current_user, "person.updated", person)
+    db.session.commit()
+    flash(_("Saved."))
+    return redirect(url_for(".edit", person_id=person.id), 303)
+
+
+def _edit_page(person: Person, form: PersonForm, *, erase_form: EraseForm | None = None,
+               status: int = 200):
+    return render_template("people/edit.html", person=person, form=form,
+                           erase_form=erase_form or EraseForm(formdata=None)), status
+
+
+@bp.post("/<int:person_id>/erase")
+@role_required("admin", "hr")
+def erase(person_id: int):
+    person = get_person_or_404(person_id)
+    form = EraseForm()
+    if not form.validate_on_submit():
+        return _edit_page(person, PersonForm(obj=person, formdata=None), erase_form=form,
+                          status=422)
+    result = erase_person(person)
+    record(current_user, "person.erased", ("person", person_id),
+           invitations=result.invitations, responses=result.responses_anonymised,
+           cases=result.cases_anonymised)
+    db.session.commit()
+    flash(_("The person was erased: %(n)s invitations deleted, %(r)s responses anonymised.",
+            n=result.invitations, r=result.responses_anonymised))
+    return redirect(url_for(".index"), 303)
