@@ -64,13 +64,20 @@ def placeholder(locale: str) -> str:
 def reply_draft(case: FollowUp, agent: User, locale: str) -> dict[str, str]:
     """The editable first draft of a reply, in ``locale`` (the customer's language)."""
     response = case.response
+    name = case.person.name if case.person else ""
     with force_locale(locale):
+        lines = [_("Hello %(name)s,", name=name) if name else _("Hello,"), "",
+                 _("thank you for answering our survey \u201c%(title)s\u201d. I am sorry we did "
+                   "not live up to your expectations, and I would like to put it right.",
+                   title=response.survey.title), ""]
+        if response.comment:
+            lines += [_("You wrote:"), *(f"> {line}" for line in response.comment.splitlines()),
+                      ""]
+        lines += [placeholder(locale), "",
+                  _("If you have any questions, just reply to this e-mail."), "",
+                  _("Kind regards,"), agent.name or agent.email]
         subject = _("About your feedback: %(title)s", title=response.survey.title)
-        body = render_template(
-            "emails/followups/reply_draft.txt", name=case.person.name if case.person else "",
-            title=response.survey.title, comment=response.comment,
-            agent=agent.name or agent.email, placeholder=placeholder(locale))
-    return {"subject": subject, "body": body.strip() + "\n"}
+    return {"subject": subject, "body": "\n".join(lines) + "\n"}
 
 
 def render_reply(row: FollowUpMail) -> dict[str, str]:

@@ -106,7 +106,7 @@ def median_first_action(teams: list[str], since: datetime) -> tuple[timedelta | 
     middle = list(db.session.scalars(
         sa.select(duration).where(*opened, FollowUp.first_action_dt.is_not(None))
         .order_by(duration).offset((acted - 1) // 2).limit(2 - acted % 2)))
-    return timedelta(seconds=sum(middle) / len(middle)), acted, untouched
+    return timedelta(seconds=round(sum(middle) / len(middle))), acted, untouched
 
 
 def within_sla(teams: list[str], since: datetime, now: datetime) -> tuple[int, int]:
