@@ -31,7 +31,7 @@ MAX_GROUP_ROWS = 20_000
 #: Invitations that reached (or were meant to reach) the person.
 DELIVERED = ("sent", "opened", "responded", "expired")
 #: How many recent responses are read to list the segment attributes in use.
-KEY_SAMPLE = 1000
+KEY_SAMPLE = 200
 EXPORT_BATCH = 1000
 
 
