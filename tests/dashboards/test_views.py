@@ -169,3 +169,20 @@ def test_sql_statements_do_not_grow_with_responses(app, client, login, make_surv
             assert response.status_code == 200
     assert counts[:2] == counts[2:]
     assert max(len(statements) for statements in counts) <= 16, counts
+
+
+def test_breakdown_by_an_attribute_with_too_many_values_is_declined(client, login, make_survey,
+                                                                    add_responses,
+                                                                    monkeypatch):
+    from survey_app.dashboards import queries
+
+    monkeypatch.setattr(queries, "MAX_GROUP_ROWS", 8)
+    survey = make_survey("nps")
+    add_responses(survey, [dict(score=9, segment={"ticket": f"T-{i}", "plan": "pro"})
+                           for i in range(12)])
+    login(client, "admin")
+    page = client.get(f"/surveys/{survey}?breakdown=ticket").get_data(as_text=True)
+    assert "too many different values" in page
+    assert "12 responses" in text(section(page, "headline-title"))  # the rest still shows
+    assert rows(client.get(f"/surveys/{survey}?breakdown=plan").get_data(as_text=True),
+                "breakdown-title")["pro"].startswith("12 |")
