@@ -139,6 +139,19 @@ def load_postgresql(engine: sa.Engine, survey_id: int, rows: int) -> None:
         raw.close()
 
 
+def refresh_statistics(engine: sa.Engine) -> None:
+    """Planner statistics (and PostgreSQL's visibility map, for index-only scans)."""
+    raw = engine.raw_connection()
+    try:
+        if engine.dialect.name == "postgresql":
+            raw.driver_connection.autocommit = True
+            raw.driver_connection.execute("VACUUM ANALYZE responses")
+        else:
+            raw.cursor().execute("ANALYZE")
+    finally:
+        raw.close()
+
+
 def fresh_database(kind: str) -> str:
     if kind == "sqlite":
         for suffix in ("", "-wal", "-shm"):
@@ -206,15 +219,21 @@ def prepare(kind: str, rows: int, reuse: bool):  # type: ignore[no-untyped-def]
             if loaded != rows:
                 sys.exit(f"--reuse: {kind} has {loaded or 0:,} bench responses, not {rows:,}")
             print(f"  reusing {loaded:,} responses")
+            survey_id = survey.id
+            db.session.commit()
+            refresh_statistics(db.engine)  # a migration may have rebuilt an index
         else:
             survey = create_survey(kind="enps", title="Bench eNPS", slug="bench")
+            survey_id = survey.id
             db.session.commit()
-            (load_sqlite if kind == "sqlite" else load_postgresql)(db.engine, survey.id, rows)
+            # No ORM access until the load is over: a read transaction opened now (e.g. by
+            # refreshing ``survey``) could not write after the load's commits on SQLite.
+            (load_sqlite if kind == "sqlite" else load_postgresql)(db.engine, survey_id, rows)
         if db.session.scalar(sa.select(User.id).where(User.email == ADMIN_EMAIL)) is None:
             db.session.add(User(email=ADMIN_EMAIL, role="admin",
                                 password_hash=hash_password("bench-password")))
             db.session.commit()
-        return app, survey.id
+        return app, survey_id
 
 
 def sign_in(client) -> None:  # type: ignore[no-untyped-def]
