@@ -87,13 +87,14 @@ class Policy:
         hidden = {k for k, n in sizes.items() if 0 < n < self.min_group}
         if not hidden:
             return hidden
-        shown = sorted((n, str(k), k) for k, n in sizes.items() if k not in hidden and n > 0)
+        shown = sorted((k for k, n in sizes.items() if k not in hidden and n > 0),
+                       key=lambda k: (sizes[k], str(k)))
         total = sum(sizes[k] for k in hidden)
-        for n, _name, key in shown:
+        for key in shown:
             if total >= self.min_group:
                 break
             hidden.add(key)
-            total += n
+            total += sizes[key]
         return hidden
 
     def check_narrowing(self, n: int, parents: Mapping[str, int]) -> None:

@@ -45,6 +45,7 @@ POLICY = Policy(is_anonymous=True, min_group=5, min_comments=5)
     ({"a": 2, "b": 2, "c": 7, "d": 8}, {"a", "b", "c"}),  # 2 + 2 < 5: one more
     ({"a": 2}, {"a"}),
     ({"a": 0, "b": 6}, set()),                             # an empty group hides nothing
+    ({None: 2, "None": 6, "x": 9}, {None, "None"}),        # "not set" is a sibling too
 ])
 def test_hidden_groups_and_their_siblings(sizes, hidden):
     assert POLICY.hidden(sizes) == hidden
