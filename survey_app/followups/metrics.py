@@ -6,9 +6,10 @@ Definitions (docs/followups.md): all figures cover the teams the user works.
   (claim, assign, note, reply or status change): the median of ``first_action_dt − created_dt``;
 - **resolved within SLA**: of the cases due in the period (due time already past, closed-without-
   action ones left out), the share resolved by their due time;
-- **recovered detractors**: people with a detractor case resolved in a month whose *next*
-  identified answer (any survey) is no longer unhappy — 7 or more of 10 (CSAT: 3 or more of 5,
-  the rule that decides whether a case opens); the rate is over those who answered again.
+- **recovered detractors**: people with a detractor case resolved in the period (the queue page:
+  the last 30 days; the metrics page: each of the last 12 months) whose *next* identified answer
+  (any survey) is no longer unhappy — 7 or more of 10 (CSAT: 3 or more of 5, the rule that
+  decides whether a case opens); the rate is over those who answered again.
 """
 
 from __future__ import annotations
@@ -25,10 +26,10 @@ from survey_app.core.db import db
 from survey_app.core.scoring import UNHAPPY
 from survey_app.followups.models import (
     OPEN_STATUSES,
+    PRIORITY_RANK,
     CaseReason,
     CaseStatus,
     FollowUp,
-    Priority,
 )
 from survey_app.responses.models import Response
 
@@ -76,7 +77,8 @@ class QueueMetrics:
     #: Cases due in the period: resolved by their due time / all of them.
     within_sla: int
     due: int
-    recovered: list[RecoveredRow]
+    #: Recovered detractors among the cases resolved in the period.
+    recovered: RecoveredRow
     days: int
 
     @property
@@ -85,11 +87,12 @@ class QueueMetrics:
 
 
 def open_by_priority(teams: list[str]) -> dict[str, int]:
-    rows = db.session.execute(
-        sa.select(FollowUp.priority, sa.func.count())
-        .where(FollowUp.team.in_(teams), FollowUp.status.in_(OPEN_STATUSES))
-        .group_by(FollowUp.priority)).all()
-    return {p.value: 0 for p in Priority} | dict(rows)  # type: ignore[arg-type]
+    """Open cases per priority, in one row (read from the team/status/rank index alone)."""
+    counts = db.session.execute(
+        sa.select(*(sa.func.count().filter(FollowUp.priority_rank == rank)
+                    for rank in PRIORITY_RANK.values()))
+        .where(FollowUp.team.in_(teams), FollowUp.status.in_(OPEN_STATUSES))).one()
+    return {p.value: n for p, n in zip(PRIORITY_RANK, counts, strict=True)}
 
 
 def median_first_action(teams: list[str], since: datetime) -> tuple[timedelta | None, int, int]:
@@ -131,27 +134,34 @@ def month_starts(now: datetime, months: int) -> list[datetime]:
 
 def recovered_detractors(teams: list[str], now: datetime, months: int = 6
                          ) -> list[RecoveredRow]:
-    """Per month of resolution, newest first: people whose detractor case was resolved, those
-    who answered again afterwards, and those whose next answer was not unhappy."""
-    starts = month_starts(now, months)
-    next_category = (
-        sa.select(Response.category)
+    """Per month of resolution, newest first (see :func:`recovered`)."""
+    return recovered(teams, month_starts(now, months))
+
+
+def recovered(teams: list[str], starts: list[datetime]) -> list[RecoveredRow]:
+    """For each period (from each of ``starts``, newest first, to the next newer one): people
+    whose detractor case was resolved in it, those who answered again afterwards, and those
+    whose next answer was not unhappy."""
+    # 1 = answered again and still unhappy, 2 = recovered, NULL = not answered since.
+    next_state = (
+        sa.select(sa.case((Response.category.in_(sorted(UNHAPPY)), 1), else_=2))
         .where(Response.person_id == FollowUp.person_id,
                Response.submitted_dt > FollowUp.ended_dt, Response.is_anonymous.is_(False))
         .order_by(Response.submitted_dt, Response.id).limit(1)
         .correlate(FollowUp).scalar_subquery())
     bucket = sa.case(*[(FollowUp.ended_dt >= start, i) for i, start in enumerate(starts)])
+    # MATERIALIZED: the next-answer lookup runs once per case, not once per aggregate using it.
     resolved = (
-        sa.select(FollowUp.person_id, bucket.label("bucket"), next_category.label("next"))
+        sa.select(FollowUp.person_id, bucket.label("bucket"), next_state.label("state"))
         .where(FollowUp.team.in_(teams), FollowUp.status == CaseStatus.RESOLVED,
                FollowUp.reason == CaseReason.DETRACTOR, FollowUp.person_id.is_not(None),
                FollowUp.ended_dt >= starts[-1])
-        .subquery())
+        .cte("resolved").prefix_with("MATERIALIZED"))
     person = sa.distinct(resolved.c.person_id)
     rows = db.session.execute(
         sa.select(resolved.c.bucket, sa.func.count(person),
-                  sa.func.count(person).filter(resolved.c.next.is_not(None)),
-                  sa.func.count(person).filter(resolved.c.next.not_in(sorted(UNHAPPY))))
+                  sa.func.count(person).filter(resolved.c.state.is_not(None)),
+                  sa.func.count(person).filter(resolved.c.state == 2))
         .group_by(resolved.c.bucket)).all()
     by_bucket = {row[0]: row[1:] for row in rows}
     return [RecoveredRow(start, *by_bucket.get(i, (0, 0, 0))) for i, start in enumerate(starts)]
@@ -162,4 +172,4 @@ def queue_metrics(teams: list[str], now: datetime, days: int = 30) -> QueueMetri
     median, acted, untouched = median_first_action(teams, since)
     done, due = within_sla(teams, since, now)
     return QueueMetrics(open_by_priority(teams), median, acted, untouched, done, due,
-                        recovered_detractors(teams, now), days)
+                        recovered(teams, [since])[0], days)

@@ -76,11 +76,14 @@ class FollowUp(db.Model):
         #: The queue: open cases of a team, red first, then by due time (an ordered index scan).
         sa.Index("ix_followups_open_queue", "team", "priority_rank", "due_dt", "id",
                  sqlite_where=sa.text(_open_sql()), postgresql_where=sa.text(_open_sql())),
+        #: The queue with every status (``status=all``), in the same order.
+        sa.Index("ix_followups_all_queue", "team", "priority_rank", "due_dt", "id"),
         #: Filters by status and the per-status counts.
         sa.Index("ix_followups_queue", "team", "status", "priority_rank", "due_dt"),
-        #: Metrics by period.
-        sa.Index("ix_followups_team_created", "team", "created_dt"),
-        sa.Index("ix_followups_team_ended", "team", "ended_dt"),
+        #: Metrics by period: opened, resolved, due.
+        sa.Index("ix_followups_team_created", "team", "created_dt", "first_action_dt"),
+        sa.Index("ix_followups_team_status_ended", "team", "status", "ended_dt"),
+        sa.Index("ix_followups_team_due", "team", "due_dt"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -122,6 +125,14 @@ class FollowUp(db.Model):
     @property
     def is_open(self) -> bool:
         return self.status in OPEN_STATUSES
+
+    @classmethod
+    def open_condition(cls) -> sa.ColumnElement[bool]:
+        """``status IN ('new', 'in_progress', 'waiting')`` with the values written into the SQL:
+        SQLite uses the partial open-queue index only when it can see them (not with ``?``)."""
+        values = sa.bindparam("open_statuses", [s.value for s in OPEN_STATUSES], expanding=True,
+                              literal_execute=True, unique=True)
+        return cls.status.in_(values)
 
     def __repr__(self) -> str:
         return f"<FollowUp {self.id} {self.priority}>"

@@ -59,7 +59,7 @@ def _where(user: User, filters: QueueFilters, now: datetime, *, status: bool = T
     statuses, for the per-status counts)."""
     conditions: list[Any] = [FollowUp.team.in_(followup_teams(user))]
     if status and filters.status == OPEN:
-        conditions.append(FollowUp.status.in_(OPEN_STATUSES))
+        conditions.append(FollowUp.open_condition())
     elif status and filters.status != ALL:
         conditions.append(FollowUp.status == filters.status)
     if filters.priority:
@@ -71,15 +71,17 @@ def _where(user: User, filters: QueueFilters, now: datetime, *, status: bool = T
     elif filters.assignee is not None:
         conditions.append(FollowUp.assignee_id == filters.assignee)
     if filters.is_overdue:
-        conditions += [FollowUp.status.in_(OPEN_STATUSES), FollowUp.due_dt < now]
+        conditions += [FollowUp.open_condition(), FollowUp.due_dt < now]
     if filters.survey_id is not None or filters.segment is not None:
-        response = select(Response.id).where(Response.id == FollowUp.response_id)
+        # ``IN (SELECT …)``: the responses are found once (by the survey index, or one pass
+        # over the segments), not looked up case by case.
+        responses = select(Response.id)
         if filters.survey_id is not None:
-            response = response.where(Response.survey_id == filters.survey_id)
+            responses = responses.where(Response.survey_id == filters.survey_id)
         if filters.segment is not None:
             key, value = filters.segment
-            response = response.where(Response.segment[key].as_string() == value)
-        conditions.append(response.exists())
+            responses = responses.where(Response.segment[key].as_string() == value)
+        conditions.append(FollowUp.response_id.in_(responses))
     return conditions
 
 

@@ -124,6 +124,15 @@ def claim_next():
     return redirect(url_for(".detail", case_id=case.id), 303)
 
 
+@bp.get("/metrics")
+@role_required(*WORKERS)
+def metrics_page():
+    teams, now = followup_teams(_me()), utcnow()
+    return render_template("followups/metrics.html",
+                           metrics=metrics.queue_metrics(teams, now),
+                           months=metrics.recovered_detractors(teams, now, months=12))
+
+
 # --- the case page -----------------------------------------------------------------------------
 
 

@@ -54,6 +54,8 @@ class Response(db.Model):
         sa.Index("ix_responses_survey_category", "survey_id", "category", "submitted_dt"),
         #: Dashboards: anonymous comments and exports come in this (hash, not time) order.
         sa.Index("ix_responses_survey_token", "survey_id", "token_digest"),
+        #: Follow-ups: a person's answers in time order (case history, recovered detractors).
+        sa.Index("ix_responses_person_submitted", "person_id", "submitted_dt"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -274,3 +274,27 @@ def test_notification_settings(app, client, login):
             AuditEvent.actor_id == me).order_by(AuditEvent.id.desc())) == "user.notifications"
     assert _post(client, "/followups/notifications", {"has_case_alerts": ["y", "y"]}, html
                  ).status_code == 422
+
+
+def test_metrics_page_shows_recovered_detractors_by_month(app, client, login, make_case):
+    from survey_app.followups import services
+    from tests.followups.conftest import get_user
+
+    agent_id = login(client, "support")
+    case_id = make_case(2, NEGATIVE_EN, email="back@example.com",
+                        now=utcnow() - timedelta(days=3))
+    with app.app_context():
+        case, agent = get_case(case_id), get_user(agent_id)
+        services.transition(case, "in_progress", by=agent)
+        services.resolve(case, "fixed", by=agent)
+        db.session.commit()
+    make_case(9, NEGATIVE_EN, email="back@example.com")  # next answer 9 (a mismatch case)
+    html = _page(client, "/followups/metrics")
+    month = utcnow().strftime("%B %Y")
+    row = html.split(month, 1)[1].split("</tr>", 1)[0]
+    assert [c.split(">")[-1] for c in row.split("</td>")[1:5]] == ["1", "1", "1", "100%"]
+    queue = _page(client, "/followups")
+    assert 'href="/followups/metrics"' in queue and "recovered detractors" in queue
+    client.post("/logout", data={"csrf_token": csrf_token(html)})
+    login(client, "viewer")
+    _page(client, "/followups/metrics", 404)

@@ -23,7 +23,6 @@ from survey_app.core.db import db, utcnow
 from survey_app.core.errors import DomainError
 from survey_app.followups import emails
 from survey_app.followups.models import (
-    OPEN_STATUSES,
     CaseStatus,
     EventKind,
     FollowUp,
@@ -140,7 +139,7 @@ def claim_next(user: User, *, now: datetime | None = None) -> FollowUp | None:
         return None
     candidate = (
         sa.select(FollowUp.id)
-        .where(FollowUp.team.in_(teams), FollowUp.status.in_(OPEN_STATUSES),
+        .where(FollowUp.team.in_(teams), FollowUp.open_condition(),
                FollowUp.assignee_id.is_(None))
         .order_by(FollowUp.priority_rank, FollowUp.due_dt, FollowUp.id)
         .limit(1)
