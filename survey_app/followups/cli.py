@@ -48,3 +48,27 @@ def list_cases(as_json: bool, limit: int) -> None:
         click.echo(f"#{c['id']:<5} {c['priority']:<6} {c['status']:<11} {c['reason']:<15} "
                    f"{c['survey']:<16} score {c['score']:>2}  {c['email'] or '(anonymous)'}  "
                    f"due {c['due_at']}")
+
+
+@followups_cli.command("warn-due")
+def warn_due() -> None:
+    """E-mail the SLA warnings that are due now (the worker also does it every 15 minutes)."""
+    from survey_app.followups import tasks
+
+    click.echo(f"{tasks.warn_due_cases.call_local()} warning e-mail(s) queued.")
+
+
+@followups_cli.command("digest")
+def digest() -> None:
+    """Queue today's digests (once a day, from FOLLOWUP_DIGEST_HOUR UTC) and send them."""
+    from survey_app.followups import tasks
+
+    click.echo(f"{tasks.send_daily_digests.call_local()} digest(s) queued.")
+
+
+@followups_cli.command("sweep")
+def sweep() -> None:
+    """Retry follow-up e-mails that are due and take back those a dead worker left."""
+    from survey_app.followups import tasks
+
+    click.echo(f"{tasks.sweep_followup_mails.call_local()} batch(es) handed to the workers.")

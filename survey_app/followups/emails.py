@@ -13,7 +13,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask import current_app, render_template
-from flask_babel import force_locale, format_datetime, format_timedelta
+from flask_babel import force_locale, format_date, format_timedelta
 from flask_babel import gettext as _
 from flask_mail import Message
 from sqlalchemy.orm import joinedload
@@ -109,6 +109,8 @@ def case_summary(case: FollowUp, now: datetime, *, quote: bool = False) -> dict[
         comment = comment[:EXCERPT_LENGTH].rstrip() + "…"
     return {
         "id": case.id, "priority": case.priority, "url": case_url(case.id),
+        "priority_label": {"red": _("Red"), "yellow": _("Yellow"), "green": _("Green")}.get(
+            case.priority, case.priority),
         "survey": response.survey.title, "score": response.score, "comment": comment,
         "team": case.team, "is_overdue": left < timedelta(0),
         "due": (_("overdue by %(time)s", time=format_timedelta(-left, threshold=1.1))
@@ -147,7 +149,7 @@ def _open_cases(ids: list[int]) -> list[FollowUp]:
     return list(db.session.scalars(
         sa.select(FollowUp).where(FollowUp.id.in_(ids), FollowUp.status.in_(OPEN_STATUSES))
         .options(joinedload(FollowUp.response).joinedload(Response.survey))
-        .order_by(FollowUp.due_dt)))
+        .order_by(FollowUp.priority_rank, FollowUp.due_dt)))
 
 
 def _digest(row: FollowUpMail, now: datetime) -> dict[str, Any]:
@@ -172,7 +174,7 @@ def _digest(row: FollowUpMail, now: datetime) -> dict[str, Any]:
     return {"subject": _("Follow-ups: %(new)s new, %(overdue)s overdue, %(resolved)s resolved",
                          new=counts[0], overdue=counts[1], resolved=counts[2]),
             "heading": _("Your follow-up digest for %(day)s",
-                         day=format_datetime(now, "medium")),
+                         day=format_date(now, "medium")),
             "lines": [_("New in the last 24 hours: %(n)s", n=counts[0]),
                       _("Overdue now: %(n)s", n=counts[1]),
                       _("Resolved in the last 24 hours: %(n)s", n=counts[2])],

@@ -78,8 +78,8 @@ class FollowUp(db.Model):
                  sqlite_where=sa.text(_open_sql()), postgresql_where=sa.text(_open_sql())),
         #: The queue with every status (``status=all``), in the same order.
         sa.Index("ix_followups_all_queue", "team", "priority_rank", "due_dt", "id"),
-        #: Filters by status and the per-status counts.
-        sa.Index("ix_followups_queue", "team", "status", "priority_rank", "due_dt"),
+        #: Filters by status and the per-status counts (assignee included: counts read it alone).
+        sa.Index("ix_followups_queue", "team", "status", "priority_rank", "due_dt", "assignee_id"),
         #: Metrics by period: opened, resolved, due.
         sa.Index("ix_followups_team_created", "team", "created_dt", "first_action_dt"),
         sa.Index("ix_followups_team_status_ended", "team", "status", "ended_dt"),

@@ -84,7 +84,7 @@ def queue_sla_warnings(now: datetime | None = None) -> list[FollowUpMail]:
         return []
     cases = list(db.session.scalars(sa.select(FollowUp).where(FollowUp.id.in_(ids))
                                     .options(selectinload(FollowUp.assignee))
-                                    .order_by(FollowUp.due_dt)))
+                                    .order_by(FollowUp.priority_rank, FollowUp.due_dt)))
     per_user: dict[int, list[int]] = defaultdict(list)
     users: dict[int, User] = {}
     teams: dict[str, list[User]] = {}

@@ -15,10 +15,12 @@ from survey_app.accounts.models import User
 from survey_app.core.db import db
 from survey_app.followups.models import (
     OPEN_STATUSES,
+    PRIORITY_RANK,
     CaseReason,
     CaseStatus,
     FollowUp,
     FollowUpEvent,
+    Priority,
 )
 from survey_app.responses.models import Answer, Response
 from survey_app.surveys.models import Survey
@@ -62,8 +64,8 @@ def _where(user: User, filters: QueueFilters, now: datetime, *, status: bool = T
         conditions.append(FollowUp.open_condition())
     elif status and filters.status != ALL:
         conditions.append(FollowUp.status == filters.status)
-    if filters.priority:
-        conditions.append(FollowUp.priority == filters.priority)
+    if filters.priority:  # by rank: the team/status/rank index then answers the counts alone
+        conditions.append(FollowUp.priority_rank == PRIORITY_RANK[Priority(filters.priority)])
     if filters.assignee == "me":
         conditions.append(FollowUp.assignee_id == user.id)
     elif filters.assignee == "none":

@@ -280,3 +280,31 @@ def test_switched_off_alerts_are_not_sent_even_if_queued_before(app, app_ctx, ma
     tasks.enqueue(ids)
     assert smtp_server.messages == []
     assert db.session.scalars(select(FollowUpMail.status)).one() == "cancelled"
+
+
+def test_replying_again_while_waiting_keeps_waiting(app, client, login, make_case, smtp_server):
+    login(client, "support")
+    case_id = make_case(email="twice@example.com")
+    assert _draft_and_send(client, case_id)[0].status_code == 303
+    assert _draft_and_send(client, case_id, "One more thing.")[0].status_code == 303
+    with app.app_context():
+        assert get_case(case_id).status == "waiting"
+    assert len(smtp_server.to("twice@example.com")) == 2
+
+
+def test_an_edit_that_turns_a_fresh_case_red_alerts_but_a_rescore_of_old_ones_does_not(
+        app, app_ctx, make_case, make_user, smtp_server):
+    from survey_app.followups.services import reprioritise
+
+    make_user("support", email="sam@staff.example.com")
+    fresh = get_case(make_case(6, None))
+    old = get_case(make_case(6, None, now=utcnow() - timedelta(days=3)))
+    for case in (fresh, old):
+        assert case.priority == "yellow"
+        case.response.sentiment_label = "negative"  # as an edit or a re-score would
+        reprioritise(case)
+        assert case.priority == "red"
+    db.session.commit()
+    alerted = set(db.session.scalars(select(FollowUpMail.followup_id).where(
+        FollowUpMail.kind == "alert")))
+    assert alerted == {fresh.id}

@@ -137,7 +137,7 @@ def test_case_page_shows_response_history_and_timeline(app, client, login, make_
     html = _page(client, f"/followups/{case}")
     for text in ("Ann Example", "ann@example.com", "Terrible service", "negative", "e-mail",
                  "Late delivery again", "Quarterly NPS", f"#{earlier}",
-                 "Case opened with priority red.", "plan", "pro"):
+                 "Case opened with priority Red.", "plan", "pro"):
         assert text in html, text
 
 

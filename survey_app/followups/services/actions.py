@@ -346,6 +346,7 @@ def reply(case: FollowUp, *, subject: str, body: str, by: User, wait: bool = Fal
     if emails.placeholder(locale) in body:
         raise FollowUpError(_("Replace the line “%(line)s” with your answer first.",
                               line=emails.placeholder(locale)))
+    wait = wait and case.status != CaseStatus.WAITING  # already waiting: stays so
     if wait and CaseStatus.WAITING not in TRANSITIONS.get(case.status, ()) and (
             case.status != CaseStatus.NEW):
         raise InvalidTransitionError(_("A case that is %(current)s cannot wait for the "

@@ -97,17 +97,28 @@ def open_or_update(response: Response, *, now: datetime | None = None) -> Follow
     return followup
 
 
+#: A case that turns red this soon after opening, untouched, is alerted like a new red case.
+ALERT_ON_CHANGE_WITHIN = timedelta(hours=24)
+
+
 def reprioritise(followup: FollowUp) -> None:
-    """Recompute an open case's priority (and due time) from its response."""
+    """Recompute an open case's priority (and due time) from its response.
+
+    A case that becomes red is alerted only while it is fresh news — nobody has acted on it and
+    it was opened within a day (a respondent's edit) — not when a sentiment re-score of old
+    comments re-ranks hundreds of cases.
+    """
     if followup.status not in OPEN_STATUSES:
         return
     priority = priority_for(followup.response)
     if priority != followup.priority:
+        now = utcnow()
         followup.events.append(FollowUpEvent(kind=EventKind.PRIORITY, old_value=followup.priority,
-                                             new_value=priority, created_dt=utcnow()))
+                                             new_value=priority, created_dt=now))
         followup.priority = priority
         followup.due_dt = due_time(followup.created_dt, priority)
-        if priority == Priority.RED:
-            notify.queue_alert(followup, utcnow())
+        if (priority == Priority.RED and followup.first_action_dt is None
+                and followup.created_dt >= now - ALERT_ON_CHANGE_WITHIN):
+            notify.queue_alert(followup, now)
 
 
