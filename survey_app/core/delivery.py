@@ -104,6 +104,10 @@ class Deliverer:
 
     model: ClassVar[type[Any]]
 
+    def __init__(self) -> None:
+        #: Statements waiting for the next commit (see :meth:`defer`).
+        self._pending: list[sa.Executable] = []
+
     # --- what a feature provides -------------------------------------------------------------
 
     def load(self, ids: Sequence[int]) -> list[Any]:
@@ -116,7 +120,7 @@ class Deliverer:
         raise NotImplementedError
 
     def on_sent(self, row: Any, now: datetime) -> None:
-        """The SMTP server accepted the message (flush only)."""
+        """The SMTP server accepted the message (use :meth:`defer` for writes)."""
 
     def on_bounced(self, row: Any, reason: str, now: datetime) -> None:
         """The recipient address was refused permanently."""
@@ -148,11 +152,27 @@ class Deliverer:
         claimed = self.claim(ids, now)
         result = BatchResult(claimed=len(claimed))
         if claimed:
-            self._send(self.load(claimed), result)
+            # One commit per message: were loaded rows expired at each commit, every next row
+            # would be read again, query by query. Rows change only through this run's UPDATEs.
+            session = db.session()
+            expire_on_commit, session.expire_on_commit = session.expire_on_commit, False
+            try:
+                self._send(self.load(claimed), result)
+            finally:
+                session.expire_on_commit = expire_on_commit
+                session.expire_all()  # the UPDATEs bypassed the loaded objects
             logger.info("%s: %s claimed, %s sent, %s retrying, %s failed, %s bounced, "
                         "%s cancelled", self.model.__tablename__, result.claimed, result.sent,
                         result.retrying, result.failed, result.bounced, result.cancelled)
         return result
+
+    def defer(self, statement: sa.Executable) -> None:
+        """Run ``statement`` (an UPDATE) in the next commit, with the next row's ``sending`` mark.
+
+        Hooks use it instead of changing ORM objects: one short write transaction per message,
+        no unit-of-work flush (most of the database cost of a message otherwise).
+        """
+        self._pending.append(statement)
 
     def _send(self, rows: list[Any], result: BatchResult) -> None:
         with ExitStack() as stack:
@@ -160,13 +180,14 @@ class Deliverer:
             try:
                 for row in rows:
                     try:
-                        message = self.build(row)
+                        with db.session.no_autoflush:  # reads only: no write lock held here
+                            message = self.build(row)
                     except Cancel as reason:
                         self._finish(row, DeliveryStatus.CANCELLED, str(reason))
                         result.cancelled += 1
                         continue
-                    row.status = DeliveryStatus.SENDING
-                    db.session.commit()  # also commits the previous row's result
+                    self._set(row.id, status=DeliveryStatus.SENDING)
+                    self._commit()  # with the previous row's result
                     try:
                         if connection is None:
                             connection = stack.enter_context(mail.connect())
@@ -185,7 +206,19 @@ class Deliverer:
                         result.sent += 1
                         result.ids_sent.append(row.id)
             finally:
-                db.session.commit()
+                self._commit()
+
+    def _set(self, row_id: int, **values: Any) -> None:
+        self.defer(sa.update(self.model).where(self.model.id == row_id).values(**values))
+
+    def _run_pending(self) -> None:
+        for statement in self._pending:
+            db.session.execute(statement, execution_options={"synchronize_session": False})
+        self._pending.clear()
+
+    def _commit(self) -> None:
+        self._run_pending()
+        db.session.commit()
 
     def _failure(self, row: Any, problem: mail.MailError, result: BatchResult) -> None:
         now = utcnow()
@@ -198,20 +231,17 @@ class Deliverer:
             self.on_failed(row, problem.reason, now)
             result.failed += 1
         else:
-            row.status = DeliveryStatus.QUEUED
-            row.claim_token = None
-            row.last_error = problem.reason
-            row.next_attempt_dt = now + retry_delay(row.attempts)
+            self._set(row.id, status=DeliveryStatus.QUEUED, claim_token=None,
+                      last_error=problem.reason,
+                      next_attempt_dt=now + retry_delay(row.attempts))
             result.retrying += 1
 
-    @staticmethod
-    def _finish(row: Any, status: str, reason: str | None, sent_dt: datetime | None = None
-                ) -> None:
-        row.status = status
-        row.claim_token = None
-        row.last_error = reason
+    def _finish(self, row: Any, status: str, reason: str | None,
+                sent_dt: datetime | None = None) -> None:
+        values: dict[str, Any] = {"status": status, "claim_token": None, "last_error": reason}
         if sent_dt is not None:
-            row.sent_dt = sent_dt
+            values["sent_dt"] = sent_dt
+        self._set(row.id, **values)
 
     def sweep(self, now: datetime | None = None) -> list[int]:
         """Repair what dead workers left and return the ids due to be enqueued (commits).
@@ -242,8 +272,9 @@ class Deliverer:
             reason = ("interrupted during the SMTP exchange: it may have arrived, so it is not "
                       "sent again" if row.status == DeliveryStatus.SENDING
                       else f"abandoned by {row.attempts} workers; given up")
-            self._finish(row, DeliveryStatus.FAILED, reason)
+            row.status, row.claim_token, row.last_error = DeliveryStatus.FAILED, None, reason
             self.on_failed(row, reason, now)
+        self._run_pending()
         due = list(db.session.scalars(
             sa.select(model.id).where(
                 model.status == DeliveryStatus.QUEUED, model.next_attempt_dt <= now,

@@ -7,6 +7,7 @@ can retry temporary ones (4xx, dropped connections) and stop on permanent ones (
 
 from __future__ import annotations
 
+import email.policy
 import itertools
 import logging
 import smtplib
@@ -48,6 +49,18 @@ class MailError:
     is_broken: bool = False
 
 
+#: Flask-Mail has already encoded every header; the compat32 generator then writes the same
+#: bytes as ``policy.SMTP`` at half the CPU (no header re-parsing).
+_WIRE_POLICY = email.policy.compat32.clone(linesep="\r\n")
+
+
+class PolsoMessage(Message):
+    """A Flask-Mail message serialised with :data:`_WIRE_POLICY`."""
+
+    def as_bytes(self) -> bytes:
+        return self._message().as_bytes(policy=_WIRE_POLICY)
+
+
 def build_message(
     *,
     to: str,
@@ -59,7 +72,7 @@ def build_message(
     to_name: str = "",
 ) -> Message:
     """A multipart (text + HTML) message; ``headers`` such as ``List-Unsubscribe`` are added."""
-    message = Message(subject=subject, recipients=[(to_name, to) if to_name else to],
+    message = PolsoMessage(subject=subject, recipients=[(to_name, to) if to_name else to],
                       body=text, html=html, sender=sender, extra_headers=dict(headers or {}))
     # Flask-Mail calls make_msgid() without a domain, i.e. a DNS lookup per message.
     message.msgId = make_msgid(domain=_message_id_domain())

@@ -99,3 +99,28 @@ def test_one_smtp_connection_per_batch(app, smtp_server, make_survey, make_peopl
     assert smtp_server.sessions == 3
     with app.app_context():
         assert set(db.session.scalars(select(InvitationEmail.status))) == {"sent"}
+
+
+def test_cached_rendering_gives_the_same_email_as_rendering_each_time(
+        app_ctx, make_survey, make_people):
+    """The batch cache fills token and name into a once-rendered e-mail: same content."""
+    from survey_app.invitations.tracking import link_token
+    from survey_app.surveys.models import Survey
+    from survey_app.waves import services
+    from survey_app.waves.audience import Audience
+    from survey_app.waves.emails import build_message
+
+    make_people(1, name='Zoë <b>"Ünal"</b> & Co', locale="it")
+    make_people(1, prefix="q")  # no name
+    survey = db.session.get(Survey, make_survey("nps", title="Acme — ok?"))
+    services.send_wave(survey, Audience("customer"))
+    cache: dict = {}
+    for invitation in db.session.scalars(select(Invitation).order_by(Invitation.id)):
+        token = link_token(invitation)
+        for reminder in (False, True):
+            plain = build_message(invitation, token, is_reminder=reminder)
+            cached = build_message(invitation, token, is_reminder=reminder, cache=cache)
+            assert (cached.subject, cached.body, cached.html) == (
+                plain.subject, plain.body, plain.html)
+            assert token in cached.html and "tokenplaceholder" not in cached.html
+    assert len(cache) == 4
