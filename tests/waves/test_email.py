@@ -76,6 +76,8 @@ def test_csat_email_has_five_buttons_and_pulse_one_button(
 @pytest.mark.parametrize(("locale", "greeting", "question", "low", "unsubscribe"), [
     ("en", "Hello Bea,", "How likely are you to recommend us", "Not at all likely",
      "Unsubscribe from all surveys"),
+    ("it", "Buongiorno Bea,", "Quanto è probabile che ci raccomandi", "Per niente probabile",
+     "Annulla l’iscrizione a tutti i sondaggi"),
 ])
 def test_email_speaks_the_persons_language(app, smtp_server, make_survey, make_people, send,
                                            locale, greeting, question, low, unsubscribe):
