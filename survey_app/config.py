@@ -103,6 +103,8 @@ class Config:
     MAIL_RETRY_SECONDS = 60
     #: Job broker: empty = SQLite file ``instance/jobs.sqlite3``; ``redis://…``; ``postgresql://…``.
     JOBS_URL = ""
+    #: Queue name (Redis key prefix, SQLite/PostgreSQL queue column): one per Polso instance.
+    JOBS_NAME = "polso"
     #: Run jobs at once in the calling process (tests); no consumer needed.
     JOBS_IMMEDIATE = False
     #: ``polso run`` also runs a job consumer in threads, so one command does everything.

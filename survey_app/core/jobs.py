@@ -24,7 +24,7 @@ from typing import Any
 
 import click
 from flask import Flask, current_app, has_app_context
-from flask.cli import ScriptInfo, pass_script_info
+from flask.cli import ScriptInfo, pass_script_info, with_appcontext
 from flask.cli import run_command as flask_run_command
 from huey import Huey, crontab
 from huey.consumer import Consumer
@@ -34,10 +34,6 @@ from werkzeug.serving import is_running_from_reloader
 __all__ = ["crontab", "get_huey", "periodic_task", "run_command", "task", "worker_command"]
 
 logger = logging.getLogger(__name__)
-
-#: Name of the huey queue (Redis key prefix, PostgreSQL queue column, SQLite queue column).
-QUEUE_NAME = "polso"
-
 
 @dataclass
 class Job:
@@ -121,10 +117,12 @@ def make_huey(app: Flask) -> PolsoHuey:
     """
     immediate = bool(app.config["JOBS_IMMEDIATE"])
     if immediate:
-        huey = PolsoHuey(QUEUE_NAME, immediate=True, storage_class=MemoryStorage, utc=True)
+        huey = PolsoHuey(app.config["JOBS_NAME"], immediate=True, storage_class=MemoryStorage,
+                         utc=True)
     else:
         storage_class, kwargs = storage_for(app.config["JOBS_URL"], app.instance_path)
-        huey = PolsoHuey(QUEUE_NAME, storage_class=storage_class, utc=True, **kwargs)
+        huey = PolsoHuey(app.config["JOBS_NAME"], storage_class=storage_class, utc=True,
+                         **kwargs)
     huey.tasks = {}
     for job in _jobs.values():
         runner = _in_app_context(app, job.func)
@@ -158,6 +156,7 @@ _build_lock = threading.Lock()
 
 def get_huey(app: Flask) -> PolsoHuey:
     """``app``'s huey, built on first use (never at import or start-up: forks stay clean)."""
+    app = getattr(app, "_get_current_object", lambda: app)()  # the app itself, not current_app
     huey = app.extensions.get("polso_huey")
     if huey is None:
         with _build_lock:
@@ -189,6 +188,7 @@ def start_embedded_consumer(app: Flask, workers: int) -> EmbeddedConsumer:
 
 
 @click.command("worker")
+@with_appcontext
 @click.option("-w", "--workers", type=click.IntRange(1, 64), default=None,
               help="Worker threads or processes (default: JOBS_WORKERS).")
 @click.option("-k", "--worker-type", type=click.Choice(["thread", "process"]), default="thread",

@@ -6,7 +6,7 @@ from datetime import datetime
 
 import click
 from flask import current_app
-from flask.cli import AppGroup
+from flask.cli import AppGroup, with_appcontext
 from sqlalchemy import select
 
 from survey_app.cli import CommandError
@@ -44,6 +44,7 @@ def _print_preview(result: Preview) -> None:
 
 
 @click.command("send")
+@with_appcontext
 @click.argument("slug")
 @where_option
 @click.option("--dry-run", is_flag=True, help="Only show who would be invited and skipped.")
@@ -84,6 +85,7 @@ def _send_here(ids: list[int]) -> None:
 
 
 @click.command("remind")
+@with_appcontext
 @click.option("--dry-run", is_flag=True, help="Roll back: only count the reminders due.")
 def remind_command(dry_run: bool) -> None:
     """Queue the reminders due now (the workers also do this every 5 minutes)."""
