@@ -57,6 +57,12 @@ def _second_app(database_url: str, smtp_port: int, **config):
     return app
 
 
+def _dispose(app) -> None:
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()
+
+
 def _queue_a_wave(app, count: int) -> int:
     from survey_app.people.services import get_or_create_person
     from survey_app.surveys.services import create_survey
@@ -102,8 +108,7 @@ def test_redis_queue_and_an_in_process_consumer_send_a_wave(
         huey.storage.flush_all()
     assert sorted(m["To"] for m in smtp_server.messages) == [
         f"job{i}@example.com" for i in range(3)]
-    with second.app_context():
-        db.engine.dispose()
+    _dispose(second)
 
 
 @pytest.mark.live
@@ -124,4 +129,4 @@ def test_default_sqlite_broker_file_and_worker_restart_loses_nothing(
     assert len(smtp_server.messages) == 2
     with second.app_context():
         assert db.session.scalars(select(Survey.slug)).all()
-        db.engine.dispose()
+    _dispose(second)
