@@ -10,6 +10,7 @@ from __future__ import annotations
 import email.policy
 import itertools
 import logging
+import secrets
 import smtplib
 import socket
 import time
@@ -58,7 +59,13 @@ class PolsoMessage(Message):
     """A Flask-Mail message serialised with :data:`_WIRE_POLICY`."""
 
     def as_bytes(self) -> bytes:
-        return self._message().as_bytes(policy=_WIRE_POLICY)
+        message = self._message()
+        for part in message.walk():
+            if part.is_multipart():
+                # A random boundary set up front: the generator would otherwise compile a new
+                # regular expression per part to check its own against the text (base64 here).
+                part.set_boundary(f"=_polso_{secrets.token_hex(16)}")
+        return message.as_bytes(policy=_WIRE_POLICY)
 
 
 def build_message(

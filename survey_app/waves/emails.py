@@ -11,7 +11,7 @@ from flask_babel import force_locale, format_date
 from flask_babel import gettext as _
 from flask_mail import Message
 from markupsafe import escape
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import joinedload
 
 from survey_app.core import mail
@@ -157,12 +157,8 @@ class InvitationDeliverer(Deliverer):
         return self._load(ids)
 
     def on_sent(self, row: InvitationEmail, now: datetime) -> None:
-        invitation = Invitation.id == row.invitation_id
-        self.defer(update(Invitation).where(invitation, Invitation.sent_dt.is_(None))
-                   .values(sent_dt=now))
-        self.defer(update(Invitation).where(invitation,
-                                            Invitation.status == InvitationStatus.QUEUED)
-                   .values(status=InvitationStatus.SENT))
+        self.defer(_SENT_DT, {"_id": row.invitation_id, "now": now})
+        self.defer(_SENT_STATUS, {"_id": row.invitation_id})
 
     def on_bounced(self, row: InvitationEmail, reason: str, now: datetime) -> None:
         invitation = row.invitation
@@ -180,3 +176,14 @@ class InvitationDeliverer(Deliverer):
             self.defer(update(Invitation).where(Invitation.id == row.invitation_id,
                                                 Invitation.status == InvitationStatus.QUEUED)
                        .values(status=InvitationStatus.FAILED, failed_dt=now))
+
+
+#: Built once: run for every e-mail sent (see ``Deliverer.defer``).
+_SENT_DT = (update(Invitation.__table__)
+            .where(Invitation.__table__.c.id == bindparam("_id"),
+                   Invitation.__table__.c.sent_dt.is_(None))
+            .values(sent_dt=bindparam("now", type_=Invitation.__table__.c.sent_dt.type)))
+_SENT_STATUS = (update(Invitation.__table__)
+                .where(Invitation.__table__.c.id == bindparam("_id"),
+                       Invitation.__table__.c.status == InvitationStatus.QUEUED.value)
+                .values(status=InvitationStatus.SENT.value))
