@@ -108,6 +108,9 @@ def create_survey(
         link_lifetime_days=config["LINK_LIFETIME_DAYS"],
         edit_window_hours=config["EDIT_WINDOW_HOURS"],
         min_group_size=config["MIN_GROUP_SIZE"],
+        throttle_days=config["THROTTLE_DAYS"],
+        reminder_count=config["REMINDER_COUNT"],
+        reminder_after_days=config["REMINDER_AFTER_DAYS"],
     )
     survey.questions.append(
         Question(position=0, kind=QuestionKind.SCORE, text=SCORE_QUESTIONS[kind], is_required=True)

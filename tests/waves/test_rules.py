@@ -269,3 +269,15 @@ def test_stopping_and_closed_surveys_start_no_round(app_ctx, make_survey):
     assert services.start_due_rounds(T0 + timedelta(days=1)) == []
     with pytest.raises(services.WaveError):
         services.set_cadence(survey, "daily", Audience("customer"))
+
+
+def test_new_surveys_take_throttle_and_reminders_from_the_settings(app, make_survey):
+    app.config.update(THROTTLE_DAYS=14, REMINDER_COUNT=2, REMINDER_AFTER_DAYS=5)
+    try:
+        survey_id = make_survey("csat")
+    finally:
+        app.config.update(THROTTLE_DAYS=30, REMINDER_COUNT=1, REMINDER_AFTER_DAYS=3)
+    with app.app_context():
+        survey = db.session.get(Survey, survey_id)
+        assert (survey.throttle_days, survey.reminder_count, survey.reminder_after_days) == (
+            14, 2, 5)

@@ -97,3 +97,9 @@ def test_anonymous_wave_summary_hides_who_answered(app, client, login, smtp_serv
     html = client.get(f"/waves/{wave_id}").get_data(as_text=True)
     assert "answered</span>" not in html and "never who opened or answered" in html
     assert client.get(f"/waves/{wave_id}?status=responded").status_code == 200
+
+
+def test_survey_list_links_to_the_send_page(client, login, make_survey):
+    survey_id = make_survey("nps")
+    login(client, "admin")
+    assert f'href="/surveys/{survey_id}/send"' in client.get("/surveys").get_data(as_text=True)
