@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from functools import cache
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select, bindparam, select
 from sqlalchemy.orm import joinedload
 
 from survey_app.core.db import db, utcnow
@@ -47,10 +48,12 @@ def create_invitation(
     return invitation, token
 
 
-def link_query(token: str) -> Select[tuple[Invitation]]:
-    """The invitation behind ``token`` with its person, survey and questions: one query."""
+@cache
+def link_query() -> Select[tuple[Invitation]]:
+    """The invitation whose hash is the ``token_hash`` parameter, with its person, survey and
+    questions: one query, built once (building and keying it per request cost ~0.5 ms)."""
     return (select(Invitation)
-            .where(Invitation.token_hash == hash_token(token))
+            .where(Invitation.token_hash == bindparam("token_hash"))
             .options(joinedload(Invitation.person),
                      joinedload(Invitation.survey).joinedload(Survey.questions)))
 
@@ -74,7 +77,8 @@ def find_invitation(token: str) -> Invitation:
     """
     if not is_well_formed(token):
         raise UnknownLinkError()
-    return verified(db.session.execute(link_query(token)).unique().scalar_one_or_none(), token)
+    result = db.session.execute(link_query(), {"token_hash": hash_token(token)})
+    return verified(result.unique().scalar_one_or_none(), token)
 
 
 def check_open(invitation: Invitation, now: datetime | None = None) -> None:

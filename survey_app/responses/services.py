@@ -5,9 +5,10 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import cache
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import Select, bindparam, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -15,7 +16,7 @@ from survey_app.core.db import db, utcnow
 from survey_app.core.errors import DomainError
 from survey_app.core.scoring import categorise, is_happy
 from survey_app.core.sentiment import analyze
-from survey_app.core.tokens import is_well_formed, response_digest
+from survey_app.core.tokens import hash_token, is_well_formed, response_digest
 from survey_app.followups import services as followups
 from survey_app.invitations.models import Invitation
 from survey_app.invitations.services import (
@@ -107,11 +108,16 @@ def open_link(token: str) -> tuple[Invitation, Response | None]:
     """
     if not is_well_formed(token):
         raise UnknownLinkError()
-    query = (link_query(token).add_columns(Response)
-             .outerjoin(Response, Response.token_digest == response_digest(token)))
-    row = db.session.execute(query).unique().one_or_none()
+    row = db.session.execute(_open_link_query(), {
+        "token_hash": hash_token(token), "digest": response_digest(token)}).unique().one_or_none()
     invitation = verified(row[0] if row else None, token)
     return invitation, row[1] if row else None
+
+
+@cache
+def _open_link_query() -> Select[tuple[Invitation, Response]]:
+    return (link_query().add_columns(Response)
+            .outerjoin(Response, Response.token_digest == bindparam("digest")))
 
 
 def find_response(token: str) -> Response | None:
