@@ -7,9 +7,13 @@ from datetime import timedelta
 
 import click
 from flask import current_app
+from flask.cli import with_appcontext
 from sqlalchemy import select
 
+from survey_app.accounts.services import create_user, find_user
 from survey_app.core.db import db, utcnow
+from survey_app.followups.models import FollowUp
+from survey_app.followups.services import claim, resolve, transition
 from survey_app.invitations.services import create_invitation
 from survey_app.people.services import get_or_create_person
 from survey_app.responses.services import Submission, record_response
@@ -50,18 +54,22 @@ PLANS = ["free", "pro", "enterprise"]
 
 
 @click.command("demo")
+@with_appcontext
 @click.option("--people", default=60, show_default=True, type=click.IntRange(5, 5000))
 @click.option("--seed", default=7, show_default=True, type=int)
 def demo_command(people: int, seed: int) -> None:
     """Load demo data (once) and print fresh personal links to try."""
     rng = random.Random(seed)
-    if db.session.scalar(select(Survey.id).where(Survey.slug == "acme-nps")) is None:
+    fresh = db.session.scalar(select(Survey.id).where(Survey.slug == "acme-nps")) is None
+    if fresh:
         with click.progressbar(length=people * len(SURVEYS), label="Loading demo answers") as bar:
             for spec in SURVEYS:
                 survey = create_survey(**spec)
                 _answers(survey, people, rng, bar)
         db.session.commit()
-    _demo_users()
+    _demo_users()  # after the answers: no alert e-mails for a year of demo cases
+    if fresh:
+        _work_old_cases(rng)
     _print_links(rng)
     click.echo(f"Sign in at {current_app.config['BASE_URL'].rstrip('/')}/login "
                f"(password {DEMO_PASSWORD!r} for each):")
@@ -70,11 +78,28 @@ def demo_command(people: int, seed: int) -> None:
 
 
 def _demo_users() -> None:
-    from survey_app.accounts.services import create_user, find_user
 
     for email, role, name in DEMO_USERS:
         if find_user(email) is None:
             create_user(email=email, role=role, password=DEMO_PASSWORD, name=name)
+    db.session.commit()
+
+
+def _work_old_cases(rng: random.Random) -> None:
+    """Agents have already worked the cases older than two weeks, so the queue looks lived-in:
+    most were resolved a day or two after they opened, a few closed without action."""
+    agents = {"support": find_user("support@example.com"), "hr": find_user("hr@example.com")}
+    cutoff = utcnow() - timedelta(days=14)
+    old = db.session.scalars(select(FollowUp).where(FollowUp.created_dt < cutoff))
+    for case in list(old):
+        agent, start = agents[case.team], case.created_dt + timedelta(hours=rng.randint(1, 30))
+        claim(case, agent, now=start)
+        end = start + timedelta(hours=rng.randint(2, 40))
+        if rng.random() < 0.9:
+            resolve(case, rng.choice(["fixed", "refunded", "explained"]), by=agent,
+                    note="Called the customer back.", now=end)
+        else:
+            transition(case, "closed", by=agent, note="Could not reach them.", now=end)
     db.session.commit()
 
 
@@ -89,7 +114,9 @@ def _answers(survey: Survey, count: int, rng: random.Random, bar) -> None:  # ty
             f"{'employee' if employees else 'customer'}{i + 1}@example.com",
             name=f"Demo {'Employee' if employees else 'Customer'} {i + 1}",
             kind="employee" if employees else "customer", locale=locale, attributes=attributes)
-        moment = now - timedelta(days=rng.randint(1, 365), minutes=rng.randint(0, 1440))
+        # Most answers spread over the year; some in the last days, so the queue has open cases.
+        days = rng.randint(0, 9) if rng.random() < 0.2 else rng.randint(10, 365)
+        moment = now - timedelta(days=days, minutes=rng.randint(0, 1440))
         invitation, token = create_invitation(survey, person, now=moment - timedelta(days=1))
         score = rng.choice(list(survey.score_range) + [survey.score_range[-1]] * 3)
         band = ("high" if score >= survey.score_range[-1] - 1
