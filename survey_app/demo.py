@@ -78,7 +78,7 @@ def demo_command(people: int, seed: int) -> None:
 
 
 def _demo_users() -> None:
-
+    """One staff user per role, with the documented demo password."""
     for email, role, name in DEMO_USERS:
         if find_user(email) is None:
             create_user(email=email, role=role, password=DEMO_PASSWORD, name=name)
