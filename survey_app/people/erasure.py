@@ -5,8 +5,10 @@ and link history) are **deleted**. Each response that was linked to them (identi
 and anonymous ones whose author asked to be contacted) is **kept** with its score, category,
 sentiment, numeric answers, segment snapshot, wave and day, but loses its person and invitation
 links, its comment, its free-text answers and its token digest (replaced by a random value).
-Follow-up cases about them lose the person and are closed if still open. Anonymous responses
-were never linked to anybody and are not touched.
+Follow-up cases about them lose the person and are closed if still open; their notes (and notes
+on status changes) and the replies sent to the person lose their text and address, since both
+may quote or name them — the timeline keeps who did what, when. Anonymous responses were never
+linked to anybody and are not touched.
 
 This module sits above people, invitations, responses and followups on purpose: erasure is the
 one operation that crosses them all. Later features that store personal data (case notes,
@@ -21,10 +23,16 @@ from dataclasses import dataclass
 
 from blinker import Namespace
 from flask import current_app
-from sqlalchemy import delete, or_, select
+from sqlalchemy import delete, or_, select, update
 
 from survey_app.core.db import db
-from survey_app.followups.models import CaseStatus, FollowUp
+from survey_app.followups.models import (
+    CaseStatus,
+    FollowUp,
+    FollowUpEvent,
+    FollowUpMail,
+    MailKind,
+)
 from survey_app.followups.services import OPEN_STATUSES
 from survey_app.invitations.models import Invitation, LinkOpen
 from survey_app.people.models import Person
@@ -33,6 +41,9 @@ from survey_app.surveys.models import Question, QuestionKind
 from survey_app.waves.models import InvitationEmail
 
 logger = logging.getLogger(__name__)
+
+#: What an erased person's reply e-mails keep as their address.
+ERASED_ADDRESS = "erased"
 
 _signals = Namespace()
 #: Sent with ``person_id=`` before the person's rows are deleted (receivers flush, never commit).
@@ -61,6 +72,7 @@ def erase_person(person: Person) -> ErasureResult:
         case.person_id = None
         if case.status in OPEN_STATUSES:
             case.status = CaseStatus.CLOSED
+    _blank_case_texts([case.id for case in cases])
     db.session.flush()
     person_erased.send(current_app._get_current_object(),  # type: ignore[attr-defined]
                        person_id=person_id)
@@ -73,6 +85,18 @@ def erase_person(person: Person) -> ErasureResult:
     logger.info("person %s erased: %s invitations deleted, %s responses and %s cases "
                 "anonymised", person_id, count, len(responses), len(cases))
     return ErasureResult(count, len(responses), len(cases))
+
+
+def _blank_case_texts(case_ids: list[int]) -> None:
+    """Notes and replies of the erased person's cases lose their text and address."""
+    if not case_ids:
+        return
+    db.session.execute(update(FollowUpEvent).where(FollowUpEvent.followup_id.in_(case_ids))
+                       .values(body=None))
+    db.session.execute(update(FollowUpMail)
+                       .where(FollowUpMail.followup_id.in_(case_ids),
+                              FollowUpMail.kind == MailKind.REPLY)
+                       .values(subject=None, body=None, to_address=ERASED_ADDRESS))
 
 
 def _anonymise(response: Response) -> None:

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
+from survey_app.accounts.models import User
 from survey_app.core.db import db
-from survey_app.followups.models import FollowUp
+from survey_app.followups import services as followups
+from survey_app.followups.models import FollowUp, FollowUpEvent, FollowUpMail
 from survey_app.invitations.models import Invitation, LinkOpen
 from survey_app.invitations.services import create_invitation
 from survey_app.people.erasure import erase_person, person_erased
@@ -23,7 +25,7 @@ def _count(model, *where) -> int:
     return db.session.scalar(select(func.count()).select_from(model).where(*where))
 
 
-def test_erase_removes_identity_and_keeps_scores(app_ctx, make_survey, client):
+def test_erase_removes_identity_and_keeps_scores(app_ctx, make_survey, make_user, client):
     nps = db.session.get(Survey, make_survey("nps"))
     pulse = db.session.get(Survey, make_survey("pulse"))
     ann = get_or_create_person("ann@example.com", name="Ann", attributes={"plan": "pro"})
@@ -44,7 +46,11 @@ def test_erase_removes_identity_and_keeps_scores(app_ctx, make_survey, client):
         pulse, Submission(score=4, comment="my manager", contact_requested=True,
                           answers={text_question.id: "it's me, Emp", agreement.id: 2}),
         token="b" * 22, channel="email", invitation=pulse_invitation)
+    agent = db.session.get(User, make_user("support"))
+    followups.add_note(response.followup, "Ann Smith, Acme, +39 333 1234567", by=agent)
+    followups.reply(response.followup, subject="Hello Ann", body="Dear Ann, sorry.", by=agent)
     db.session.commit()
+    old_digest = response.token_digest
     received = []
     person_erased.connect(lambda _app, person_id: received.append(person_id), weak=False)
 
@@ -62,9 +68,15 @@ def test_erase_removes_identity_and_keeps_scores(app_ctx, make_survey, client):
     assert (kept.score, kept.category, kept.segment, kept.sentiment_label) == (
         3, "detractor", {"plan": "pro"}, response.sentiment_label)
     assert (kept.person_id, kept.invitation_id, kept.comment) == (None, None, None)
-    assert kept.token_digest != response.token_digest or kept.token_digest
+    assert kept.token_digest != old_digest
     case = db.session.scalars(select(FollowUp).where(FollowUp.response_id == kept.id)).one()
     assert (case.person_id, case.status) == (None, "closed")
+    assert db.session.scalars(select(FollowUpEvent.body).where(
+        FollowUpEvent.followup_id == case.id, FollowUpEvent.body.is_not(None))).all() == []
+    replies = db.session.execute(select(FollowUpMail.to_address, FollowUpMail.subject,
+                                        FollowUpMail.body).where(
+        FollowUpMail.followup_id == case.id, FollowUpMail.kind == "reply")).all()
+    assert replies == [("erased", None, None)]
     pulse_kept = db.session.get(Response, anonymous.id)
     assert (pulse_kept.score, pulse_kept.person_id, pulse_kept.comment) == (4, None, None)
     answers = db.session.scalars(select(Answer).where(Answer.response_id == anonymous.id)).all()
