@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 from collections import defaultdict
 from datetime import datetime, timedelta
+from functools import cache
 
 import sqlalchemy as sa
 from flask import current_app
@@ -39,6 +40,12 @@ def team_members(team: str) -> sa.Select[tuple[User]]:
     return sa.select(User).where(User.is_active.is_(True), User.role.in_(roles)).order_by(User.id)
 
 
+@cache
+def _alert_recipients(team: str) -> sa.Select[tuple[User]]:
+    """Team members who want alerts; built once per team (it runs on every red answer)."""
+    return team_members(team).where(User.has_case_alerts.is_(True))
+
+
 def queue_alert(case: FollowUp, now: datetime | None = None) -> list[FollowUpMail]:
     """E-mail each member of the case's team who wants alerts: "a red case was opened".
 
@@ -47,8 +54,7 @@ def queue_alert(case: FollowUp, now: datetime | None = None) -> list[FollowUpMai
     """
     now = now or utcnow()
     with db.session.no_autoflush:
-        users = list(db.session.scalars(team_members(case.team)
-                                        .where(User.has_case_alerts.is_(True))))
+        users = list(db.session.scalars(_alert_recipients(case.team)))
         if case.id is not None:
             done = set(db.session.scalars(sa.select(FollowUpMail.user_id).where(
                 FollowUpMail.kind == MailKind.ALERT, FollowUpMail.followup_id == case.id)))

@@ -12,9 +12,10 @@ from __future__ import annotations
 
 import secrets
 from datetime import datetime, timedelta
+from functools import cache
 
 from flask import current_app
-from sqlalchemy import func, select
+from sqlalchemy import Select, bindparam, func, select
 
 from survey_app.core.db import db, utcnow
 from survey_app.core.errors import DomainError
@@ -81,11 +82,17 @@ def record_open(invitation: Invitation, *, score: int | None = None, honeypot: b
     db.session.flush()
 
 
+@cache
+def _history_query() -> Select[tuple[datetime, int | None, bool]]:
+    """A link's open history, built once (it runs on every answer)."""
+    return (select(LinkOpen.opened_dt, LinkOpen.score, LinkOpen.is_honeypot)
+            .where(LinkOpen.invitation_id == bindparam("invitation_id"))
+            .order_by(LinkOpen.opened_dt))
+
+
 def scanner_activity(invitation: Invitation, score_values: range) -> datetime | None:
     """When the link history last showed a scanner (honeypot, or all buttons in a burst)."""
-    opens = db.session.execute(
-        select(LinkOpen.opened_dt, LinkOpen.score, LinkOpen.is_honeypot)
-        .where(LinkOpen.invitation_id == invitation.id).order_by(LinkOpen.opened_dt)).all()
+    opens = db.session.execute(_history_query(), {"invitation_id": invitation.id}).all()
     last: datetime | None = None
     burst = timedelta(seconds=current_app.config["SCANNER_BURST_SECONDS"])
     wanted = set(score_values)
