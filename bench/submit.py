@@ -6,7 +6,9 @@ Starts gunicorn (sync workers) on 127.0.0.1 with a fresh database, prepares one 
 per submission (each fetched once for its CSRF cookie, not timed), then times N ``GET /healthz``
 and N full submissions (validation, category, sentiment, follow-up rules, commit) with the same
 number of concurrent client processes, and prints requests/s, p50, p99 and the ratio.
-Rate limits are switched off for the run (they would cap a single-address load test).
+The two loads alternate in ``--rounds`` slices, so a machine whose speed drifts (a shared VM)
+slows both alike; the ratio of each round is printed too. Rate limits are switched off for the
+run (they would cap a single-address load test).
 """
 
 from __future__ import annotations
@@ -114,6 +116,23 @@ def run_load(pool: multiprocessing.pool.Pool, jobs: list) -> tuple[float, list[f
     return wall, [r[0] for r in results], sum(r[1] for r in results)
 
 
+def alternate(pool: multiprocessing.pool.Pool, loads: dict[str, list],
+              rounds: int) -> dict[str, tuple[float, list[float], int]]:
+    """Run each load in ``rounds`` slices, taking turns; the totals per load."""
+    totals = {name: (0.0, [], 0) for name in loads}
+    for index in range(rounds):
+        walls = {}
+        for name, jobs in loads.items():
+            size = -(-len(jobs) // rounds)
+            wall, latencies, ok = run_load(pool, jobs[index * size:(index + 1) * size])
+            walls[name] = wall / max(len(latencies), 1)
+            total_wall, total_latencies, total_ok = totals[name]
+            totals[name] = (total_wall + wall, total_latencies + latencies, total_ok + ok)
+        first, second = walls.values()
+        print(f"  round {index + 1:>2}: {first / second:.0%}", flush=True)
+    return totals
+
+
 def summary(name: str, wall: float, latencies: list[float], ok: int) -> float:
     rps = len(latencies) / wall
     q = statistics.quantiles(latencies, n=100)
@@ -128,6 +147,7 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=4000)
     parser.add_argument("--clients", type=int, default=8)
     parser.add_argument("--workers", type=int, default=2 * (os.cpu_count() or 1))
+    parser.add_argument("--rounds", type=int, default=10)
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory() as tmp:
@@ -135,7 +155,7 @@ def main() -> None:
         env = {**os.environ, "POLSO_DATABASE_URL": url, "POLSO_SECRET_KEY": secrets.token_hex(16),
                "POLSO_SESSION_COOKIE_SECURE": "false", "POLSO_RATELIMIT_ENABLED": "false"}
         print(f"Preparing {args.requests} links on {args.db} …", flush=True)
-        tokens = make_links(env, args.requests)
+        tokens = make_links(env, args.requests + args.requests // 20)  # 5 % for the warm-up
         port = free_port()
         server = subprocess.Popen(
             [BIN / "gunicorn", "-w", str(args.workers), "-k", "sync", "-b", f"127.0.0.1:{port}",
@@ -158,10 +178,14 @@ def main() -> None:
                         "Cookie": cookie,
                         "Content-Type": "application/x-www-form-urlencoded"}, 303))
                 print(f"gunicorn: {args.workers} sync workers; {args.clients} concurrent clients;"
-                      f" {args.requests} requests each", flush=True)
-                run_load(pool, health[: args.requests // 10])  # warm-up
-                base = summary("GET /healthz", *run_load(pool, health))
-                full = summary("POST /s/<token>", *run_load(pool, posts))
+                      f" {args.requests} requests each, in {args.rounds} alternating rounds"
+                      " (submission / health per round):", flush=True)
+                warm_up = len(posts) - args.requests
+                run_load(pool, health[: args.requests // 10] + posts[:warm_up])
+                totals = alternate(pool, {"health": health, "submit": posts[warm_up:]},
+                                   args.rounds)
+                base = summary("GET /healthz", *totals["health"])
+                full = summary("POST /s/<token>", *totals["submit"])
             print(f"{'submission / health':<22} {full / base:>8.0%} of the health-check throughput")
         finally:
             server.terminate()

@@ -46,16 +46,18 @@ def _alert_recipients(team: str) -> sa.Select[tuple[User]]:
     return team_members(team).where(User.has_case_alerts.is_(True))
 
 
-def queue_alert(case: FollowUp, now: datetime | None = None) -> list[FollowUpMail]:
+def queue_alert(case: FollowUp, now: datetime | None = None, *,
+                first: bool = False) -> list[FollowUpMail]:
     """E-mail each member of the case's team who wants alerts: "a red case was opened".
 
-    At most once per case and user (a case that turns red again after an edit is not re-sent).
-    Runs inside the respondent's transaction, so it never triggers an early flush.
+    At most once per case and user (a case that turns red again after an edit is not re-sent;
+    ``first``: the case was just opened, nobody can have been alerted yet). Runs inside the
+    respondent's transaction, so it never triggers an early flush.
     """
     now = now or utcnow()
     with db.session.no_autoflush:
         users = list(db.session.scalars(_alert_recipients(case.team)))
-        if case.id is not None:
+        if not first:
             done = set(db.session.scalars(sa.select(FollowUpMail.user_id).where(
                 FollowUpMail.kind == MailKind.ALERT, FollowUpMail.followup_id == case.id)))
             users = [u for u in users if u.id not in done]

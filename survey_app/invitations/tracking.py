@@ -85,9 +85,10 @@ def record_open(invitation: Invitation, *, score: int | None = None, honeypot: b
 @cache
 def _history_query() -> Select[tuple[datetime, int | None, bool]]:
     """A link's open history, built once (it runs on every answer)."""
-    return (select(LinkOpen.opened_dt, LinkOpen.score, LinkOpen.is_honeypot)
-            .where(LinkOpen.invitation_id == bindparam("invitation_id"))
-            .order_by(LinkOpen.opened_dt))
+    opens = LinkOpen.__table__.c  # plain columns: a Core query, no ORM result machinery
+    return (select(opens.opened_dt, opens.score, opens.is_honeypot)
+            .where(opens.invitation_id == bindparam("invitation_id"))
+            .order_by(opens.opened_dt))
 
 
 def scanner_activity(invitation: Invitation, score_values: range) -> datetime | None:

@@ -12,7 +12,7 @@ from sqlalchemy import Select, bindparam, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
-from survey_app.core.db import db, utcnow
+from survey_app.core.db import db, insert_loaded, utcnow
 from survey_app.core.errors import DomainError
 from survey_app.core.scoring import categorise, is_happy
 from survey_app.core.sentiment import analyze
@@ -178,14 +178,19 @@ def record_response(
     if invitation is not None:
         # A mail scanner's burst just before: kept out of scores until a person confirms it.
         response.is_suspected_automated = looks_automated(invitation, survey.score_range, now)
-        mark_responded(invitation, now)
-    if not response.is_suspected_automated:  # a scanner's: no case until confirmed
-        followups.open_or_update(response, now=now)
-    db.session.add(response)
+    # A scanner's answer opens no case until a person confirms it.
+    case = None if response.is_suspected_automated else followups.new_case(response, now)
+    # Every row is known: write them back to back (SQLite's write lock is held from the first
+    # write to the commit), as plain statements — the unit of work cost more than they do.
     try:
-        db.session.flush()  # the unique token digest refuses a second (even concurrent) answer
+        if invitation is not None:
+            mark_responded(invitation, now)
+        # The unique token digest refuses a second (even concurrent) answer.
+        insert_loaded(response, *response.answers, *([case, *case.events] if case else []))
     except IntegrityError:
         raise AlreadyAnsweredError() from None
+    if case is not None:
+        followups.case_opened(case, now)
     logger.info("response %s recorded for survey %s", response.id, survey.id)
     return response
 

@@ -251,9 +251,10 @@ def test_daily_digest_once_a_day_from_its_hour_and_switchable(app, app_ctx, make
     case = get_case(make_case(1, NEGATIVE_EN, now=utcnow() - timedelta(days=3)))
     services.claim(case, sam)
     db.session.commit()
-    early = utcnow().replace(hour=6, minute=59)
+    yesterday = utcnow() - timedelta(days=1)  # in the past whatever the hour the suite runs
+    early = yesterday.replace(hour=6, minute=59)
     assert notify.queue_digests(early) == []
-    on_time = utcnow().replace(hour=7, minute=5)
+    on_time = yesterday.replace(hour=7, minute=5)
     ids = notify.queue_digests(on_time)
     db.session.commit()
     assert notify.queue_digests(on_time + timedelta(hours=3)) == []  # once a day

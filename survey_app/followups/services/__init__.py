@@ -30,8 +30,10 @@ from survey_app.followups.services.actions import (
     transition,
 )
 from survey_app.followups.services.opening import (
+    case_opened,
     case_reason,
     due_time,
+    new_case,
     open_or_update,
     priority_for,
     reprioritise,
@@ -40,7 +42,8 @@ from survey_app.followups.services.opening import (
 __all__ = [
     "NOTE_MAX_LENGTH", "OPEN_STATUSES", "REPLY_MAX_LENGTH", "TRANSITIONS", "CaseChangedError",
     "FollowUpError", "InvalidTransitionError", "add_note", "allowed_transitions", "assign",
-    "case_reason", "check_may_work", "claim", "claim_next", "due_time", "open_or_update",
+    "case_opened", "case_reason", "check_may_work", "claim", "claim_next", "due_time",
+    "new_case", "open_or_update",
     "outcome_label", "priority_for", "reply", "reply_locale", "reprioritise", "resolve",
     "status_label", "transition",
 ]

@@ -67,16 +67,25 @@ def due_time(created: datetime, priority: str) -> datetime:
 def open_or_update(response: Response, *, now: datetime | None = None) -> FollowUp | None:
     """Open the case ``response`` needs, or re-prioritise its open one after an edit.
 
-    A case that is no longer needed after an edit stays open: an agent closes it. A red case
-    queues an alert e-mail to its team (sent after the commit, see ``followups.tasks``).
+    A case that is no longer needed after an edit stays open: an agent closes it.
     """
     if response.followup is not None:
         reprioritise(response.followup)
         return response.followup
+    now = now or utcnow()
+    followup = new_case(response, now)
+    if followup is not None:
+        db.session.add(followup)
+        case_opened(followup, now)
+    return followup
+
+
+def new_case(response: Response, now: datetime) -> FollowUp | None:
+    """The case a new ``response`` needs, with its "opened" event, not yet in the session
+    (``responses`` inserts a first answer's rows together; then call :func:`case_opened`)."""
     reason = case_reason(response)
     if reason is None:
         return None
-    now = now or utcnow()
     priority = priority_for(response)
     followup = FollowUp(
         response=response,
@@ -90,11 +99,15 @@ def open_or_update(response: Response, *, now: datetime | None = None) -> Follow
     )
     followup.events.append(FollowUpEvent(kind=EventKind.OPENED, new_value=priority,
                                          created_dt=now))
-    db.session.add(followup)
-    if priority == Priority.RED:
-        notify.queue_alert(followup, now)
-    logger.info("follow-up (%s, %s) opened", reason, priority)
     return followup
+
+
+def case_opened(followup: FollowUp, now: datetime) -> None:
+    """After a case is opened: a red one queues an alert e-mail to its team (sent after the
+    commit, see ``followups.tasks``)."""
+    if followup.priority == Priority.RED:
+        notify.queue_alert(followup, now, first=True)
+    logger.info("follow-up (%s, %s) opened", followup.reason, followup.priority)
 
 
 #: A case that turns red this soon after opening, untouched, is alerted like a new red case.
