@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import contextvars
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import cache, partial
@@ -92,8 +92,9 @@ class _InsertPlan:
     #: (attribute, column key, value when unset — None: the server default) of non-key columns.
     columns: tuple[tuple[str, str, Callable[[], Any] | None], ...]
     primary_key: str
-    #: Many-to-one relationships and their (foreign key attribute, parent attribute) pairs.
-    parents: tuple[tuple[str, tuple[tuple[str, str], ...]], ...]
+    #: Many-to-one relationships: (name, ((foreign key attribute, its column key, parent
+    #: attribute), …)).
+    parents: tuple[tuple[str, tuple[tuple[str, str, str], ...]], ...]
 
 
 def _same(value: Any) -> Any:
@@ -119,7 +120,7 @@ def _insert_plan(mapper: Mapper[Any]) -> _InsertPlan:
         columns.append((prop.key, column.key, make))
     (pk,) = mapper.primary_key
     parents = tuple(
-        (rel.key, tuple((mapper.get_property_by_column(local).key,
+        (rel.key, tuple((mapper.get_property_by_column(local).key, local.key,
                          rel.mapper.get_property_by_column(remote).key)
                         for local, remote in rel.local_remote_pairs))
         for rel in mapper.relationships if rel.direction is MANYTOONE)
@@ -127,35 +128,88 @@ def _insert_plan(mapper: Mapper[Any]) -> _InsertPlan:
                        mapper.get_property_by_column(pk).key, parents)
 
 
-def insert_loaded(*objects: Base) -> None:
-    """INSERT new objects, in the order given (parents first), one Core statement each.
+#: (foreign key attribute, its column key, index of the parent in the same call).
+_Links = tuple[tuple[str, str, int], ...]
 
-    Python-side column defaults are applied, foreign keys are copied from many-to-one
-    relationships already set (``case.response = response``), and each object gets its new
-    primary key. The objects then join the session as persistent and loaded: nothing is
-    flushed for them again. Raises what the database raises (e.g. ``IntegrityError``).
+
+def insert_loaded(*objects: Base) -> None:
+    """INSERT new objects, parents before children, without the unit of work.
+
+    Python-side column defaults are applied, foreign keys come from many-to-one relationships
+    already set (``case.response = response``) — to objects of the same call too — and each
+    object gets its new primary key. The objects then join the session as persistent and
+    loaded: nothing is flushed for them again. On PostgreSQL the rows go in one statement
+    (chained ``INSERT … RETURNING`` CTEs: one round trip), elsewhere one statement each.
+    Raises what the database raises (e.g. ``IntegrityError``).
     """
-    connection = db.session.connection()
+    position = {id(obj): index for index, obj in enumerate(objects)}
+    rows: list[dict[str, Any]] = []
+    links: list[_Links] = []
     for obj in objects:
         state = sa.inspect(obj)
         plan = _insert_plan(state.mapper)
         values = state.dict
+        linked: list[tuple[str, str, int]] = []
         for relationship, pairs in plan.parents:
             parent = values.get(relationship)
-            if parent is not None:
-                for local, remote in pairs:
+            if parent is not None and id(parent) in position:
+                linked.extend((local, column, position[id(parent)]) for local, column, _ in pairs)
+            elif parent is not None:
+                for local, _, remote in pairs:
                     setattr(obj, local, getattr(parent, remote))
+        skip = {column for _, column, _ in linked}
         row = {}
         for attribute, column, make in plan.columns:
             if attribute not in values and make is not None:
                 setattr(obj, attribute, make())
-            if attribute in values:
+            if attribute in values and column not in skip:
                 row[column] = values[attribute]
-        result = connection.execute(plan.statement, row)
-        setattr(obj, plan.primary_key, result.inserted_primary_key[0])
+        rows.append(row)
+        links.append(tuple(linked))
+    keys = _insert_rows(objects, rows, links)
+    for obj, key, linked in zip(objects, keys, links, strict=True):
+        setattr(obj, _insert_plan(sa.inspect(obj).mapper).primary_key, key)
+        for local, _, parent in linked:
+            setattr(obj, local, keys[parent])
     for obj in objects:
         make_transient_to_detached(obj)
     db.session.add_all(objects)
+
+
+def _insert_rows(objects: Sequence[Base], rows: list[dict[str, Any]],
+                 links: list[_Links]) -> list[Any]:
+    """INSERT the rows; their new primary keys."""
+    connection = db.session.connection()
+    mappers = [sa.inspect(obj).mapper for obj in objects]
+    if connection.dialect.name == "postgresql" and len(objects) > 1:
+        shape = tuple((mapper, tuple(row), linked)
+                      for mapper, row, linked in zip(mappers, rows, links, strict=True))
+        params = {f"r{index}_{column}": value
+                  for index, row in enumerate(rows) for column, value in row.items()}
+        return list(connection.execute(_chained_insert(shape), params).one())
+    keys: list[Any] = []
+    for mapper, row, linked in zip(mappers, rows, links, strict=True):
+        row.update({column: keys[parent] for _, column, parent in linked})
+        result = connection.execute(_insert_plan(mapper).statement, row)
+        keys.append(result.inserted_primary_key[0])
+    return keys
+
+
+@cache
+def _chained_insert(shape: tuple[tuple[Mapper[Any], tuple[str, ...], _Links], ...]) -> sa.Select:
+    """``WITH r0 AS (INSERT … RETURNING id), r1 AS (INSERT … (SELECT id FROM r0) …) …
+    SELECT (SELECT id FROM r0), …``: a PostgreSQL statement per shape of rows, built once."""
+    ctes: list[sa.CTE] = []
+    for index, (mapper, columns, linked) in enumerate(shape):
+        table = mapper.local_table
+        values: dict[str, Any] = {
+            column: sa.bindparam(f"r{index}_{column}", type_=table.c[column].type)
+            for column in columns}
+        for _, column, parent in linked:
+            values[column] = sa.select(*ctes[parent].c).scalar_subquery()
+        (pk,) = mapper.primary_key
+        ctes.append(table.insert().values(values).returning(pk).cte(f"r{index}"))
+    return sa.select(*(sa.select(*cte.c).scalar_subquery() for cte in ctes))
 
 
 @cache

@@ -57,6 +57,9 @@ class Invitation(db.Model):
     last_mailed_dt: Mapped[datetime | None]
     failed_dt: Mapped[datetime | None]
     bounced_dt: Mapped[datetime | None]
+    #: The latest scanner activity in the link's history (honeypot, or a burst over every
+    #: score button), judged when an open is recorded so an answer need not read the history.
+    scanner_dt: Mapped[datetime | None]
 
     survey: Mapped[Survey] = relationship()
     person: Mapped[Person] = relationship()

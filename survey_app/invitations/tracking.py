@@ -11,11 +11,12 @@ of scores until a person confirms it (a person answering later, after the scan, 
 from __future__ import annotations
 
 import secrets
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from functools import cache
 
 from flask import current_app
-from sqlalchemy import Select, bindparam, func, select
+from sqlalchemy import Select, bindparam, select
 
 from survey_app.core.db import db, utcnow
 from survey_app.core.errors import DomainError
@@ -68,50 +69,59 @@ def find_by_token(token: str) -> Invitation:
 
 def record_open(invitation: Invitation, *, score: int | None = None, honeypot: bool = False,
                 now: datetime | None = None) -> None:
-    """Remember one GET of the link; the first real open marks the invitation ``opened``."""
+    """Remember one GET of the link; the first real open marks the invitation ``opened``.
+
+    The history is judged here, once per open: scanner activity stamps ``scanner_dt``, which
+    :func:`looks_automated` compares with the time of an answer.
+    """
     now = now or utcnow()
     if not honeypot and invitation.opened_dt is None:
         invitation.opened_dt = now
         if invitation.status in ("queued", "sent"):
             invitation.status = "opened"
-    count = db.session.scalar(
-        select(func.count()).select_from(LinkOpen).where(LinkOpen.invitation_id == invitation.id))
-    if count < MAX_OPENS_PER_INVITATION:
-        db.session.add(LinkOpen(invitation_id=invitation.id, score=score, is_honeypot=honeypot,
-                                opened_dt=now))
+    opens = db.session.execute(_history_query(), {"invitation_id": invitation.id}).all()
+    if len(opens) >= MAX_OPENS_PER_INVITATION:
+        return
+    db.session.add(LinkOpen(invitation_id=invitation.id, score=score, is_honeypot=honeypot,
+                            opened_dt=now))
+    history = sorted([*opens, (now, score, honeypot)], key=lambda row: row[0])
+    last = scanner_activity(history, invitation.survey.score_range)
+    if last is not None and (invitation.scanner_dt is None or last > invitation.scanner_dt):
+        invitation.scanner_dt = last
     db.session.flush()
 
 
 @cache
 def _history_query() -> Select[tuple[datetime, int | None, bool]]:
-    """A link's open history, built once (it runs on every answer)."""
+    """A link's open history, built once (it runs on every open)."""
     opens = LinkOpen.__table__.c  # plain columns: a Core query, no ORM result machinery
     return (select(opens.opened_dt, opens.score, opens.is_honeypot)
             .where(opens.invitation_id == bindparam("invitation_id"))
             .order_by(opens.opened_dt))
 
 
-def scanner_activity(invitation: Invitation, score_values: range) -> datetime | None:
-    """When the link history last showed a scanner (honeypot, or all buttons in a burst)."""
-    opens = db.session.execute(_history_query(), {"invitation_id": invitation.id}).all()
+def scanner_activity(opens: Sequence[tuple[datetime, int | None, bool]],
+                     score_values: range) -> datetime | None:
+    """When a link history (opened, score, honeypot) in time order last showed a scanner:
+    the honeypot, or every score button opened within ``SCANNER_BURST_SECONDS``."""
     last: datetime | None = None
     burst = timedelta(seconds=current_app.config["SCANNER_BURST_SECONDS"])
     wanted = set(score_values)
     for index, (opened, _score, honeypot) in enumerate(opens):
         if honeypot:
-            last = opened
+            last = opened if last is None else max(last, opened)
             continue
         seen = {s for when, s, hp in opens[index:] if not hp and when - opened <= burst}
         if wanted <= seen:
-            last = max(when for when, s, hp in opens[index:] if when - opened <= burst)
+            end = max(when for when, s, hp in opens[index:] if when - opened <= burst)
+            last = end if last is None else max(last, end)
     return last
 
 
-def looks_automated(invitation: Invitation, score_values: range,
-                    now: datetime | None = None) -> bool:
-    """Whether an answer submitted ``now`` through ``invitation`` should be flagged."""
-    last = scanner_activity(invitation, score_values)
-    if last is None:
+def looks_automated(invitation: Invitation, now: datetime | None = None) -> bool:
+    """Whether an answer submitted ``now`` through ``invitation`` should be flagged: it comes
+    within ``SCANNER_WINDOW_MINUTES`` of scanner activity."""
+    if invitation.scanner_dt is None:
         return False
     window = timedelta(minutes=current_app.config["SCANNER_WINDOW_MINUTES"])
-    return (now or utcnow()) - last <= window
+    return (now or utcnow()) - invitation.scanner_dt <= window

@@ -177,7 +177,7 @@ def record_response(
     _apply(response, submission)  # sentiment and the rest, before any write
     if invitation is not None:
         # A mail scanner's burst just before: kept out of scores until a person confirms it.
-        response.is_suspected_automated = looks_automated(invitation, survey.score_range, now)
+        response.is_suspected_automated = looks_automated(invitation, now)
     # A scanner's answer opens no case until a person confirms it.
     case = None if response.is_suspected_automated else followups.new_case(response, now)
     # Every row is known: write them back to back (SQLite's write lock is held from the first

@@ -103,12 +103,12 @@ def test_a_person_answering_some_buttons_or_long_after_a_scan_is_not_flagged(
     t0 = utcnow()
     for score in (3, 7, 9):  # a person hesitating between three buttons
         record_open(invitation, score=score, now=t0)
-    assert not looks_automated(invitation, range(11), t0 + timedelta(seconds=30))
+    assert not looks_automated(invitation, t0 + timedelta(seconds=30))
     for score in range(11):  # all buttons, but spread over 40 seconds: not a burst
         record_open(invitation, score=score, now=t0 + timedelta(seconds=4 * score))
-    assert not looks_automated(invitation, range(11), t0 + timedelta(seconds=60))
+    assert not looks_automated(invitation, t0 + timedelta(seconds=60))
     burst = t0 + timedelta(hours=1)
     for score in range(11):
         record_open(invitation, score=score, now=burst + timedelta(milliseconds=50 * score))
-    assert looks_automated(invitation, range(11), burst + timedelta(minutes=10))
-    assert not looks_automated(invitation, range(11), burst + timedelta(minutes=11))
+    assert looks_automated(invitation, burst + timedelta(minutes=10))
+    assert not looks_automated(invitation, burst + timedelta(minutes=11))
