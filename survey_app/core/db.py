@@ -132,14 +132,19 @@ def _insert_plan(mapper: Mapper[Any]) -> _InsertPlan:
 _Links = tuple[tuple[str, str, int], ...]
 
 
-def insert_loaded(*objects: Base) -> None:
+#: A loaded object and new values for some of its columns.
+Update = tuple["Base", dict[str, Any]]
+
+
+def insert_loaded(*objects: Base, updating: Update | None = None) -> None:
     """INSERT new objects, parents before children, without the unit of work.
 
     Python-side column defaults are applied, foreign keys come from many-to-one relationships
     already set (``case.response = response``) — to objects of the same call too — and each
     object gets its new primary key. The objects then join the session as persistent and
-    loaded: nothing is flushed for them again. On PostgreSQL the rows go in one statement
-    (chained ``INSERT … RETURNING`` CTEs: one round trip), elsewhere one statement each.
+    loaded: nothing is flushed for them again. ``updating`` changes columns of one loaded
+    object in the same go (no version check). On PostgreSQL it all goes in one statement
+    (chained ``INSERT … RETURNING`` CTEs: one round trip), elsewhere one statement per row.
     Raises what the database raises (e.g. ``IntegrityError``).
     """
     position = {id(obj): index for index, obj in enumerate(objects)}
@@ -166,7 +171,10 @@ def insert_loaded(*objects: Base) -> None:
                 row[column] = values[attribute]
         rows.append(row)
         links.append(tuple(linked))
-    keys = _insert_rows(objects, rows, links)
+    keys = _insert_rows(objects, rows, links, updating)
+    if updating is not None:
+        for key, value in updating[1].items():
+            set_committed_value(updating[0], key, value)
     for obj, key, linked in zip(objects, keys, links, strict=True):
         setattr(obj, _insert_plan(sa.inspect(obj).mapper).primary_key, key)
         for local, _, parent in linked:
@@ -176,17 +184,30 @@ def insert_loaded(*objects: Base) -> None:
     db.session.add_all(objects)
 
 
-def _insert_rows(objects: Sequence[Base], rows: list[dict[str, Any]],
-                 links: list[_Links]) -> list[Any]:
-    """INSERT the rows; their new primary keys."""
+def _insert_rows(objects: Sequence[Base], rows: list[dict[str, Any]], links: list[_Links],
+                 updating: Update | None) -> list[Any]:
+    """UPDATE, then INSERT the rows; their new primary keys."""
     connection = db.session.connection()
     mappers = [sa.inspect(obj).mapper for obj in objects]
-    if connection.dialect.name == "postgresql" and len(objects) > 1:
+    if connection.dialect.name == "postgresql":
         shape = tuple((mapper, tuple(row), linked)
                       for mapper, row, linked in zip(mappers, rows, links, strict=True))
         params = {f"r{index}_{column}": value
                   for index, row in enumerate(rows) for column, value in row.items()}
-        return list(connection.execute(_chained_insert(shape), params).one())
+        update_shape = None
+        if updating is not None:
+            target, values = updating
+            state = sa.inspect(target)
+            update_shape = (state.mapper, tuple(sorted(values)))
+            params.update({f"u_{key}": value for key, value in values.items()})
+            params["u_pk"] = state.identity[0]
+        return list(connection.execute(_chained_insert(shape, update_shape), params).one())
+    if updating is not None:
+        target, values = updating
+        state = sa.inspect(target)
+        connection.execute(_update_statement(state.mapper, tuple(sorted(values))),
+                           {**{f"u_{key}": value for key, value in values.items()},
+                            "u_pk": state.identity[0]})
     keys: list[Any] = []
     for mapper, row, linked in zip(mappers, rows, links, strict=True):
         row.update({column: keys[parent] for _, column, parent in linked})
@@ -196,7 +217,8 @@ def _insert_rows(objects: Sequence[Base], rows: list[dict[str, Any]],
 
 
 @cache
-def _chained_insert(shape: tuple[tuple[Mapper[Any], tuple[str, ...], _Links], ...]) -> sa.Select:
+def _chained_insert(shape: tuple[tuple[Mapper[Any], tuple[str, ...], _Links], ...],
+                    update_shape: tuple[Mapper[Any], tuple[str, ...]] | None) -> sa.Select:
     """``WITH r0 AS (INSERT … RETURNING id), r1 AS (INSERT … (SELECT id FROM r0) …) …
     SELECT (SELECT id FROM r0), …``: a PostgreSQL statement per shape of rows, built once."""
     ctes: list[sa.CTE] = []
@@ -209,22 +231,16 @@ def _chained_insert(shape: tuple[tuple[Mapper[Any], tuple[str, ...], _Links], ..
             values[column] = sa.select(*ctes[parent].c).scalar_subquery()
         (pk,) = mapper.primary_key
         ctes.append(table.insert().values(values).returning(pk).cte(f"r{index}"))
-    return sa.select(*(sa.select(*cte.c).scalar_subquery() for cte in ctes))
+    statement = sa.select(*(sa.select(*cte.c).scalar_subquery() for cte in ctes))
+    if update_shape is not None:  # a CTE nothing refers to, run all the same
+        statement = statement.add_cte(_update_statement(*update_shape).cte("u"))
+    return statement
 
 
 @cache
 def _update_statement(mapper: Mapper[Any], keys: tuple[str, ...]) -> sa.Update:
+    """``UPDATE … SET column = :u_<attribute> … WHERE pk = :u_pk``, built once per shape."""
     (pk,) = mapper.primary_key
-    return (mapper.local_table.update().where(pk == sa.bindparam("pk_"))
-            .values({mapper.get_property(k).columns[0].key: sa.bindparam(f"{k}_") for k in keys}))
-
-
-def update_loaded(obj: Base, **values: Any) -> None:
-    """UPDATE some columns of a loaded object with one Core statement and record the new
-    values as loaded (no unit of work; there is no version check)."""
-    state = sa.inspect(obj)
-    statement = _update_statement(state.mapper, tuple(sorted(values)))
-    params = {f"{key}_": value for key, value in values.items()}
-    db.session.connection().execute(statement, {**params, "pk_": state.identity[0]})
-    for key, value in values.items():
-        set_committed_value(obj, key, value)
+    return (mapper.local_table.update().where(pk == sa.bindparam("u_pk"))
+            .values({mapper.get_property(k).columns[0].key: sa.bindparam(f"u_{k}")
+                     for k in keys}))

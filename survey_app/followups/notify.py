@@ -41,32 +41,41 @@ def team_members(team: str) -> sa.Select[tuple[User]]:
 
 
 @cache
-def _alert_recipients(team: str) -> sa.Select[tuple[User]]:
-    """Team members who want alerts; built once per team (it runs on every red answer)."""
-    return team_members(team).where(User.has_case_alerts.is_(True))
+def _alert_recipients(team: str) -> sa.Select[tuple[int, str, str]]:
+    """Id, address and language of the team members who want alerts: plain columns, built once
+    per team (it runs on every red answer)."""
+    users = User.__table__.c
+    return (sa.select(users.id, users.email, users.locale)
+            .where(users.is_active.is_(True), users.role.in_(sorted(TEAM_ROLES.get(team, ()))),
+                   users.has_case_alerts.is_(True))
+            .order_by(users.id))
 
 
-def queue_alert(case: FollowUp, now: datetime | None = None, *,
-                first: bool = False) -> list[FollowUpMail]:
-    """E-mail each member of the case's team who wants alerts: "a red case was opened".
+def alert_mails(case: FollowUp, now: datetime, *, first: bool = False) -> list[FollowUpMail]:
+    """The "a red case was opened" e-mails to each member of the case's team who wants alerts,
+    not yet in the session, and the line on the case timeline that says so.
 
     At most once per case and user (a case that turns red again after an edit is not re-sent;
-    ``first``: the case was just opened, nobody can have been alerted yet). Runs inside the
-    respondent's transaction, so it never triggers an early flush.
+    ``first``: the case is new, nobody can have been alerted yet). Never flushes early.
     """
-    now = now or utcnow()
     with db.session.no_autoflush:
-        users = list(db.session.scalars(_alert_recipients(case.team)))
+        recipients = db.session.execute(_alert_recipients(case.team)).all()
         if not first:
             done = set(db.session.scalars(sa.select(FollowUpMail.user_id).where(
                 FollowUpMail.kind == MailKind.ALERT, FollowUpMail.followup_id == case.id)))
-            users = [u for u in users if u.id not in done]
-    mails = [FollowUpMail(kind=MailKind.ALERT, followup=case, user_id=u.id, to_address=u.email,
-                          locale=u.locale, created_dt=now) for u in users]
-    db.session.add_all(mails)
+            recipients = [r for r in recipients if r.id not in done]
+    mails = [FollowUpMail(kind=MailKind.ALERT, followup=case, user_id=r.id, to_address=r.email,
+                          locale=r.locale, created_dt=now) for r in recipients]
     if mails:
         case.events.append(FollowUpEvent(kind=EventKind.ALERT, new_value=str(len(mails)),
                                          created_dt=now))
+    return mails
+
+
+def queue_alert(case: FollowUp, now: datetime | None = None) -> list[FollowUpMail]:
+    """Queue the alerts of a case that turned red (see :func:`alert_mails`)."""
+    mails = alert_mails(case, now or utcnow())
+    db.session.add_all(mails)
     return mails
 
 

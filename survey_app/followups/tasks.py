@@ -73,6 +73,13 @@ def send_daily_digests() -> int:
 # --- after-commit hand-off -----------------------------------------------------------------------
 
 
+def send_after_commit(ids: Sequence[int]) -> None:
+    """Hand these new rows to the workers once the current transaction commits (rows flushed
+    by the ORM are noted by themselves; rows inserted with plain statements are not)."""
+    if ids:
+        db.session.info.setdefault(_PENDING, []).extend(ids)
+
+
 @event.listens_for(Session, "after_flush")
 def _note_new_mails(session: Session, _context: Any) -> None:
     ids = [obj.id for obj in session.new if isinstance(obj, FollowUpMail)]

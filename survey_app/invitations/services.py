@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 from functools import cache
+from typing import Any
 
 from sqlalchemy import Select, bindparam, select
 from sqlalchemy.orm import joinedload
 
-from survey_app.core.db import db, update_loaded, utcnow
+from survey_app.core.db import db, utcnow
 from survey_app.core.errors import DomainError, NotFoundError
 from survey_app.core.tokens import hash_token, is_well_formed, matches, new_token
 from survey_app.invitations.models import Invitation, InvitationStatus
@@ -89,10 +90,9 @@ def check_open(invitation: Invitation, now: datetime | None = None) -> None:
         raise LinkExpiredError()
 
 
-def mark_responded(invitation: Invitation, now: datetime | None = None) -> None:
-    """Record that the invitation was answered (no time for anonymous surveys): written at
-    once, without the unit of work (it is part of the respondent's hot path)."""
-    values: dict[str, str | datetime] = {"status": InvitationStatus.RESPONDED}
+def responded(invitation: Invitation, now: datetime | None = None) -> dict[str, Any]:
+    """The new values of an invitation that was answered (no time for anonymous surveys)."""
+    values: dict[str, Any] = {"status": InvitationStatus.RESPONDED}
     if not invitation.survey.is_anonymous:
         values["responded_dt"] = now or utcnow()
-    update_loaded(invitation, **values)
+    return values

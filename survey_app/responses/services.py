@@ -22,7 +22,7 @@ from survey_app.invitations.models import Invitation
 from survey_app.invitations.services import (
     UnknownLinkError,
     link_query,
-    mark_responded,
+    responded,
     verified,
 )
 from survey_app.invitations.tracking import looks_automated
@@ -180,17 +180,18 @@ def record_response(
         response.is_suspected_automated = looks_automated(invitation, now)
     # A scanner's answer opens no case until a person confirms it.
     case = None if response.is_suspected_automated else followups.new_case(response, now)
+    alerts = followups.new_case_alerts(case, now) if case else []
     # Every row is known: write them back to back (SQLite's write lock is held from the first
     # write to the commit), as plain statements — the unit of work cost more than they do.
+    rows = [response, *response.answers, *([case, *case.events, *alerts] if case else [])]
     try:
-        if invitation is not None:
-            mark_responded(invitation, now)
         # The unique token digest refuses a second (even concurrent) answer.
-        insert_loaded(response, *response.answers, *([case, *case.events] if case else []))
+        insert_loaded(*rows, updating=(invitation, responded(invitation, now))
+                      if invitation is not None else None)
     except IntegrityError:
         raise AlreadyAnsweredError() from None
     if case is not None:
-        followups.case_opened(case, now)
+        followups.case_inserted(case, alerts)
     logger.info("response %s recorded for survey %s", response.id, survey.id)
     return response
 

@@ -30,10 +30,11 @@ from survey_app.followups.services.actions import (
     transition,
 )
 from survey_app.followups.services.opening import (
-    case_opened,
+    case_inserted,
     case_reason,
     due_time,
     new_case,
+    new_case_alerts,
     open_or_update,
     priority_for,
     reprioritise,
@@ -42,8 +43,8 @@ from survey_app.followups.services.opening import (
 __all__ = [
     "NOTE_MAX_LENGTH", "OPEN_STATUSES", "REPLY_MAX_LENGTH", "TRANSITIONS", "CaseChangedError",
     "FollowUpError", "InvalidTransitionError", "add_note", "allowed_transitions", "assign",
-    "case_opened", "case_reason", "check_may_work", "claim", "claim_next", "due_time",
-    "new_case", "open_or_update",
+    "case_inserted", "case_reason", "check_may_work", "claim", "claim_next", "due_time",
+    "new_case", "new_case_alerts", "open_or_update",
     "outcome_label", "priority_for", "reply", "reply_locale", "reprioritise", "resolve",
     "status_label", "transition",
 ]

@@ -11,7 +11,7 @@ from flask import current_app
 
 from survey_app.core.db import db, utcnow
 from survey_app.core.scoring import Category, is_happy
-from survey_app.followups import notify
+from survey_app.followups import notify, tasks
 from survey_app.followups.models import (
     OPEN_STATUSES,
     CaseReason,
@@ -19,6 +19,7 @@ from survey_app.followups.models import (
     EventKind,
     FollowUp,
     FollowUpEvent,
+    FollowUpMail,
     Priority,
     Team,
 )
@@ -75,14 +76,15 @@ def open_or_update(response: Response, *, now: datetime | None = None) -> Follow
     now = now or utcnow()
     followup = new_case(response, now)
     if followup is not None:
+        alerts = new_case_alerts(followup, now)
         db.session.add(followup)
-        case_opened(followup, now)
+        db.session.add_all(alerts)
+        logger.info("follow-up (%s, %s) opened", followup.reason, followup.priority)
     return followup
 
 
 def new_case(response: Response, now: datetime) -> FollowUp | None:
-    """The case a new ``response`` needs, with its "opened" event, not yet in the session
-    (``responses`` inserts a first answer's rows together; then call :func:`case_opened`)."""
+    """The case a new ``response`` needs, with its "opened" event, not yet in the session."""
     reason = case_reason(response)
     if reason is None:
         return None
@@ -102,11 +104,17 @@ def new_case(response: Response, now: datetime) -> FollowUp | None:
     return followup
 
 
-def case_opened(followup: FollowUp, now: datetime) -> None:
-    """After a case is opened: a red one queues an alert e-mail to its team (sent after the
-    commit, see ``followups.tasks``)."""
-    if followup.priority == Priority.RED:
-        notify.queue_alert(followup, now, first=True)
+def new_case_alerts(followup: FollowUp, now: datetime) -> list[FollowUpMail]:
+    """A new red case's alert e-mails to its team, not yet in the session (none otherwise)."""
+    if followup.priority != Priority.RED:
+        return []
+    return notify.alert_mails(followup, now, first=True)
+
+
+def case_inserted(followup: FollowUp, alerts: list[FollowUpMail]) -> None:
+    """After a new case and its alerts were inserted without a flush (``responses`` does, for
+    speed): hand the alerts to the workers once the transaction commits."""
+    tasks.send_after_commit([mail.id for mail in alerts])
     logger.info("follow-up (%s, %s) opened", followup.reason, followup.priority)
 
 
