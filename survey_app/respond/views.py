@@ -65,8 +65,7 @@ def personal(token: str):
         db.session.commit()
     locale = use_locale(invitation.person.locale, invitation.survey.default_locale)
     return _answer_page(invitation.survey, token, locale, Channel.EMAIL, invitation, response,
-                        url_for(".personal", token=token, lang=locale),
-                        url_for(".personal_thanks", token=token, lang=locale))
+                        _Urls(".personal", token=token, lang=locale))
 
 
 @bp.get("/s/<token>/thanks")
@@ -89,9 +88,7 @@ def public(slug: str):
         # The browser's own token: one response per browser, editable from the same browser.
         session["public_tokens"] = {**tokens, survey.slug: token}
     return _answer_page(survey, token, locale, Channel.PUBLIC, None,
-                        responses.find_response(token),
-                        url_for(".public", slug=slug, lang=locale),
-                        url_for(".public_thanks", slug=slug, lang=locale))
+                        responses.find_response(token), _Urls(".public", slug=slug, lang=locale))
 
 
 @bp.get("/p/<slug>/thanks")
@@ -113,19 +110,33 @@ def _public_survey(slug: str) -> Survey:
     return survey
 
 
+class _Urls:
+    """The form's own address and its thank-you page, built only when needed."""
+
+    def __init__(self, endpoint: str, **values: str) -> None:
+        self.endpoint, self.values = endpoint, values
+
+    @property
+    def form(self) -> str:
+        return url_for(self.endpoint, **self.values)
+
+    @property
+    def thanks(self) -> str:
+        return url_for(f"{self.endpoint}_thanks", **self.values)
+
+
 def _answer_page(survey: Survey, token: str, locale: str, channel: str,
-                 invitation: Invitation | None, response: Response | None, action: str,
-                 thanks_url: str):
+                 invitation: Invitation | None, response: Response | None, urls: _Urls):
     """Show, validate and store the answer form for a personal or public link."""
     if response is not None:
-        return _edit_page(response, locale, action, thanks_url)
+        return _edit_page(response, locale, urls)
     if survey.status == SurveyStatus.CLOSED:
         raise invitations.SurveyClosedError()
     if invitation is not None:
         invitations.check_open(invitation)
     form = build_form(survey, score=_preselected_score(survey))
     if not form.validate_on_submit():
-        return _render_form(form, action, locale, status=422 if form.is_submitted() else 200)
+        return _render_form(form, urls.form, locale, status=422 if form.is_submitted() else 200)
     try:
         responses.record_response(survey, form.to_submission(locale), token=token,
                                   channel=channel, invitation=invitation)
@@ -133,11 +144,12 @@ def _answer_page(survey: Survey, token: str, locale: str, channel: str,
         db.session.rollback()
         return render_template("respond/answered.html", survey=survey), 409
     db.session.commit()
-    return redirect(thanks_url, 303)
+    return redirect(urls.thanks, 303)
 
 
-def _edit_page(response: Response, locale: str, action: str, thanks_url: str):
+def _edit_page(response: Response, locale: str, urls: _Urls):
     """Within the edit window: the same response, pre-filled; afterwards: already answered."""
+    action = urls.form
     survey = response.survey
     if survey.status == SurveyStatus.CLOSED:
         raise invitations.SurveyClosedError()
@@ -159,7 +171,7 @@ def _edit_page(response: Response, locale: str, action: str, thanks_url: str):
         return render_template("respond/answered.html", survey=survey, can_edit=True,
                                edit_url=action, stale=True), 409
     db.session.commit()
-    return redirect(thanks_url, 303)
+    return redirect(urls.thanks, 303)
 
 
 def _thanks_page(survey: Survey, token: str, edit_url: str):

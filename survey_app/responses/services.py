@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from functools import cache
 
 from flask import current_app
-from sqlalchemy import Select, bindparam, select
+from sqlalchemy import Select, bindparam, exists, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -100,24 +100,26 @@ def check_submission(survey: Survey, submission: Submission) -> None:
 
 
 def open_link(token: str) -> tuple[Invitation, Response | None]:
-    """The invitation behind a personal link and the response given through it, in one query.
+    """The invitation behind a personal link and the response given through it.
 
-    The response is found by its token digest, which only the link's holder can compute.
+    The response is found by its token digest, which only the link's holder can compute; one
+    query tells whether there is one, and only then is it loaded (an edit).
 
     :raises UnknownLinkError: malformed or unknown token, or a draft survey.
     """
     if not is_well_formed(token):
         raise UnknownLinkError()
+    digest = response_digest(token)
     row = db.session.execute(_open_link_query(), {
-        "token_hash": hash_token(token), "digest": response_digest(token)}).unique().one_or_none()
+        "token_hash": hash_token(token), "digest": digest}).unique().one_or_none()
     invitation = verified(row[0] if row else None, token)
-    return invitation, row[1] if row else None
+    return invitation, find_response(token) if row[1] else None
 
 
 @cache
-def _open_link_query() -> Select[tuple[Invitation, Response]]:
-    return (link_query().add_columns(Response)
-            .outerjoin(Response, Response.token_digest == bindparam("digest")))
+def _open_link_query() -> Select[tuple[Invitation, bool]]:
+    return link_query().add_columns(
+        exists().where(Response.token_digest == bindparam("digest")))
 
 
 def find_response(token: str) -> Response | None:
@@ -192,7 +194,7 @@ def record_response(
         raise AlreadyAnsweredError() from None
     if case is not None:
         followups.case_inserted(case, alerts)
-    logger.info("response %s recorded for survey %s", response.id, survey.id)
+    logger.debug("response %s recorded for survey %s", response.id, survey.id)
     return response
 
 
