@@ -1,6 +1,7 @@
 """Respondent POST throughput and latency against a bare ``GET /healthz``, through gunicorn.
 
     .venv/bin/python bench/submit.py [--db sqlite|postgresql] [--requests 4000] [--clients 8]
+                                     [--reference]
 
 Starts gunicorn (sync workers) on 127.0.0.1 with a fresh database, prepares one personal link
 per submission (each fetched once for its CSRF cookie, not timed), then times N ``GET /healthz``
@@ -102,6 +103,25 @@ def prepare(args: tuple[int, str]) -> tuple[str, str, str]:
     return token, cookie, CSRF.search(html.decode()).group(1)
 
 
+def polso_posts(pool: multiprocessing.pool.Pool, port: int, tokens: list[str]) -> list:
+    """One answer per personal link, each with its session cookie and CSRF token."""
+    posts = []
+    prepared = pool.map(prepare, [(port, t) for t in tokens], chunksize=16)
+    for i, (token, cookie, csrf) in enumerate(prepared):
+        body = urllib.parse.urlencode({"score": str(i % 11), "csrf_token": csrf,
+                                       "comment": COMMENTS[i % len(COMMENTS)]})
+        posts.append((port, "POST", f"/s/{token}", body.encode(), {
+            "Cookie": cookie, "Content-Type": "application/x-www-form-urlencoded"}, 303))
+    return posts
+
+
+def reference_posts(port: int, count: int) -> list:
+    """The same scores and comments for the reference view."""
+    return [(port, "POST", "/answer", urllib.parse.urlencode(
+        {"score": str(i % 11), "comment": COMMENTS[i % len(COMMENTS)]}).encode(),
+        {"Content-Type": "application/x-www-form-urlencoded"}, 303) for i in range(count)]
+
+
 def timed(job: tuple[int, str, str, bytes, dict[str, str], int]) -> tuple[float, int]:
     port, method, path, body, headers, expected = job
     start = time.perf_counter()
@@ -148,18 +168,28 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=8)
     parser.add_argument("--workers", type=int, default=2 * (os.cpu_count() or 1))
     parser.add_argument("--rounds", type=int, default=10)
+    parser.add_argument("--reference", action="store_true",
+                        help="measure bench/reference_app.py (one insert + TextBlob) instead")
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory() as tmp:
         url = database_url(args.db, Path(tmp))
         env = {**os.environ, "POLSO_DATABASE_URL": url, "POLSO_SECRET_KEY": secrets.token_hex(16),
                "POLSO_SESSION_COOKIE_SECURE": "false", "POLSO_RATELIMIT_ENABLED": "false"}
-        print(f"Preparing {args.requests} links on {args.db} …", flush=True)
-        tokens = make_links(env, args.requests + args.requests // 20)  # 5 % for the warm-up
+        count = args.requests + args.requests // 20  # 5 % for the warm-up
+        if args.reference:
+            env["REFERENCE_DATABASE_URL"] = url
+            os.environ.update(env)
+            from reference_app import create_schema
+            create_schema()
+        else:
+            print(f"Preparing {args.requests} links on {args.db} …", flush=True)
+            tokens = make_links(env, count)
         port = free_port()
         server = subprocess.Popen(
             [BIN / "gunicorn", "-w", str(args.workers), "-k", "sync", "-b", f"127.0.0.1:{port}",
-             "--log-level", "warning", "wsgi:app"], cwd=ROOT, env=env)
+             "--log-level", "warning", "reference_app:app" if args.reference else "wsgi:app"],
+            cwd=ROOT / "bench" if args.reference else ROOT, env=env)
         try:
             for _ in range(100):
                 try:
@@ -168,15 +198,9 @@ def main() -> None:
                 except OSError:
                     time.sleep(0.1)
             with multiprocessing.Pool(args.clients) as pool:
-                prepared = pool.map(prepare, [(port, t) for t in tokens], chunksize=16)
                 health = [(port, "GET", "/healthz", b"", {}, 200)] * args.requests
-                posts = []
-                for i, (token, cookie, csrf) in enumerate(prepared):
-                    body = urllib.parse.urlencode({"score": str(i % 11), "csrf_token": csrf,
-                                                   "comment": COMMENTS[i % len(COMMENTS)]})
-                    posts.append((port, "POST", f"/s/{token}", body.encode(), {
-                        "Cookie": cookie,
-                        "Content-Type": "application/x-www-form-urlencoded"}, 303))
+                posts = (reference_posts(port, count) if args.reference
+                         else polso_posts(pool, port, tokens))
                 print(f"gunicorn: {args.workers} sync workers; {args.clients} concurrent clients;"
                       f" {args.requests} requests each, in {args.rounds} alternating rounds"
                       " (submission / health per round):", flush=True)
@@ -185,7 +209,8 @@ def main() -> None:
                 totals = alternate(pool, {"health": health, "submit": posts[warm_up:]},
                                    args.rounds)
                 base = summary("GET /healthz", *totals["health"])
-                full = summary("POST /s/<token>", *totals["submit"])
+                full = summary("POST /answer" if args.reference else "POST /s/<token>",
+                               *totals["submit"])
             print(f"{'submission / health':<22} {full / base:>8.0%} of the health-check throughput")
         finally:
             server.terminate()

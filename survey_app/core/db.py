@@ -181,7 +181,11 @@ def insert_loaded(*objects: Base, updating: Update | None = None) -> None:
             setattr(obj, local, keys[parent])
     for obj in objects:
         make_transient_to_detached(obj)
-    db.session.add_all(objects)
+    # Adding the first object brings in what its cascades reach; each add walks the graph.
+    session = db.session()
+    for obj in objects:
+        if obj not in session:
+            session.add(obj)
 
 
 def _insert_rows(objects: Sequence[Base], rows: list[dict[str, Any]], links: list[_Links],
