@@ -308,3 +308,35 @@ def test_public_posts_are_rate_limited(app, client, make_survey):
     statuses = [client.post("/p/limited", data={"score": "x"}).status_code for _ in range(12)]
     assert statuses[-1] == 429
     assert statuses[:10] == [422] * 10  # before the limit: refused for the missing CSRF token
+
+
+def test_a_detractors_answer_costs_a_fixed_handful_of_statements(app, client, make_survey,
+                                                                  make_link):
+    """The hot path: one query for the link, one for alert recipients, then the writes —
+    one statement on PostgreSQL, one per row on SQLite (plus nothing the unit of work adds)."""
+    import sqlalchemy as sa
+
+    from tests.conftest import csrf_token
+
+    token = make_link(make_survey("nps"))
+    token_field = csrf_token(client.get(f"/s/{token}").get_data(as_text=True))
+    seen: list[str] = []
+    with app.app_context():
+        engine = db.engine
+    listener = lambda *args: seen.append(args[2].split()[0])  # noqa: E731
+    sa.event.listen(engine, "before_cursor_execute", listener)
+    try:
+        reply = client.post(f"/s/{token}", data={"score": "1", "comment": "Awful, never again",
+                                                 "csrf_token": token_field})
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", listener)
+    assert reply.status_code == 303
+    kinds = [k for k in seen if k not in ("SAVEPOINT", "RELEASE", "ROLLBACK")]
+    if engine.dialect.name == "postgresql":
+        assert kinds == ["SELECT", "SELECT", "WITH"]
+    else:  # the invitation, then the response, its case and the case's first timeline line
+        assert kinds == ["SELECT", "SELECT", "UPDATE", "INSERT", "INSERT", "INSERT"]
+    with app.app_context():
+        case = db.session.scalars(select(FollowUp)).one()
+        assert (case.priority, [e.kind for e in case.events]) == ("red", ["opened"])
+        assert db.session.scalars(select(Invitation.status)).one() == "responded"

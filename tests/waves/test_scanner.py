@@ -50,7 +50,8 @@ def test_honeypot_is_remembered_and_does_not_count_as_opened(
     assert response.status_code == 200
     assert _count(app, LinkOpen, LinkOpen.is_honeypot) == 1
     with app.app_context():
-        assert db.session.scalars(select(Invitation.status)).one() == "sent"
+        invitation = db.session.scalars(select(Invitation)).one()
+        assert invitation.status == "sent" and invitation.scanner_dt is not None
     assert client.get("/s/AAAAAAAAAAAAAAAAAAAAAA/x").status_code == 404
 
 
@@ -107,8 +108,10 @@ def test_a_person_answering_some_buttons_or_long_after_a_scan_is_not_flagged(
     for score in range(11):  # all buttons, but spread over 40 seconds: not a burst
         record_open(invitation, score=score, now=t0 + timedelta(seconds=4 * score))
     assert not looks_automated(invitation, t0 + timedelta(seconds=60))
+    assert invitation.scanner_dt is None  # the history is judged as opens come in
     burst = t0 + timedelta(hours=1)
     for score in range(11):
         record_open(invitation, score=score, now=burst + timedelta(milliseconds=50 * score))
+    assert invitation.scanner_dt == burst + timedelta(milliseconds=500)
     assert looks_automated(invitation, burst + timedelta(minutes=10))
     assert not looks_automated(invitation, burst + timedelta(minutes=11))
