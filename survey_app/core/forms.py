@@ -7,12 +7,13 @@ from typing import Any
 
 from babel import support
 from flask import current_app
-from flask_babel import get_locale
 from flask_wtf import FlaskForm
 from flask_wtf.csrf import _FlaskFormCSRF
 from wtforms.csrf.core import CSRFTokenField
 from wtforms.fields import HiddenField
 from wtforms.i18n import messages_path
+
+from survey_app.core.i18n import select_locale
 
 
 @lru_cache(maxsize=8)
@@ -46,4 +47,5 @@ class BaseForm(FlaskForm):
         def get_translations(self, form: Any) -> Any:
             if not current_app.config.get("WTF_I18N_ENABLED", True):
                 return None
-            return _wtforms_translations(str(get_locale()))
+            # The locale's name, not Flask-Babel's parsed Locale (that costs as much as the form).
+            return _wtforms_translations(select_locale())
