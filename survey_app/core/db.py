@@ -6,7 +6,7 @@ import contextvars
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from functools import cache, partial
+from functools import cache, lru_cache, partial
 from typing import Any
 
 import sqlalchemy as sa
@@ -133,18 +133,19 @@ _Links = tuple[tuple[str, str, int], ...]
 
 
 #: A loaded object and new values for some of its columns.
-Update = tuple["Base", dict[str, Any]]
+Change = tuple["Base", dict[str, Any]]
 
 
-def insert_loaded(*objects: Base, updating: Update | None = None) -> None:
+def insert_loaded(*objects: Base, updating: Change | None = None) -> None:
     """INSERT new objects, parents before children, without the unit of work.
 
     Python-side column defaults are applied, foreign keys come from many-to-one relationships
-    already set (``case.response = response``) — to objects of the same call too — and each
-    object gets its new primary key. The objects then join the session as persistent and
-    loaded: nothing is flushed for them again. ``updating`` changes columns of one loaded
-    object in the same go (no version check). On PostgreSQL it all goes in one statement
-    (chained ``INSERT … RETURNING`` CTEs: one round trip), elsewhere one statement per row.
+    already set (``case.response = response``) — to objects of the same call, or to objects
+    that already have their key — and each object gets its new primary key. The objects then
+    join the session as persistent and loaded: nothing is flushed for them again.
+    ``updating`` changes columns of one loaded object in the same go (no version check). On
+    PostgreSQL it all goes in one statement (chained ``INSERT … RETURNING`` CTEs: one round
+    trip), elsewhere one statement per row.
     Raises what the database raises (e.g. ``IntegrityError``).
     """
     position = {id(obj): index for index, obj in enumerate(objects)}
@@ -189,7 +190,7 @@ def insert_loaded(*objects: Base, updating: Update | None = None) -> None:
 
 
 def _insert_rows(objects: Sequence[Base], rows: list[dict[str, Any]], links: list[_Links],
-                 updating: Update | None) -> list[Any]:
+                 updating: Change | None) -> list[Any]:
     """UPDATE, then INSERT the rows; their new primary keys."""
     connection = db.session.connection()
     mappers = [sa.inspect(obj).mapper for obj in objects]
@@ -220,7 +221,7 @@ def _insert_rows(objects: Sequence[Base], rows: list[dict[str, Any]], links: lis
     return keys
 
 
-@cache
+@lru_cache(maxsize=128)  # shapes vary with the number of answers and of alert recipients
 def _chained_insert(shape: tuple[tuple[Mapper[Any], tuple[str, ...], _Links], ...],
                     update_shape: tuple[Mapper[Any], tuple[str, ...]] | None) -> sa.Select:
     """``WITH r0 AS (INSERT … RETURNING id), r1 AS (INSERT … (SELECT id FROM r0) …) …
