@@ -68,7 +68,8 @@ def due_time(created: datetime, priority: str) -> datetime:
 def open_or_update(response: Response, *, now: datetime | None = None) -> FollowUp | None:
     """Open the case ``response`` needs, or re-prioritise its open one after an edit.
 
-    A case that is no longer needed after an edit stays open: an agent closes it.
+    A case that is no longer needed after an edit stays open: an agent closes it. A new red
+    case queues alert e-mails to its team (sent after the commit, see ``followups.tasks``).
     """
     if response.followup is not None:
         reprioritise(response.followup)
