@@ -4,7 +4,7 @@
                                      [--reference]
 
 Starts gunicorn (sync workers) on 127.0.0.1 with a fresh database, prepares one personal link
-per submission (each fetched once for its CSRF cookie, not timed), then times N ``GET /healthz``
+per submission (each fetched once for its CSRF token, not timed), then times N ``GET /healthz``
 and N full submissions (validation, category, sentiment, follow-up rules, commit) with the same
 number of concurrent client processes, and prints requests/s, p50, p99 and the ratio.
 The two loads alternate in ``--rounds`` slices, so a machine whose speed drifts (a shared VM)
@@ -95,23 +95,23 @@ def request(port: int, method: str, path: str, body: bytes = b"",
     return reply.status, dict(reply.getheaders()), data
 
 
-def prepare(args: tuple[int, str]) -> tuple[str, str, str]:
-    """GET a link once: its session cookie and CSRF token (not timed)."""
+def prepare(args: tuple[int, str]) -> tuple[str, dict[str, str], str]:
+    """GET a link once: its CSRF token and any cookie it sets (not timed)."""
     port, token = args
     _, headers, html = request(port, "GET", f"/s/{token}")
-    cookie = headers["Set-Cookie"].split(";", 1)[0]
+    cookie = {"Cookie": headers["Set-Cookie"].split(";", 1)[0]} if "Set-Cookie" in headers else {}
     return token, cookie, CSRF.search(html.decode()).group(1)
 
 
 def polso_posts(pool: multiprocessing.pool.Pool, port: int, tokens: list[str]) -> list:
-    """One answer per personal link, each with its session cookie and CSRF token."""
+    """One answer per personal link, each with its page's CSRF token (and cookie, if any)."""
     posts = []
     prepared = pool.map(prepare, [(port, t) for t in tokens], chunksize=16)
     for i, (token, cookie, csrf) in enumerate(prepared):
         body = urllib.parse.urlencode({"score": str(i % 11), "csrf_token": csrf,
                                        "comment": COMMENTS[i % len(COMMENTS)]})
         posts.append((port, "POST", f"/s/{token}", body.encode(), {
-            "Cookie": cookie, "Content-Type": "application/x-www-form-urlencoded"}, 303))
+            **cookie, "Content-Type": "application/x-www-form-urlencoded"}, 303))
     return posts
 
 

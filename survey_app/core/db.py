@@ -79,6 +79,17 @@ def write_intended() -> bool:
     return _write_intent.get()
 
 
+def commit_last() -> None:
+    """Commit a request's last use of the session (a redirect follows), without expiring every
+    loaded object for a reload nobody will ask for (~3 % of a respondent's answer)."""
+    session = db.session()
+    session.expire_on_commit = False
+    try:
+        session.commit()
+    finally:
+        session.expire_on_commit = True
+
+
 # --- writes without the unit of work -------------------------------------------------------------
 #
 # The respondent's answer is the hottest write: its unit-of-work flush (dependency sort, history,

@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+import time
 from functools import lru_cache
 from typing import Any
 
 from babel import support
 from flask import current_app
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.csrf import _FlaskFormCSRF
-from wtforms.csrf.core import CSRFTokenField
+from wtforms import ValidationError
+from wtforms.csrf.core import CSRF, CSRFTokenField
 from wtforms.fields import HiddenField
 from wtforms.i18n import messages_path
 
@@ -35,6 +40,39 @@ class _LazyCSRFTokenField(CSRFTokenField):
 
 class _LazyFlaskFormCSRF(_FlaskFormCSRF):
     field_class = _LazyCSRFTokenField
+
+
+class LinkBoundCSRF(CSRF):
+    """CSRF tokens bound to a secret link instead of a session: ``<issued>.<HMAC>`` of the
+    link's hash (the form's ``meta.csrf_context``) and the time, keyed by the app's secret.
+
+    A personal link is its holder's credential, so its form needs no cookie at all; a token
+    works only for the link it was issued on, and expires after ``WTF_CSRF_TIME_LIMIT``
+    seconds when that is set.
+    """
+
+    field_class = _LazyCSRFTokenField
+
+    def setup_form(self, form: Any) -> Any:
+        self.meta = form.meta
+        return super().setup_form(form)
+
+    def generate_csrf_token(self, csrf_token_field: Any) -> str:
+        issued = str(int(time.time()))
+        return f"{issued}.{self._mac(issued)}"
+
+    def validate_csrf_token(self, form: Any, field: Any) -> None:
+        issued, _, mac = (field.data or "").partition(".")
+        if not (issued.isascii() and issued.isdigit()) or not hmac.compare_digest(
+                mac.encode(), self._mac(issued).encode()):
+            raise ValidationError(_l("This page is out of date: please send it again."))
+        limit = self.meta.csrf_time_limit
+        if limit is not None and int(issued) + limit < time.time():
+            raise ValidationError(_l("This page is out of date: please send it again."))
+
+    def _mac(self, issued: str) -> str:
+        message = f"polso-link-csrf|{self.meta.csrf_context}|{issued}".encode()
+        return hmac.new(str(self.meta.csrf_secret).encode(), message, hashlib.sha256).hexdigest()
 
 
 class BaseForm(FlaskForm):

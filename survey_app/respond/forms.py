@@ -16,7 +16,7 @@ from survey_app.core.fields import (
     StrictIntegerField,
     StrictTextAreaField,
 )
-from survey_app.core.forms import BaseForm
+from survey_app.core.forms import BaseForm, LinkBoundCSRF
 from survey_app.responses.services import TEXT_ANSWER_MAX_LENGTH, Submission
 from survey_app.surveys.models import Question, QuestionKind, Survey
 
@@ -74,12 +74,18 @@ def _question_field(kind: str, is_required: bool, choice_count: int) -> Any:
                                                   message=_l("Choose one of the options."))])
 
 
-def build_form(survey: Survey, **kwargs: Any) -> ResponseForm:
-    """The form for ``survey``'s questions, instantiated with ``kwargs``."""
+def build_form(survey: Survey, *, link: str | None = None, **kwargs: Any) -> ResponseForm:
+    """The form for ``survey``'s questions, instantiated with ``kwargs``.
+
+    ``link``: the hash of the personal link it is served on; its CSRF token is then bound to
+    the link (:class:`LinkBoundCSRF`) and needs no session cookie.
+    """
     shape = (survey.score_range, survey.is_anonymous,
              current_app.config["COMMENT_MAX_LENGTH"],
              tuple((q.id, q.kind, q.is_required, len(q.choices or []))
-                   for q in survey.extra_questions))
+                   for q in survey.extra_questions), link is not None)
+    if link is not None:
+        kwargs["meta"] = {"csrf_context": link}
     form = _form_class(shape)(**kwargs)
     form.survey = survey
     return form
@@ -88,7 +94,7 @@ def build_form(survey: Survey, **kwargs: Any) -> ResponseForm:
 @lru_cache(maxsize=256)
 def _form_class(shape: tuple[Any, ...]) -> type[ResponseForm]:
     """A form class per survey shape: building classes per request is slow."""
-    scale, is_anonymous, comment_max, questions = shape
+    scale, is_anonymous, comment_max, questions, link_bound = shape
     message = _l("Choose a score from %(low)s to %(high)s.", low=scale[0], high=scale[-1])
     attrs: dict[str, Any] = {
         "score": StrictIntegerField(validators=[InRange(scale, required=True, message=message,
@@ -99,4 +105,6 @@ def _form_class(shape: tuple[Any, ...]) -> type[ResponseForm]:
         attrs[f"q_{question_id}"] = _question_field(question_kind, is_required, choice_count)
     if is_anonymous:
         attrs["contact"] = StrictBooleanField()
+    if link_bound:
+        attrs["Meta"] = type("Meta", (), {"csrf_class": LinkBoundCSRF})
     return type("SurveyResponseForm", (ResponseForm,), attrs)

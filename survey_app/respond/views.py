@@ -14,7 +14,7 @@ from flask import (
 )
 from sqlalchemy import select
 
-from survey_app.core.db import db, set_write_intent
+from survey_app.core.db import commit_last, db, set_write_intent
 from survey_app.core.i18n import use_locale
 from survey_app.core.tokens import new_token
 from survey_app.extensions import csrf, limiter
@@ -65,7 +65,7 @@ def personal(token: str):
         db.session.commit()
     locale = use_locale(invitation.person.locale, invitation.survey.default_locale)
     return _answer_page(invitation.survey, token, locale, Channel.EMAIL, invitation, response,
-                        _Urls(".personal", token=token, lang=locale))
+                        _Urls(".personal", token=token, lang=locale, csrf=invitation.token_hash))
 
 
 @bp.get("/s/<token>/thanks")
@@ -111,10 +111,11 @@ def _public_survey(slug: str) -> Survey:
 
 
 class _Urls:
-    """The form's own address and its thank-you page, built only when needed."""
+    """The form's own address and its thank-you page, built only when needed; ``csrf``: the
+    personal link's hash its forms bind their CSRF token to (no session needed)."""
 
-    def __init__(self, endpoint: str, **values: str) -> None:
-        self.endpoint, self.values = endpoint, values
+    def __init__(self, endpoint: str, csrf: str | None = None, **values: str) -> None:
+        self.endpoint, self.values, self.csrf = endpoint, values, csrf
 
     @property
     def form(self) -> str:
@@ -134,7 +135,7 @@ def _answer_page(survey: Survey, token: str, locale: str, channel: str,
         raise invitations.SurveyClosedError()
     if invitation is not None:
         invitations.check_open(invitation)
-    form = build_form(survey, score=_preselected_score(survey))
+    form = build_form(survey, link=urls.csrf, score=_preselected_score(survey))
     if not form.validate_on_submit():
         return _render_form(form, urls.form, locale, status=422 if form.is_submitted() else 200)
     try:
@@ -143,7 +144,7 @@ def _answer_page(survey: Survey, token: str, locale: str, channel: str,
     except responses.AlreadyAnsweredError:
         db.session.rollback()
         return render_template("respond/answered.html", survey=survey), 409
-    db.session.commit()
+    commit_last()
     return redirect(urls.thanks, 303)
 
 
@@ -156,7 +157,7 @@ def _edit_page(response: Response, locale: str, urls: _Urls):
     if not responses.can_edit(response):
         status = 409 if request.method == "POST" else 200
         return render_template("respond/answered.html", survey=survey), status
-    form = build_form(survey, obj=_FormValues(response), version=response.version)
+    form = build_form(survey, link=urls.csrf, obj=_FormValues(response), version=response.version)
     if request.method == "POST" and form.version.data is None and not form.version.errors:
         return render_template("respond/answered.html", survey=survey, can_edit=True,
                                edit_url=action), 409
@@ -170,7 +171,7 @@ def _edit_page(response: Response, locale: str, urls: _Urls):
         db.session.rollback()
         return render_template("respond/answered.html", survey=survey, can_edit=True,
                                edit_url=action, stale=True), 409
-    db.session.commit()
+    commit_last()
     return redirect(urls.thanks, 303)
 
 

@@ -102,13 +102,54 @@ def test_longest_allowed_comment_is_accepted(app, client, submit, make_survey, m
     assert len(only_response(app).comment) == 5000
 
 
-def test_post_without_csrf_token_is_refused(app, client, make_survey, make_link):
+OUT_OF_DATE = "This page is out of date: please send it again."
+
+
+@pytest.mark.parametrize("csrf", [None, "", "1700000000.forged", "abc.def", "\u0661.x"])
+def test_post_without_a_valid_csrf_token_is_refused(app, client, make_survey, make_link, csrf):
     token = make_link(make_survey("nps"))
     client.get(f"/s/{token}")
-    response = client.post(f"/s/{token}", data={"score": "9", "comment": "typed"})
+    data = {"score": "9", "comment": "typed"} | ({} if csrf is None else {"csrf_token": csrf})
+    response = client.post(f"/s/{token}", data=data)
     assert response.status_code == 422
-    assert "CSRF token is missing" in response.get_data(as_text=True)
+    assert OUT_OF_DATE in response.get_data(as_text=True)
     assert "typed" in response.get_data(as_text=True)
+    assert count(app, Response) == 0
+
+
+def test_personal_link_sets_no_cookie_and_its_token_is_bound_to_it(app, make_survey,
+                                                                   make_link):
+    from tests.conftest import csrf_token
+
+    survey = make_survey("nps")
+    first, second = make_link(survey), make_link(survey)
+    browser = app.test_client()
+    page = browser.get(f"/s/{first}")
+    assert "Set-Cookie" not in page.headers
+    token_of_first = csrf_token(page.get_data(as_text=True))
+    refused = app.test_client().post(f"/s/{second}", data={"score": "9",
+                                                           "csrf_token": token_of_first})
+    assert refused.status_code == 422 and OUT_OF_DATE in refused.get_data(as_text=True)
+    assert count(app, Response) == 0
+    # No cookie needed: another browser (a mail client's preview, say) posts the page's token.
+    sent = app.test_client().post(f"/s/{first}", data={"score": "9", "csrf_token": token_of_first})
+    assert sent.status_code == 303 and "Set-Cookie" not in sent.headers
+    assert count(app, Response) == 1
+
+
+def test_link_bound_csrf_token_expires_when_a_time_limit_is_set(app, client, make_survey,
+                                                                make_link, monkeypatch):
+    import time
+
+    from tests.conftest import csrf_token
+
+    token = make_link(make_survey("nps"))
+    field = csrf_token(client.get(f"/s/{token}").get_data(as_text=True))
+    app.config["WTF_CSRF_TIME_LIMIT"] = 60
+    later = time.time() + 61
+    monkeypatch.setattr(time, "time", lambda: later)
+    response = client.post(f"/s/{token}", data={"score": "9", "csrf_token": field})
+    assert response.status_code == 422 and OUT_OF_DATE in response.get_data(as_text=True)
     assert count(app, Response) == 0
 
 
