@@ -1,4 +1,4 @@
-"""WSGI entry point for production servers: ``gunicorn -w 4 wsgi:app``."""
+"""WSGI entry point for production servers: ``gunicorn wsgi:app`` (see ``gunicorn.conf.py``)."""
 
 from survey_app import create_app
 

@@ -19,6 +19,7 @@ import http.client
 import multiprocessing
 import os
 import re
+import runpy
 import secrets
 import socket
 import statistics
@@ -166,7 +167,8 @@ def main() -> None:
     parser.add_argument("--db", choices=["sqlite", "postgresql"], default="sqlite")
     parser.add_argument("--requests", type=int, default=4000)
     parser.add_argument("--clients", type=int, default=8)
-    parser.add_argument("--workers", type=int, default=2 * (os.cpu_count() or 1))
+    parser.add_argument("--workers", type=int,
+                        help="gunicorn sync workers (default: as gunicorn.conf.py decides)")
     parser.add_argument("--rounds", type=int, default=10)
     parser.add_argument("--reference", action="store_true",
                         help="measure bench/reference_app.py (one insert + TextBlob) instead")
@@ -176,10 +178,12 @@ def main() -> None:
         url = database_url(args.db, Path(tmp))
         env = {**os.environ, "POLSO_DATABASE_URL": url, "POLSO_SECRET_KEY": secrets.token_hex(16),
                "POLSO_SESSION_COOKIE_SECURE": "false", "POLSO_RATELIMIT_ENABLED": "false"}
+        os.environ.update(env)
+        if args.workers is None:  # what gunicorn.conf.py picks for this database
+            args.workers = runpy.run_path(str(ROOT / "gunicorn.conf.py"))["workers"]
         count = args.requests + args.requests // 20  # 5 % for the warm-up
         if args.reference:
-            env["REFERENCE_DATABASE_URL"] = url
-            os.environ.update(env)
+            env["REFERENCE_DATABASE_URL"] = os.environ["REFERENCE_DATABASE_URL"] = url
             from reference_app import create_schema
             create_schema()
         else:

@@ -1,0 +1,18 @@
+"""gunicorn settings, read from this directory by ``gunicorn wsgi:app``.
+
+Sync workers; how many (``WEB_CONCURRENCY`` or ``-w`` overrides it) depends on the database:
+
+- SQLite: one per core. An answer is CPU work around a local file that takes one writer at a
+  time; more processes only queue for it and re-read the pages another one changed.
+- PostgreSQL: two per core, so one worker computes while another waits on the server.
+
+Measured with ``bench/submit.py`` on the 2-core development machine (README, Performance).
+"""
+
+import os
+
+_cores = os.cpu_count() or 1
+_postgresql = os.environ.get("POLSO_DATABASE_URL", "").startswith("postgresql")
+
+workers = int(os.environ.get("WEB_CONCURRENCY") or (2 * _cores if _postgresql else _cores))
+worker_class = "sync"
