@@ -52,6 +52,8 @@ class LinkBoundCSRF(CSRF):
     """
 
     field_class = _LazyCSRFTokenField
+    #: For a missing, forged, expired or other link's token; the page comes back with a fresh one.
+    message = _l("This page is out of date: please send it again.")
 
     def setup_form(self, form: Any) -> Any:
         self.meta = form.meta
@@ -65,14 +67,16 @@ class LinkBoundCSRF(CSRF):
         issued, _, mac = (field.data or "").partition(".")
         if not (issued.isascii() and issued.isdigit()) or not hmac.compare_digest(
                 mac.encode(), self._mac(issued).encode()):
-            raise ValidationError(_l("This page is out of date: please send it again."))
+            raise ValidationError(self.message)
         limit = self.meta.csrf_time_limit
         if limit is not None and int(issued) + limit < time.time():
-            raise ValidationError(_l("This page is out of date: please send it again."))
+            raise ValidationError(self.message)
 
     def _mac(self, issued: str) -> str:
+        secret = self.meta.csrf_secret
+        key = secret if isinstance(secret, bytes) else str(secret).encode()
         message = f"polso-link-csrf|{self.meta.csrf_context}|{issued}".encode()
-        return hmac.new(str(self.meta.csrf_secret).encode(), message, hashlib.sha256).hexdigest()
+        return hmac.new(key, message, hashlib.sha256).hexdigest()
 
 
 class BaseForm(FlaskForm):
