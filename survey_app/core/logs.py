@@ -28,9 +28,12 @@ class RedactTokens(logging.Filter):
         return True
 
 
-def install_token_redaction() -> None:
-    """Attach :class:`RedactTokens` to the loggers that print request lines."""
-    for name in ("werkzeug", "gunicorn.access", "gunicorn.error", "survey_app"):
-        logger = logging.getLogger(name)
-        if not any(isinstance(f, RedactTokens) for f in logger.filters):
-            logger.addFilter(RedactTokens())
+def install_token_redaction(app_logger: logging.Logger) -> None:
+    """Attach :class:`RedactTokens` to the loggers that print request lines, and to the
+    handlers of ``app_logger``: a logger's own filters skip what its child loggers
+    (``survey_app.responses.services`` …) pass up, its handlers' filters do not."""
+    targets: list[logging.Filterer] = [logging.getLogger(name) for name in
+                                       ("werkzeug", "gunicorn.access", "gunicorn.error")]
+    for target in [*targets, app_logger, *app_logger.handlers]:
+        if not any(isinstance(f, RedactTokens) for f in target.filters):
+            target.addFilter(RedactTokens())

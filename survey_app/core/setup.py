@@ -93,8 +93,10 @@ def init_extensions(app: Flask) -> None:
     app.before_request(_flag_writes)
     app.jinja_env.globals.update(get_locale=get_locale)
     register_error_pages(app)
-    logs.install_token_redaction()
-    logging.getLogger("survey_app").setLevel(logging.INFO)
+    # ``app.logger`` (the "survey_app" logger) gets Flask's stderr handler unless one is
+    # configured; untouched, our INFO lines were dropped under gunicorn until an error touched it.
+    app.logger.setLevel(logging.INFO)
+    logs.install_token_redaction(app.logger)
 
 
 def _init_login(app: Flask) -> None:

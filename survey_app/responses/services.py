@@ -194,7 +194,7 @@ def record_response(
         raise AlreadyAnsweredError() from None
     if case is not None:
         followups.case_inserted(case, alerts)
-    logger.debug("response %s recorded for survey %s", response.id, survey.id)
+    logger.debug("response %s recorded for survey %s", _loggable_id(response), survey.id)
     return response
 
 
@@ -225,7 +225,7 @@ def update_response(
     if not response.is_suspected_automated:  # a scanner's: no case until confirmed
         followups.open_or_update(response, now=now)
     db.session.flush()
-    logger.info("response %s updated", response.id)
+    logger.info("response %s updated", _loggable_id(response))
     return response
 
 
@@ -257,6 +257,12 @@ def _apply(response: Response, submission: Submission) -> None:
             answer.value_int, answer.value_text = value, None
         if question.id not in existing:
             response.answers.append(answer)
+
+
+def _loggable_id(response: Response) -> int | str:
+    """An anonymous response's id stays out of logs: with the line's time and the request
+    line beside it, it would tie the answer to an address."""
+    return "(anonymous)" if response.is_anonymous else response.id
 
 
 def _day_start(moment: datetime) -> datetime:

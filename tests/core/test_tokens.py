@@ -1,5 +1,9 @@
 """Link tokens: unguessable, stored hashed, never joinable between tables."""
 
+import os
+import subprocess
+import sys
+
 from survey_app.core.logs import redact
 from survey_app.core.tokens import hash_token, is_well_formed, matches, new_token, response_digest
 
@@ -28,3 +32,21 @@ def test_log_lines_lose_link_tokens():
     line = f'"POST /s/{token}?lang=it HTTP/1.1" 303 and /u/{token}'
     assert token not in redact(line)
     assert redact(line).startswith('"POST /s/…?lang=it')
+
+
+def test_app_log_records_reach_stderr_without_link_tokens(tmp_path):
+    """A fresh process, as a gunicorn worker: INFO lines of our modules are printed (not
+    dropped for want of a handler) and the tokens in them are redacted."""
+    token = new_token()
+    script = (
+        "import logging\n"
+        "from survey_app import create_app\n"
+        "create_app()\n"
+        f"logging.getLogger('survey_app.responses.services').info('opened /s/{token} once')\n"
+    )
+    env = {**os.environ, "POLSO_DATABASE_URL": f"sqlite:///{tmp_path / 'logs.sqlite3'}",
+           "POLSO_SECRET_KEY": "test-secret"}
+    result = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True,
+                            text=True, timeout=60, check=True)
+    assert "INFO" in result.stderr and "opened /s/… once" in result.stderr
+    assert token not in result.stderr

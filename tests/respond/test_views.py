@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import timedelta
 
 import pytest
@@ -277,6 +278,19 @@ def test_anonymous_response_keeps_no_link_to_the_person(
         invitation = db.session.scalars(select(Invitation)).one()
         assert invitation.status == "responded" and invitation.responded_dt is None
     assert count(app, FollowUp) == 0  # detractor, but anonymous: no case
+
+
+def test_anonymous_answer_and_edit_log_no_response_id(app, submit, make_survey, make_link,
+                                                    caplog):
+    token = make_link(make_survey("enps"))
+    with caplog.at_level(logging.DEBUG, logger="survey_app"):
+        assert submit(f"/s/{token}", {"score": "2"}).status_code == 303
+        assert submit(f"/s/{token}", {"score": "3", "version": "1"}).status_code == 303
+    stored = only_response(app)
+    assert stored.score == 3
+    lines = [record.getMessage() for record in caplog.records]
+    assert "response (anonymous) updated" in lines
+    assert not [line for line in lines if f"response {stored.id} " in line]
 
 
 def test_anonymous_contact_request_attaches_identity_and_opens_hr_case(

@@ -116,7 +116,8 @@ def case_inserted(followup: FollowUp, alerts: list[FollowUpMail]) -> None:
     """After a new case and its alerts were inserted without a flush (``responses`` does, for
     speed): hand the alerts to the workers once the transaction commits."""
     tasks.send_after_commit([mail.id for mail in alerts])
-    logger.info("follow-up (%s, %s) opened", followup.reason, followup.priority)
+    # Per answer, so debug: the queue and the alert e-mails are where new cases are seen.
+    logger.debug("follow-up (%s, %s) opened", followup.reason, followup.priority)
 
 
 #: A case that turns red this soon after opening, untouched, is alerted like a new red case.
