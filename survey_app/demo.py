@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import logging
 import random
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 
 import click
@@ -61,20 +64,33 @@ def demo_command(people: int, seed: int) -> None:
     """Load demo data (once) and print fresh personal links to try."""
     rng = random.Random(seed)
     fresh = db.session.scalar(select(Survey.id).where(Survey.slug == "acme-nps")) is None
-    if fresh:
-        with click.progressbar(length=people * len(SURVEYS), label="Loading demo answers") as bar:
-            for spec in SURVEYS:
-                survey = create_survey(**spec)
-                _answers(survey, people, rng, bar)
-        db.session.commit()
-    _demo_users()  # after the answers: no alert e-mails for a year of demo cases
-    if fresh:
-        _work_old_cases(rng)
+    with _quiet(current_app.logger):  # the progress bar says it; a line per demo action would not
+        if fresh:
+            with click.progressbar(length=people * len(SURVEYS),
+                                   label="Loading demo answers") as bar:
+                for spec in SURVEYS:
+                    survey = create_survey(**spec)
+                    _answers(survey, people, rng, bar)
+            db.session.commit()
+        _demo_users()  # after the answers: no alert e-mails for a year of demo cases
+        if fresh:
+            _work_old_cases(rng)
     _print_links(rng)
     click.echo(f"Sign in at {current_app.config['BASE_URL'].rstrip('/')}/login "
                f"(password {DEMO_PASSWORD!r} for each):")
     for email, role, _name in DEMO_USERS:
         click.echo(f"  {role:<8} {email}")
+
+
+@contextmanager
+def _quiet(logger: logging.Logger) -> Iterator[None]:
+    """Only warnings from ``logger`` meanwhile."""
+    level = logger.level
+    logger.setLevel(logging.WARNING)
+    try:
+        yield
+    finally:
+        logger.setLevel(level)
 
 
 def _demo_users() -> None:
