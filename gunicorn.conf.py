@@ -3,10 +3,11 @@
 Sync workers; how many (``WEB_CONCURRENCY`` or ``-w`` overrides it) depends on the database:
 
 - SQLite: one per core. An answer is CPU work around a local file that takes one writer at a
-  time; more processes only queue for it and re-read the pages another one changed.
+  time; more processes only queue for it and re-read the pages another one changed (12–28 %
+  more answers per second with 2 workers than with 4 on the 2-core development machine).
 - PostgreSQL: two per core, so one worker computes while another waits on the server.
 
-Measured with ``bench/submit.py`` on the 2-core development machine (README, Performance).
+Measured with ``bench/submit_ab.py`` (README, Performance).
 """
 
 import os
