@@ -38,8 +38,18 @@ class _LazyCSRFTokenField(CSRFTokenField):
         return self.current_token
 
 
+#: For a missing, forged, expired or other link's token; the page comes back with a fresh one.
+OUT_OF_DATE = _l("This page is out of date: please send it again.")
+
+
 class _LazyFlaskFormCSRF(_FlaskFormCSRF):
     field_class = _LazyCSRFTokenField
+
+    def validate_csrf_token(self, form: Any, field: Any) -> None:
+        try:
+            super().validate_csrf_token(form, field)
+        except ValidationError:  # Flask-WTF's own words are English and technical
+            raise ValidationError(OUT_OF_DATE) from None
 
 
 class LinkBoundCSRF(CSRF):
@@ -52,8 +62,6 @@ class LinkBoundCSRF(CSRF):
     """
 
     field_class = _LazyCSRFTokenField
-    #: For a missing, forged, expired or other link's token; the page comes back with a fresh one.
-    message = _l("This page is out of date: please send it again.")
 
     def setup_form(self, form: Any) -> Any:
         self.meta = form.meta
@@ -67,10 +75,10 @@ class LinkBoundCSRF(CSRF):
         issued, _, mac = (field.data or "").partition(".")
         if not (issued.isascii() and issued.isdigit()) or not hmac.compare_digest(
                 mac.encode(), self._mac(issued).encode()):
-            raise ValidationError(self.message)
+            raise ValidationError(OUT_OF_DATE)
         limit = self.meta.csrf_time_limit
         if limit is not None and int(issued) + limit < time.time():
-            raise ValidationError(self.message)
+            raise ValidationError(OUT_OF_DATE)
 
     def _mac(self, issued: str) -> str:
         secret = self.meta.csrf_secret

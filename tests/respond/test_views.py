@@ -354,6 +354,17 @@ def test_public_link_takes_one_response_per_browser(app, client, submit, make_su
     assert count(app, Response) == 2
 
 
+def test_public_form_with_a_bad_csrf_token_says_so_in_plain_words(app, client, make_survey):
+    make_survey("nps", slug="open-words", is_public=True)
+    client.get("/p/open-words?lang=it")
+    response = client.post("/p/open-words?lang=it", data={"score": "6", "comment": "scritto",
+                                                          "csrf_token": "forged"})
+    html = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert "Questa pagina non è più valida" in html and "scritto" in html
+    assert count(app, Response) == 0
+
+
 def test_private_survey_has_no_public_link(client, make_survey):
     make_survey("nps", slug="private-nps")
     assert client.get("/p/private-nps").status_code == 404
