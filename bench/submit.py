@@ -86,6 +86,22 @@ def make_links(env: dict[str, str], count: int) -> list[str]:
     return tokens
 
 
+def serve(app: str, cwd: Path, workers: int,
+          env: dict[str, str]) -> tuple[subprocess.Popen[bytes], int]:
+    """gunicorn with ``workers`` sync workers on a free port, once it answers ``/healthz``."""
+    port = free_port()
+    server = subprocess.Popen(
+        [BIN / "gunicorn", "-w", str(workers), "-k", "sync", "-b", f"127.0.0.1:{port}",
+         "--log-level", "warning", app], cwd=cwd, env=env)
+    for _ in range(100):
+        try:
+            if request(port, "GET", "/healthz")[0] == 200:
+                break
+        except OSError:
+            time.sleep(0.1)
+    return server, port
+
+
 def request(port: int, method: str, path: str, body: bytes = b"",
             headers: dict[str, str] | None = None) -> tuple[int, dict[str, str], bytes]:
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
@@ -189,18 +205,9 @@ def main() -> None:
         else:
             print(f"Preparing {args.requests} links on {args.db} …", flush=True)
             tokens = make_links(env, count)
-        port = free_port()
-        server = subprocess.Popen(
-            [BIN / "gunicorn", "-w", str(args.workers), "-k", "sync", "-b", f"127.0.0.1:{port}",
-             "--log-level", "warning", "reference_app:app" if args.reference else "wsgi:app"],
-            cwd=ROOT / "bench" if args.reference else ROOT, env=env)
+        server, port = serve("reference_app:app" if args.reference else "wsgi:app",
+                             ROOT / "bench" if args.reference else ROOT, args.workers, env)
         try:
-            for _ in range(100):
-                try:
-                    if request(port, "GET", "/healthz")[0] == 200:
-                        break
-                except OSError:
-                    time.sleep(0.1)
             with multiprocessing.Pool(args.clients) as pool:
                 health = [(port, "GET", "/healthz", b"", {}, 200)] * args.requests
                 posts = (reference_posts(port, count) if args.reference

@@ -19,20 +19,10 @@ import secrets
 import statistics
 import subprocess
 import tempfile
-import time
 from pathlib import Path
 
 import sqlalchemy as sa
-from submit import (
-    BIN,
-    PG_ADMIN_URL,
-    ROOT,
-    free_port,
-    make_links,
-    polso_posts,
-    request,
-    run_load,
-)
+from submit import PG_ADMIN_URL, ROOT, make_links, polso_posts, run_load, serve
 
 
 def database_url(name: str, kind: str, tmp: Path) -> str:
@@ -54,16 +44,7 @@ def start(name: str, root: Path, workers: int, url: str,
            "POLSO_SESSION_COOKIE_SECURE": "false", "POLSO_RATELIMIT_ENABLED": "false"}
     print(f"{name}: {root}, {workers} workers, preparing {count} links …", flush=True)
     tokens = make_links(env, count)
-    port = free_port()
-    server = subprocess.Popen(
-        [BIN / "gunicorn", "-w", str(workers), "-k", "sync", "-b", f"127.0.0.1:{port}",
-         "--log-level", "warning", "wsgi:app"], cwd=root, env=env)
-    for _ in range(100):
-        try:
-            if request(port, "GET", "/healthz")[0] == 200:
-                break
-        except OSError:
-            time.sleep(0.1)
+    server, port = serve("wsgi:app", root, workers, env)
     return server, port, tokens
 
 
