@@ -64,8 +64,9 @@ def personal(token: str):
         tracking.record_open(invitation, score=_preselected_score(invitation.survey))
         db.session.commit()
     locale = use_locale(invitation.person.locale, invitation.survey.default_locale)
+    place = _FormPlace(".personal", token=token, lang=locale, csrf=invitation.token_hash)
     return _answer_page(invitation.survey, token, locale, Channel.EMAIL, invitation, response,
-                        _Urls(".personal", token=token, lang=locale, csrf=invitation.token_hash))
+                        place)
 
 
 @bp.get("/s/<token>/thanks")
@@ -88,7 +89,8 @@ def public(slug: str):
         # The browser's own token: one response per browser, editable from the same browser.
         session["public_tokens"] = {**tokens, survey.slug: token}
     return _answer_page(survey, token, locale, Channel.PUBLIC, None,
-                        responses.find_response(token), _Urls(".public", slug=slug, lang=locale))
+                        responses.find_response(token),
+                        _FormPlace(".public", slug=slug, lang=locale))
 
 
 @bp.get("/p/<slug>/thanks")
@@ -110,9 +112,9 @@ def _public_survey(slug: str) -> Survey:
     return survey
 
 
-class _Urls:
-    """The form's own address and its thank-you page, built only when needed; ``csrf``: the
-    personal link's hash its forms bind their CSRF token to (no session needed)."""
+class _FormPlace:
+    """Where an answer form lives: its own address and its thank-you page (built only when
+    needed) and, on a personal link, the link's hash its CSRF token is bound to (``csrf``)."""
 
     def __init__(self, endpoint: str, csrf: str | None = None, **values: str) -> None:
         self.endpoint, self.values, self.csrf = endpoint, values, csrf
@@ -127,17 +129,17 @@ class _Urls:
 
 
 def _answer_page(survey: Survey, token: str, locale: str, channel: str,
-                 invitation: Invitation | None, response: Response | None, urls: _Urls):
+                 invitation: Invitation | None, response: Response | None, place: _FormPlace):
     """Show, validate and store the answer form for a personal or public link."""
     if response is not None:
-        return _edit_page(response, locale, urls)
+        return _edit_page(response, locale, place)
     if survey.status == SurveyStatus.CLOSED:
         raise invitations.SurveyClosedError()
     if invitation is not None:
         invitations.check_open(invitation)
-    form = build_form(survey, link=urls.csrf, score=_preselected_score(survey))
+    form = build_form(survey, link=place.csrf, score=_preselected_score(survey))
     if not form.validate_on_submit():
-        return _render_form(form, urls.form, locale, status=422 if form.is_submitted() else 200)
+        return _render_form(form, place.form, locale, status=422 if form.is_submitted() else 200)
     try:
         responses.record_response(survey, form.to_submission(locale), token=token,
                                   channel=channel, invitation=invitation)
@@ -145,19 +147,19 @@ def _answer_page(survey: Survey, token: str, locale: str, channel: str,
         db.session.rollback()
         return render_template("respond/answered.html", survey=survey), 409
     commit_last()
-    return redirect(urls.thanks, 303)
+    return redirect(place.thanks, 303)
 
 
-def _edit_page(response: Response, locale: str, urls: _Urls):
+def _edit_page(response: Response, locale: str, place: _FormPlace):
     """Within the edit window: the same response, pre-filled; afterwards: already answered."""
-    action = urls.form
+    action = place.form
     survey = response.survey
     if survey.status == SurveyStatus.CLOSED:
         raise invitations.SurveyClosedError()
     if not responses.can_edit(response):
         status = 409 if request.method == "POST" else 200
         return render_template("respond/answered.html", survey=survey), status
-    form = build_form(survey, link=urls.csrf, obj=_FormValues(response), version=response.version)
+    form = build_form(survey, link=place.csrf, obj=_FormValues(response), version=response.version)
     if request.method == "POST" and form.version.data is None and not form.version.errors:
         return render_template("respond/answered.html", survey=survey, can_edit=True,
                                edit_url=action), 409
@@ -172,7 +174,7 @@ def _edit_page(response: Response, locale: str, urls: _Urls):
         return render_template("respond/answered.html", survey=survey, can_edit=True,
                                edit_url=action, stale=True), 409
     commit_last()
-    return redirect(urls.thanks, 303)
+    return redirect(place.thanks, 303)
 
 
 def _thanks_page(survey: Survey, token: str, edit_url: str):
