@@ -278,12 +278,20 @@ def login(make_user: Callable[..., int]) -> Callable[..., int]:
 
 class SMTPRecorder:
     """aiosmtpd handler: keeps every message (parsed with ``email.policy.default``) and refuses
-    the recipients listed in ``refuse`` with the given reply (e.g. ``"550 5.1.1 no mailbox"``)."""
+    the recipients listed in ``refuse`` with the given reply (e.g. ``"550 5.1.1 no mailbox"``).
+
+    A slow server: ``delay`` seconds before each reply. A stuck one: the next message to an
+    address in ``held`` gets no reply until that event is set (``holding`` is set meanwhile).
+    A message is kept when it is accepted, i.e. just before the ``250`` reply.
+    """
 
     def __init__(self) -> None:
         self.messages: list[Any] = []
         self.refuse: dict[str, str] = {}
         self.sessions = 0
+        self.delay = 0.0
+        self.held: dict[str, threading.Event] = {}
+        self.holding = threading.Event()
 
     async def handle_EHLO(self, server: Any, session: Any, envelope: Any, hostname: str,
                           responses: list[str]) -> list[str]:
@@ -299,9 +307,17 @@ class SMTPRecorder:
         return "250 OK"
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        import asyncio
         import email
         import email.policy
 
+        if self.delay:
+            await asyncio.sleep(self.delay)
+        for address in envelope.rcpt_tos:
+            gate = self.held.pop(address, None)
+            if gate is not None:
+                self.holding.set()
+                await asyncio.get_running_loop().run_in_executor(None, gate.wait)
         message = email.message_from_bytes(envelope.original_content or envelope.content,
                                            policy=email.policy.default)
         self.messages.append(message)
@@ -311,6 +327,11 @@ class SMTPRecorder:
         self.messages.clear()
         self.refuse.clear()
         self.sessions = 0
+        self.delay = 0.0
+        for gate in self.held.values():
+            gate.set()
+        self.held.clear()
+        self.holding.clear()
 
     def to(self, address: str) -> list[Any]:
         return [m for m in self.messages if address in m["To"]]

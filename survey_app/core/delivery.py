@@ -1,4 +1,4 @@
-"""Outgoing messages whose state lives in our tables: claim, send once, retry, sweep.
+"""Outgoing messages whose state lives in our tables: claim, send, retry, sweep.
 
 A feature keeps one row per message in a table built from :class:`DeliveryMixin` and subclasses
 :class:`Deliverer` to say how a row becomes an e-mail and what a result means to it. A row moves
@@ -10,11 +10,18 @@ A feature keeps one row per message in a table built from :class:`DeliveryMixin`
 - **sending**: committed just before this one message goes to SMTP. The row's result is committed
   together with the next row's ``sending`` mark: one commit per message.
 
-A worker killed mid-batch leaves rows ``claimed`` (never handed to SMTP: the sweep puts them back
-in the queue, so nothing is lost) and at most one ``sending`` (SMTP may or may not have taken it:
-the sweep marks it failed with that reason instead of sending it again, so nothing goes twice).
-Temporary failures go back to ``queued`` with a later ``next_attempt_dt`` (4× longer each time);
-the periodic sweep re-enqueues rows that are due.
+A claim is a **lease**: the job's random ``claim_token`` on the row, valid for
+``DELIVERY_STUCK_MINUTES`` from ``claimed_dt``. A running batch renews the lease of the rows it
+still holds whenever a third of it has passed, and every write it makes to a row matches its
+token: a job whose rows were taken back sends none of them and records no result for them.
+
+The sweep takes back only rows whose lease ran out (their worker died or stalled): ``claimed``
+ones were never handed to SMTP; a ``sending`` one may have arrived. Both go back to the queue —
+a person never asked is worse than a duplicate — and the interrupted send is counted in
+``interrupted_sends``, so pages can say "possibly duplicated"; every send of a row carries the
+same ``Message-ID`` (:func:`survey_app.core.mail.message_id`), so mail systems and people can
+tell a duplicate. Temporary failures go back to ``queued`` with a later ``next_attempt_dt`` (4×
+longer each time); the periodic sweep re-enqueues rows that are due.
 """
 
 from __future__ import annotations
@@ -22,6 +29,7 @@ from __future__ import annotations
 import functools
 import logging
 import secrets
+import time
 from collections.abc import Sequence
 from contextlib import ExitStack
 from dataclasses import dataclass, field
@@ -66,9 +74,13 @@ class DeliveryMixin:
     attempts: Mapped[int] = mapped_column(default=0)
     #: Not to be tried before this time (back-off after a temporary failure).
     next_attempt_dt: Mapped[datetime] = mapped_column(default=utcnow)
-    #: Random id of the job run that claimed the row.
+    #: Random id of the job run holding the row (its lease); every write of that run matches it.
     claim_token: Mapped[str | None] = mapped_column(sa.String(32))
+    #: When the claim was taken or last renewed: the lease runs DELIVERY_STUCK_MINUTES from here.
     claimed_dt: Mapped[datetime | None]
+    #: Sends cut off mid-SMTP (worker killed or stalled past its lease): each may have arrived,
+    #: so a later successful send is "possibly duplicated".
+    interrupted_sends: Mapped[int] = mapped_column(default=0, server_default="0")
     #: When the SMTP server accepted it.
     sent_dt: Mapped[datetime | None]
     #: The last SMTP answer or reason, for people reading the status.
@@ -97,7 +109,18 @@ class BatchResult:
     failed: int = 0
     bounced: int = 0
     cancelled: int = 0
+    #: Rows taken back from this run (its lease ran out) before it came to them: not sent.
+    lost: int = 0
     ids_sent: list[int] = field(default_factory=list)
+
+
+@dataclass
+class _Write:
+    """Statements for the next commit; with a ``guard`` (a row's own update, matching the run's
+    token) the rest runs only if the guard still matches a row."""
+
+    guard: tuple[sa.Executable, dict[str, Any]] | None = None
+    then: list[tuple[sa.Executable, dict[str, Any] | None]] = field(default_factory=list)
 
 
 class Deliverer:
@@ -107,7 +130,10 @@ class Deliverer:
 
     def __init__(self) -> None:
         #: Statements waiting for the next commit (see :meth:`defer`).
-        self._pending: list[tuple[sa.Executable, dict[str, Any] | None]] = []
+        self._pending: list[_Write] = []
+        #: This run's claim token, and when (``time.monotonic``) its lease was last renewed.
+        self._token: str | None = None
+        self._renewed = 0.0
 
     # --- what a feature provides -------------------------------------------------------------
 
@@ -135,17 +161,19 @@ class Deliverer:
         """Take the queued, due rows among ``ids`` for this run and commit; others are left."""
         now = now or utcnow()
         model = self.model
+        self._token = secrets.token_hex(16)
         statement = (
             sa.update(model)
             .where(model.id.in_(list(ids)), model.status == DeliveryStatus.QUEUED,
                    model.next_attempt_dt <= now)
-            .values(status=DeliveryStatus.CLAIMED, claim_token=secrets.token_hex(16),
+            .values(status=DeliveryStatus.CLAIMED, claim_token=self._token,
                     claimed_dt=now, attempts=model.attempts + 1)
             .returning(model.id)
             .execution_options(synchronize_session=False)
         )
         claimed = sorted(db.session.scalars(statement).all())
         db.session.commit()
+        self._renewed = time.monotonic()
         return claimed
 
     def run(self, ids: Sequence[int], now: datetime | None = None) -> BatchResult:
@@ -168,16 +196,20 @@ class Deliverer:
         return result
 
     def defer(self, statement: sa.Executable, params: dict[str, Any] | None = None) -> None:
-        """Run ``statement`` (an UPDATE) in the next commit, with the next row's ``sending`` mark.
+        """Run ``statement`` (an UPDATE) in the next commit, with the next row's ``sending`` mark,
+        and only if this run still holds the row whose result it belongs to.
 
         Hooks use it instead of changing ORM objects: one short write transaction per message,
         no unit-of-work flush (most of the database cost of a message otherwise). Build the
         statement once with bind parameters and pass ``params``: cheaper than a new one each
         time.
         """
-        self._pending.append((statement, params))
+        if not self._pending:
+            self._pending.append(_Write())
+        self._pending[-1].then.append((statement, params))
 
     def _send(self, rows: list[Any], result: BatchResult) -> None:
+        held = [row.id for row in rows]
         with ExitStack() as stack:
             connection: mail.Connection | None = None
             try:
@@ -189,8 +221,10 @@ class Deliverer:
                         self._finish(row, DeliveryStatus.CANCELLED, str(reason))
                         result.cancelled += 1
                         continue
-                    self._set(row.id, status=DeliveryStatus.SENDING)
-                    self._commit()  # with the previous row's result
+                    if not self._mark_sending(row.id, held):  # with the previous row's result
+                        result.lost += 1
+                        continue
+                    message.msgId = mail.message_id(f"{self.model.__tablename__}:{row.id}")
                     try:
                         if connection is None:
                             connection = stack.enter_context(mail.connect())
@@ -211,14 +245,36 @@ class Deliverer:
             finally:
                 self._commit()
 
+    def _mark_sending(self, row_id: int, held: list[int]) -> bool:
+        """Commit the pending results and ``sending`` for ``row_id``, renewing the lease of the
+        ``held`` rows when a third of it has passed; ``False``: the row is no longer ours."""
+        self._run_pending()
+        if time.monotonic() - self._renewed >= lease().total_seconds() / 3:
+            db.session.execute(_renewal(self.model),
+                               {"_ids": held, "_token": self._token, "now": utcnow()})
+            self._renewed = time.monotonic()
+        marked = db.session.execute(
+            _row_update(self.model, ("status",)),
+            {"_row_id": row_id, "_token": self._token, "status": DeliveryStatus.SENDING})
+        db.session.commit()
+        return marked.rowcount == 1
+
     def _set(self, row_id: int, **values: Any) -> None:
-        """``UPDATE <model> SET <values> WHERE id = row_id``, deferred; one statement per shape."""
-        self.defer(_row_update(self.model, tuple(sorted(values))), {"_row_id": row_id, **values})
+        """``UPDATE <model> SET <values> WHERE id = row_id AND claim_token = <this run's>``,
+        deferred with the hooks that follow it; one statement per shape."""
+        params = {"_row_id": row_id, "_token": self._token, **values}
+        self._pending.append(_Write(guard=(_row_update(self.model, tuple(sorted(values))),
+                                           params)))
 
     def _run_pending(self) -> None:
-        for statement, params in self._pending:
-            db.session.execute(statement, params,
-                               execution_options={"synchronize_session": False})
+        for write in self._pending:
+            if write.guard is not None and db.session.execute(*write.guard).rowcount == 0:
+                logger.warning("%s %s: taken back from this run meanwhile; result not recorded",
+                               self.model.__tablename__, write.guard[1]["_row_id"])
+                continue
+            for statement, params in write.then:
+                db.session.execute(statement, params,
+                                   execution_options={"synchronize_session": False})
         self._pending.clear()
 
     def _commit(self) -> None:
@@ -249,36 +305,38 @@ class Deliverer:
         self._set(row.id, **values)
 
     def sweep(self, now: datetime | None = None) -> list[int]:
-        """Repair what dead workers left and return the ids due to be enqueued (commits).
+        """Take back rows whose lease ran out and return the ids due to be enqueued (commits).
 
-        - ``claimed`` too long: never handed to SMTP → back to ``queued`` (or ``failed`` after
-          ``MAIL_MAX_ATTEMPTS`` claims, so a row that kills its worker cannot loop forever);
-        - ``sending`` too long: SMTP may have taken it → ``failed``, not sent again;
+        - ``claimed``: never handed to SMTP → back to ``queued``;
+        - ``sending``: SMTP may have taken it → back to ``queued`` as well, one more
+          ``interrupted_sends`` (a duplicate is better than a person never asked);
+        - either, after ``MAIL_MAX_ATTEMPTS`` claims → ``failed`` (a row that kills its worker
+          cannot loop forever);
         - ``queued`` and due (retries, and fresh rows whose enqueue was lost) → returned.
         """
         now = now or utcnow()
         model = self.model
-        stuck = now - timedelta(minutes=current_app.config["DELIVERY_STUCK_MINUTES"])
         max_attempts = current_app.config["MAIL_MAX_ATTEMPTS"]
+        expired = sa.and_(model.status.in_((DeliveryStatus.CLAIMED, DeliveryStatus.SENDING)),
+                          model.claimed_dt < now - lease())
+        in_flight = model.status == DeliveryStatus.SENDING
+        given_up = list(db.session.scalars(
+            sa.select(model).where(expired, model.attempts >= max_attempts)))
+        for row in given_up:
+            if row.status == DeliveryStatus.SENDING:
+                row.interrupted_sends += 1
+            reason = (f"abandoned by {row.attempts} workers, {row.interrupted_sends} of them "
+                      "during the SMTP exchange (it may have arrived); given up")
+            row.status, row.claim_token, row.last_error = DeliveryStatus.FAILED, None, reason
+            self._pending.append(_Write())
+            self.on_failed(row, reason, now)
         requeued = db.session.execute(
-            sa.update(model)
-            .where(model.status == DeliveryStatus.CLAIMED, model.claimed_dt < stuck,
-                   model.attempts < max_attempts)
+            sa.update(model).where(expired, model.attempts < max_attempts)
             .values(status=DeliveryStatus.QUEUED, claim_token=None,
-                    last_error="taken back from a worker that stopped before sending")
+                    interrupted_sends=model.interrupted_sends + sa.case((in_flight, 1), else_=0),
+                    last_error=sa.case((in_flight, INTERRUPTED), else_=ABANDONED))
             .execution_options(synchronize_session=False)
         ).rowcount
-        abandoned = list(db.session.scalars(sa.select(model).where(
-            sa.or_(model.status == DeliveryStatus.SENDING,
-                   sa.and_(model.status == DeliveryStatus.CLAIMED,
-                           model.attempts >= max_attempts)),
-            model.claimed_dt < stuck)))
-        for row in abandoned:
-            reason = ("interrupted during the SMTP exchange: it may have arrived, so it is not "
-                      "sent again" if row.status == DeliveryStatus.SENDING
-                      else f"abandoned by {row.attempts} workers; given up")
-            row.status, row.claim_token, row.last_error = DeliveryStatus.FAILED, None, reason
-            self.on_failed(row, reason, now)
         self._run_pending()
         due = list(db.session.scalars(
             sa.select(model.id).where(
@@ -286,10 +344,21 @@ class Deliverer:
                 sa.or_(model.attempts > 0, model.created_dt <= now - FRESH_GRACE))
             .order_by(model.id)))
         db.session.commit()
-        if requeued or abandoned:
-            logger.warning("%s: %s rows taken back from dead workers, %s interrupted sends "
-                           "marked failed", model.__tablename__, requeued, len(abandoned))
+        if requeued or given_up:
+            logger.warning("%s: %s rows taken back from workers whose lease ran out, %s given up",
+                           model.__tablename__, requeued, len(given_up))
         return due
+
+
+#: Why a row whose lease ran out is in the queue again.
+ABANDONED = "taken back from a worker that stopped before sending"
+INTERRUPTED = ("interrupted during the SMTP exchange: it may have arrived, so this is sent again "
+               "with the same Message-ID")
+
+
+def lease() -> timedelta:
+    """How long a claim holds without renewal (``DELIVERY_STUCK_MINUTES``, may be fractional)."""
+    return timedelta(minutes=current_app.config["DELIVERY_STUCK_MINUTES"])
 
 
 def retry_delay(attempts: int) -> timedelta:
@@ -304,7 +373,18 @@ def chunks(ids: Sequence[int], size: int) -> list[list[int]]:
 
 @functools.cache
 def _row_update(model: type[Any], columns: tuple[str, ...]) -> sa.Update:
-    """A reusable ``UPDATE model SET columns… WHERE id = :_row_id`` (compiled once)."""
+    """A reusable ``UPDATE model SET columns… WHERE id = :_row_id AND claim_token = :_token``."""
     table = model.__table__
-    return (sa.update(table).where(table.c.id == sa.bindparam("_row_id"))
+    return (sa.update(table).where(table.c.id == sa.bindparam("_row_id"),
+                                   table.c.claim_token == sa.bindparam("_token"))
             .values({name: sa.bindparam(name, type_=table.c[name].type) for name in columns}))
+
+
+@functools.cache
+def _renewal(model: type[Any]) -> sa.Update:
+    """``UPDATE model SET claimed_dt = :now WHERE id IN :_ids AND claim_token = :_token``."""
+    table = model.__table__
+    return (sa.update(table)
+            .where(table.c.id.in_(sa.bindparam("_ids", expanding=True)),
+                   table.c.claim_token == sa.bindparam("_token"))
+            .values(claimed_dt=sa.bindparam("now", type_=table.c.claimed_dt.type)))

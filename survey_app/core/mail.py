@@ -8,6 +8,8 @@ can retry temporary ones (4xx, dropped connections) and stop on permanent ones (
 from __future__ import annotations
 
 import email.policy
+import hashlib
+import hmac
 import itertools
 import logging
 import secrets
@@ -84,6 +86,16 @@ def build_message(
     # Flask-Mail calls make_msgid() without a domain, i.e. a DNS lookup per message.
     message.msgId = make_msgid(domain=_message_id_domain())
     return message
+
+
+def message_id(key: str) -> str:
+    """The ``Message-ID`` of the message ``key`` (e.g. ``invitation_emails:42``): the same at
+    every send, so a copy sent again after an interrupted send can be recognised as a duplicate,
+    and opaque (an HMAC with ``SECRET_KEY``: it reveals no row number)."""
+    secret = current_app.config["SECRET_KEY"]
+    secret = secret if isinstance(secret, bytes) else str(secret).encode()
+    digest = hmac.new(secret, f"message-id:{key}".encode(), hashlib.sha256).hexdigest()[:32]
+    return f"<{digest}@{_message_id_domain()}>"
 
 
 def _message_id_domain() -> str:

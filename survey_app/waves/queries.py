@@ -28,6 +28,8 @@ class WaveSummary:
     opened: int
     answered: int
     reminders_sent: int
+    #: E-mails (invitations and reminders) sent after an interrupted send that may have arrived.
+    possibly_duplicated: int
     suspected_automated: int
 
     @property
@@ -37,7 +39,7 @@ class WaveSummary:
 
 
 def wave_summary(wave: Wave) -> WaveSummary:
-    """Counts for ``wave`` in two queries."""
+    """Counts for ``wave`` in three queries."""
     status = Invitation.status
     row = db.session.execute(
         select(
@@ -50,14 +52,17 @@ def wave_summary(wave: Wave) -> WaveSummary:
                                     status == InvitationStatus.RESPONDED)),
             func.count().filter(status == InvitationStatus.RESPONDED),
         ).where(Invitation.wave_id == wave.id)).one()
-    reminders = db.session.scalar(
-        select(func.count()).select_from(InvitationEmail).join(Invitation)
-        .where(Invitation.wave_id == wave.id, InvitationEmail.sequence > 0,
-               InvitationEmail.status == DeliveryStatus.SENT))
+    sent = InvitationEmail.status == DeliveryStatus.SENT
+    reminders, duplicated = db.session.execute(
+        select(func.count().filter(InvitationEmail.sequence > 0, sent),
+               func.count().filter(InvitationEmail.interrupted_sends > 0, sent))
+        .select_from(InvitationEmail).join(Invitation)
+        .where(Invitation.wave_id == wave.id)).one()
     suspected = db.session.scalar(
         select(func.count()).select_from(Response)
         .where(Response.wave_id == wave.id, Response.is_suspected_automated))
-    return WaveSummary(*row, reminders_sent=reminders or 0, suspected_automated=suspected or 0)
+    return WaveSummary(*row, reminders_sent=reminders, possibly_duplicated=duplicated,
+                       suspected_automated=suspected or 0)
 
 
 @dataclass(frozen=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextvars
 import re
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -11,7 +12,7 @@ import pytest
 from flask import Flask
 from sqlalchemy import select
 
-from survey_app.core.db import db
+from survey_app.core.db import db, set_write_intent
 from survey_app.people.models import Person
 from survey_app.people.services import get_or_create_person
 from survey_app.surveys.models import Survey, Wave
@@ -52,6 +53,26 @@ def send(app: Flask) -> Callable[..., int]:
             return wave.id
 
     return run
+
+
+def as_job(app: Flask, func: Callable[..., Any], *args: Any) -> Any:
+    """``func(*args)`` as a job worker runs it: in an app context flagged as writing (SQLite
+    then takes its write lock up front), without leaking the flag into the calling thread."""
+
+    def run() -> Any:
+        with app.app_context():
+            set_write_intent(True)
+            return func(*args)
+
+    return contextvars.copy_context().run(run)
+
+
+FIGURE = re.compile(r"<dt>([^<]+)</dt><dd>(\d+)</dd>")
+
+
+def figures(html: str) -> dict[str, int]:
+    """The wave page's counts by label (``Sent``: 3 …); the response rate is left out."""
+    return {label: int(value) for label, value in FIGURE.findall(html)}
 
 
 LINK = re.compile(r'href="(http://polso\.test/[^"]+)"')

@@ -9,12 +9,14 @@ from sqlalchemy import select
 from survey_app.core.db import db, utcnow
 from survey_app.invitations.models import Invitation
 from survey_app.people.models import Person
-from survey_app.surveys.models import Survey
+from survey_app.surveys.models import Survey, Wave
 from survey_app.waves import services, tasks
 from survey_app.waves.audience import Audience
 from survey_app.waves.audience import preview as audience_preview
 from survey_app.waves.emails import InvitationDeliverer
 from survey_app.waves.models import InvitationEmail
+from survey_app.waves.queries import wave_summary
+from tests.waves.conftest import figures
 
 
 def _queue_wave(app, survey_id):
@@ -56,20 +58,69 @@ def test_worker_killed_between_claim_and_send_loses_nothing_and_sends_once(
     assert set(_statuses(app).values()) == {"sent"}
 
 
-def test_worker_killed_during_smtp_is_not_resent(app, smtp_server, make_survey, make_people):
-    make_people(2)
-    ids = _queue_wave(app, make_survey("nps"))
-    now = utcnow()
+def _interrupt_first_send(app, ids, now):
+    """A worker claims ``ids``, commits ``sending`` for the first and is killed mid-SMTP."""
     with app.app_context():
         InvitationDeliverer().claim(ids, now)
         row = db.session.get(InvitationEmail, ids[0])
-        row.status = "sending"  # committed just before SMTP; then the worker was killed
+        row.status = "sending"
         db.session.commit()
-        assert InvitationDeliverer().sweep(now + timedelta(minutes=11)) == [ids[1]]
-        tasks.enqueue_emails([ids[1]])
+
+
+def test_worker_killed_during_smtp_is_sent_again_as_possibly_duplicated(
+        app, smtp_server, make_survey, make_people):
+    make_people(2)
+    ids = _queue_wave(app, make_survey("nps"))
+    now = utcnow()
+    _interrupt_first_send(app, ids, now)
+    with app.app_context():
+        assert InvitationDeliverer().sweep(now + timedelta(minutes=9)) == []  # lease still on
+        assert InvitationDeliverer().sweep(now + timedelta(minutes=11)) == ids
         row = db.session.get(InvitationEmail, ids[0])
-        assert row.status == "failed" and "may have arrived" in row.last_error
-    assert [m["To"] for m in smtp_server.messages] == ["p2@example.com"]
+        assert (row.status, row.interrupted_sends) == ("queued", 1)
+        assert "may have arrived" in row.last_error
+        tasks.enqueue_emails(ids)
+        assert set(_statuses(app).values()) == {"sent"}
+        assert set(db.session.scalars(select(Invitation.status))) == {"sent"}
+        summary = wave_summary(db.session.scalars(select(Wave)).one())
+        assert (summary.sent, summary.failed, summary.possibly_duplicated) == (2, 0, 1)
+    assert sorted(m["To"] for m in smtp_server.messages) == ["p1@example.com", "p2@example.com"]
+
+
+def test_a_send_interrupted_every_time_is_given_up(app, smtp_server, make_survey, make_people):
+    make_people(1)
+    ids = _queue_wave(app, make_survey("nps"))
+    moment = utcnow()
+    for _ in range(app.config["MAIL_MAX_ATTEMPTS"]):
+        _interrupt_first_send(app, ids, moment)
+        moment += timedelta(minutes=11)
+        with app.app_context():
+            InvitationDeliverer().sweep(moment)
+    with app.app_context():
+        row = db.session.get(InvitationEmail, ids[0])
+        assert (row.status, row.interrupted_sends) == ("failed", 5)
+        assert "may have arrived" in row.last_error
+        assert db.session.scalars(select(Invitation.status)).one() == "failed"
+    assert smtp_server.messages == []
+
+
+def test_wave_page_reports_possibly_duplicated_not_failed(
+        app, client, login, smtp_server, make_survey, make_people):
+    make_people(3)
+    survey_id = make_survey("nps")
+    ids = _queue_wave(app, survey_id)
+    now = utcnow()
+    _interrupt_first_send(app, ids, now)
+    with app.app_context():
+        tasks.enqueue_emails(InvitationDeliverer().sweep(now + timedelta(minutes=11)))
+        wave_id = db.session.scalars(select(Wave.id)).one()
+    login(client, "admin")
+    html = client.get(f"/waves/{wave_id}").get_data(as_text=True)
+    assert figures(html) == {"Invited": 3, "Waiting to be sent": 0, "Sent": 3, "Failed": 0,
+                             "Bounced": 0, "Possibly duplicated": 1, "Opened": 0,
+                             "Answered": 0, "Reminders sent": 0}
+    html = client.get(f"/waves/{wave_id}?lang=it").get_data(as_text=True)
+    assert figures(html)["Forse duplicati"] == 1
 
 
 def test_permanent_refusal_marks_the_person_bounced(app, smtp_server, make_survey, make_people):
