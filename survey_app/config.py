@@ -111,7 +111,8 @@ class Config:
     JOBS_EMBEDDED_WORKER = True
     #: Worker threads of the embedded consumer and default of ``polso worker --workers``.
     JOBS_WORKERS = 2
-    #: An e-mail claimed by a worker that has not finished after this long is taken back.
+    #: Lease of a worker's claim on an e-mail (renewed while its batch runs): the sweep takes
+    #: back and retries e-mails whose lease ran out, i.e. whose worker died or stalled.
     DELIVERY_STUCK_MINUTES = 10
     #: Do not invite a person asked (by any survey) within this many days; per survey setting.
     THROTTLE_DAYS = 30

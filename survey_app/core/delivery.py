@@ -191,8 +191,9 @@ class Deliverer:
                 session.expire_on_commit = expire_on_commit
                 session.expire_all()  # the UPDATEs bypassed the loaded objects
             logger.info("%s: %s claimed, %s sent, %s retrying, %s failed, %s bounced, "
-                        "%s cancelled", self.model.__tablename__, result.claimed, result.sent,
-                        result.retrying, result.failed, result.bounced, result.cancelled)
+                        "%s cancelled, %s taken back", self.model.__tablename__, result.claimed,
+                        result.sent, result.retrying, result.failed, result.bounced,
+                        result.cancelled, result.lost)
         return result
 
     def defer(self, statement: sa.Executable, params: dict[str, Any] | None = None) -> None:
