@@ -326,8 +326,9 @@ class Deliverer:
         for row in given_up:
             if row.status == DeliveryStatus.SENDING:
                 row.interrupted_sends += 1
-            reason = (f"abandoned by {row.attempts} workers, {row.interrupted_sends} of them "
-                      "during the SMTP exchange (it may have arrived); given up")
+            reason = f"abandoned by {row.attempts} workers; given up" + (
+                f" ({row.interrupted_sends} during the SMTP exchange: it may have arrived)"
+                if row.interrupted_sends else "")
             row.status, row.claim_token, row.last_error = DeliveryStatus.FAILED, None, reason
             self._pending.append(_Write())
             self.on_failed(row, reason, now)
