@@ -13,6 +13,10 @@ from sqlalchemy import Select, func, select
 
 from survey_app.core.db import db
 from survey_app.core.errors import DomainError
+from survey_app.core.scoring import Category
+from survey_app.dashboards.metrics import score_from_categories
+from survey_app.responses.models import Response
+from survey_app.responses.queries import countable
 from survey_app.surveys.models import (
     MAX_EXTRA_QUESTIONS,
     Question,
@@ -135,9 +139,6 @@ def get_survey_by_slug(slug: str) -> Survey:
 
 # --- staff survey management (issue 4) --------------------------------------------------------
 
-#: Categories counted as "good" and "bad" for the headline score.
-GOOD_CATEGORIES = ("promoter", "satisfied")
-BAD_CATEGORIES = ("detractor", "dissatisfied")
 #: Limits of the editable numbers.
 LINK_LIFETIME_RANGE = range(1, 366)
 EDIT_WINDOW_RANGE = range(0, 24 * 30 + 1)
@@ -193,49 +194,37 @@ class SurveyRow:
     is_hidden: bool
 
 
-def headline_score(kind: str, total: int, good: int, bad: int) -> float | None:
-    """NPS/eNPS (promoters − detractors, % of all) or CSAT (satisfied, % of all)."""
-    if total <= 0:
-        return None
-    if kind == SurveyKind.CSAT:
-        return 100.0 * good / total
-    return 100.0 * (good - bad) / total
-
-
 def surveys_with_scores(surveys: Select[tuple[Survey]]) -> list[SurveyRow]:
     """``surveys`` (a ``select(Survey)``, e.g. ``access.visible_surveys``) with live numbers.
 
-    One SQL statement: the responses are counted per survey and category in the database.
+    One SQL statement: the countable responses (``responses.queries.countable``: suspected
+    automated ones left out, as on the dashboard) are counted per survey and category in the
+    database; the score is the dashboards' one formula (``metrics.score_from_categories``).
     """
-    from survey_app.responses.models import Response
-
     ids = surveys.with_only_columns(Survey.id).order_by(None).scalar_subquery()
     stats = (
         select(Response.survey_id.label("survey_id"),
-               func.count().label("total"),
-               func.count().filter(Response.category.in_(GOOD_CATEGORIES)).label("good"),
-               func.count().filter(Response.category.in_(BAD_CATEGORIES)).label("bad"))
-        .where(Response.survey_id.in_(ids))
+               *(func.count().filter(Response.category == c).label(c) for c in Category))
+        .where(Response.survey_id.in_(ids), countable())
         .group_by(Response.survey_id)
         .subquery()
     )
     statement = (
-        surveys.add_columns(func.coalesce(stats.c.total, 0), func.coalesce(stats.c.good, 0),
-                            func.coalesce(stats.c.bad, 0))
+        surveys.add_columns(*(func.coalesce(stats.c[c], 0) for c in Category))
         .outerjoin(stats, stats.c.survey_id == Survey.id)
         .order_by(Survey.status == SurveyStatus.CLOSED, Survey.created_dt.desc(), Survey.id.desc())
     )
     rows = []
-    for survey, total, good, bad in db.session.execute(statement):
+    for survey, *numbers in db.session.execute(statement):
+        counts = dict(zip(Category, numbers, strict=True))
+        total = sum(numbers)
         hidden = survey.is_anonymous and 0 < total < survey.min_group_size
-        score = None if hidden else headline_score(survey.kind, total, good, bad)
-        rows.append(SurveyRow(survey, total, score, hidden))
+        score = None if hidden else score_from_categories(survey.kind, counts)
+        rows.append(SurveyRow(survey, total, score.value if score else None, hidden))
     return rows
 
 
 def response_count(survey: Survey) -> int:
-    from survey_app.responses.models import Response
-
     return db.session.scalar(
         select(func.count()).select_from(Response).where(Response.survey_id == survey.id)
     ) or 0
