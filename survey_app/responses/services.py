@@ -138,7 +138,9 @@ def edit_deadline(response: Response) -> datetime:
 
 
 def can_edit(response: Response, now: datetime | None = None) -> bool:
-    return (now or utcnow()) < edit_deadline(response)
+    """Whether ``response`` may still be changed; never when the survey's window is 0 (an
+    anonymous answer's day-long grace only makes up for its missing time of day)."""
+    return response.survey.edit_window_hours > 0 and (now or utcnow()) < edit_deadline(response)
 
 
 def record_response(
@@ -227,6 +229,20 @@ def update_response(
     db.session.flush()
     logger.info("response %s updated", _loggable_id(response))
     return response
+
+
+def replace_anonymous(response: Response, submission: Submission,
+                      now: datetime | None = None) -> Response:
+    """Answer an anonymous survey again through the same link: the new answer replaces the
+    earlier one, which no page ever shows (so there is no version to compare it with).
+
+    :raises AlreadyAnsweredError: the edit window is over, or ``response`` is identified.
+    :raises StaleEditError: a concurrent change got there first.
+    :raises InvalidSubmissionError: bad answers.
+    """
+    if not response.is_anonymous:
+        raise AlreadyAnsweredError()
+    return update_response(response, submission, version=response.version, now=now)
 
 
 def _apply(response: Response, submission: Submission) -> None:
