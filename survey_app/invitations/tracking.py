@@ -71,6 +71,8 @@ def record_open(invitation: Invitation, *, score: int | None = None, honeypot: b
                 now: datetime | None = None) -> None:
     """Remember one GET of the link; the first real open marks the invitation ``opened``.
 
+    Anonymous surveys keep neither the clicked score nor the time of day of an open.
+
     The history is judged here, once per open: scanner activity stamps ``scanner_dt``, which
     :func:`looks_automated` compares with the time of an answer.
     """
@@ -82,8 +84,16 @@ def record_open(invitation: Invitation, *, score: int | None = None, honeypot: b
     opens = db.session.execute(_history_query(), {"invitation_id": invitation.id}).all()
     if len(opens) >= MAX_OPENS_PER_INVITATION:
         return
-    db.session.add(LinkOpen(invitation_id=invitation.id, score=score, is_honeypot=honeypot,
-                            opened_dt=now))
+    if invitation.survey.is_anonymous:
+        # At rest an anonymous link keeps no clicked score and no time of day: with them, the
+        # person's invitation would point at the score of their answer.
+        score = None
+        stored = LinkOpen(invitation_id=invitation.id, is_honeypot=honeypot,
+                          opened_dt=now.replace(hour=0, minute=0, second=0, microsecond=0))
+    else:
+        stored = LinkOpen(invitation_id=invitation.id, score=score, is_honeypot=honeypot,
+                          opened_dt=now)
+    db.session.add(stored)
     history = sorted([*opens, (now, score, honeypot)], key=lambda row: row[0])
     last = scanner_activity(history, invitation.survey.score_range)
     if last is not None and (invitation.scanner_dt is None or last > invitation.scanner_dt):
