@@ -3,9 +3,10 @@
 Mail security scanners (Safe Links, URL Defense …) open every link of an e-mail within seconds
 of its arrival, including links no person can see. The e-mail carries a hidden **honeypot** link
 (``/s/<token>/x``); a link history showing the honeypot, or every score button opened within
-``SCANNER_BURST_SECONDS``, is scanner activity. A response submitted within
-``SCANNER_WINDOW_MINUTES`` of scanner activity is flagged ``is_suspected_automated`` and left out
-of scores until a person confirms it (a person answering later, after the scan, is not flagged).
+``SCANNER_BURST_SECONDS``, is scanner activity. A form sent within ``SCANNER_WINDOW_MINUTES`` of
+it still counts (a GET never records, so a sent form is a person's act) and carries a note
+(``responses.is_after_scanner``); one-click answers of such a link are dropped
+(``responses.provisional``).
 """
 
 from __future__ import annotations
@@ -129,8 +130,8 @@ def scanner_activity(opens: Sequence[tuple[datetime, int | None, bool]],
 
 
 def looks_automated(invitation: Invitation, now: datetime | None = None) -> bool:
-    """Whether an answer submitted ``now`` through ``invitation`` should be flagged: it comes
-    within ``SCANNER_WINDOW_MINUTES`` of scanner activity."""
+    """Whether an answer submitted ``now`` through ``invitation`` comes within
+    ``SCANNER_WINDOW_MINUTES`` of scanner activity (noted on the answer, not flagged)."""
     if invitation.scanner_dt is None:
         return False
     window = timedelta(minutes=current_app.config["SCANNER_WINDOW_MINUTES"])

@@ -22,6 +22,7 @@ from survey_app.invitations import services as invitations
 from survey_app.invitations import tracking
 from survey_app.invitations.models import Invitation
 from survey_app.respond.forms import build_form, field_name
+from survey_app.responses import provisional
 from survey_app.responses import services as responses
 from survey_app.responses.models import Channel, Response
 from survey_app.surveys.models import Survey, SurveyStatus
@@ -68,7 +69,10 @@ def personal(token: str):
     set_write_intent(True)  # a GET records the open (scanner detection), a POST the answer
     invitation, response = responses.open_link(token)
     if request.method == "GET":
-        tracking.record_open(invitation, score=_preselected_score(invitation.survey))
+        score = _preselected_score(invitation.survey)
+        tracking.record_open(invitation, score=score)
+        if score is not None and response is None:
+            provisional.record_click(invitation, score)
         db.session.commit()
     locale = use_locale(invitation.person.locale, invitation.survey.default_locale)
     place = _FormPlace(".personal", token=token, lang=locale, csrf=invitation.token_hash)
@@ -147,9 +151,11 @@ def _answer_page(survey: Survey, token: str, locale: str, channel: str,
     form = build_form(survey, link=place.csrf, score=_preselected_score(survey))
     if not form.validate_on_submit():
         return _render_form(form, place.form, locale, status=422 if form.is_submitted() else 200)
+    suspected = responses.suspicion(honeypot=form.website.data,
+                                    seconds_on_page=form.seconds_on_page())
     try:
         responses.record_response(survey, form.to_submission(locale), token=token,
-                                  channel=channel, invitation=invitation)
+                                  channel=channel, invitation=invitation, suspected=suspected)
     except responses.AlreadyAnsweredError:
         db.session.rollback()
         return render_template("respond/answered.html", survey=survey), 409
