@@ -129,5 +129,11 @@ class Config:
     #: A score clicked in an e-mail counts as the answer after this long, unless a form is sent
     #: meanwhile or the link's opens look like a scanner's (identified surveys only).
     PROVISIONAL_MINUTES = 30
+    #: Public links: answers accepted per survey from one network address a day (more: 429).
+    PUBLIC_ANSWERS_PER_ADDRESS_DAY = 20
+    #: Public links: more than this many answers from one address within
+    #: ``PUBLIC_BURST_MINUTES`` are flagged "suspected automated" for review.
+    PUBLIC_BURST_ANSWERS = 3
+    PUBLIC_BURST_MINUTES = 10
     #: Largest CSV accepted by the people import page (bytes).
     PEOPLE_IMPORT_MAX_BYTES = 32 * 1024 * 1024

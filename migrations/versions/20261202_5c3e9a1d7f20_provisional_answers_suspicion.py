@@ -1,4 +1,5 @@
-"""One-click answers kept provisional; suspected answers say why; the scanner note on answers.
+"""One-click answers kept provisional; suspected answers say why; the scanner note on answers;
+public-link answers counted per address and day.
 
 Existing flagged answers keep their flag without a reason (they were flagged on the link's
 history, which no longer flags; a person still decides on them on the wave page).
@@ -26,7 +27,7 @@ def upgrade() -> None:
                                       server_default=sa.false()))
         batch_op.create_check_constraint(
             op.f('ck_responses_suspected_reason_valid'),
-            "suspected_reason IS NULL OR suspected_reason IN ('honeypot', 'too_fast')")
+            "suspected_reason IS NULL OR suspected_reason IN ('honeypot', 'too_fast', 'burst')")
     op.create_table(
         'provisional_answers',
         sa.Column('id', sa.Integer(), nullable=False),
@@ -43,9 +44,29 @@ def upgrade() -> None:
     )
     op.create_index(op.f('ix_provisional_answers_clicked_dt'), 'provisional_answers',
                     ['clicked_dt'], unique=False)
+    op.create_table(
+        'public_answer_counts',
+        sa.Column('id', sa.Integer(), nullable=False),
+        sa.Column('survey_id', sa.Integer(), nullable=False),
+        sa.Column('address_digest', sa.String(length=64), nullable=False),
+        sa.Column('day', sa.Date(), nullable=False),
+        sa.Column('answers', sa.Integer(), nullable=False),
+        sa.Column('burst_start_dt', sa.DateTime(timezone=True), nullable=False),
+        sa.Column('burst_answers', sa.Integer(), nullable=False),
+        sa.ForeignKeyConstraint(['survey_id'], ['surveys.id'],
+                                name=op.f('fk_public_answer_counts_survey_id_surveys'),
+                                ondelete='CASCADE'),
+        sa.PrimaryKeyConstraint('id', name=op.f('pk_public_answer_counts')),
+        sa.UniqueConstraint('survey_id', 'address_digest', 'day',
+                            name=op.f('uq_public_answer_counts_survey_id_address_digest_day')),
+    )
+    op.create_index(op.f('ix_public_answer_counts_day'), 'public_answer_counts', ['day'],
+                    unique=False)
 
 
 def downgrade() -> None:
+    op.drop_index(op.f('ix_public_answer_counts_day'), table_name='public_answer_counts')
+    op.drop_table('public_answer_counts')
     op.drop_index(op.f('ix_provisional_answers_clicked_dt'), table_name='provisional_answers')
     op.drop_table('provisional_answers')
     with op.batch_alter_table('responses', schema=None) as batch_op:

@@ -22,7 +22,7 @@ from survey_app.invitations import services as invitations
 from survey_app.invitations import tracking
 from survey_app.invitations.models import Invitation
 from survey_app.respond.forms import build_form, field_name
-from survey_app.responses import provisional
+from survey_app.responses import flood, provisional
 from survey_app.responses import services as responses
 from survey_app.responses.models import Channel, Response
 from survey_app.surveys.models import Survey, SurveyStatus
@@ -154,8 +154,13 @@ def _answer_page(survey: Survey, token: str, locale: str, channel: str,
     suspected = responses.suspicion(honeypot=form.website.data,
                                     seconds_on_page=form.seconds_on_page())
     try:
+        if channel == Channel.PUBLIC:
+            suspected = flood.count_public_answer(survey, request.remote_addr or "") or suspected
         responses.record_response(survey, form.to_submission(locale), token=token,
                                   channel=channel, invitation=invitation, suspected=suspected)
+    except flood.TooManyAnswersError:
+        db.session.rollback()
+        return _render_form(form, place.form, locale, notice="cap", status=429)
     except responses.AlreadyAnsweredError:
         db.session.rollback()
         return render_template("respond/answered.html", survey=survey), 409

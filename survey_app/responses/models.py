@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
@@ -31,6 +31,8 @@ class Suspicion(StrEnum):
     HONEYPOT = "honeypot"
     #: Sent sooner after the page was rendered than anyone can read it.
     TOO_FAST = "too_fast"
+    #: One of many public-link answers from one network address within a few minutes.
+    BURST = "burst"
 
 
 class Response(db.Model):
@@ -56,7 +58,7 @@ class Response(db.Model):
         ),
         sa.CheckConstraint("channel IN ('email', 'link', 'public', 'api')", "channel_valid"),
         sa.CheckConstraint(
-            "suspected_reason IS NULL OR suspected_reason IN ('honeypot', 'too_fast')",
+            "suspected_reason IS NULL OR suspected_reason IN ('honeypot', 'too_fast', 'burst')",
             "suspected_reason_valid",
         ),
         sa.CheckConstraint(
@@ -163,3 +165,26 @@ class ProvisionalAnswer(db.Model):
     clicked_dt: Mapped[datetime] = mapped_column(default=utcnow, index=True)
 
     invitation: Mapped[Invitation] = relationship()
+
+
+class PublicAnswerCount(db.Model):
+    """Answers given through a survey's public link from one network address on one day.
+
+    Only a keyed digest of the address (with the survey and the day) is kept, so the rows
+    neither reveal addresses nor link one day's answers to another's; the periodic job deletes
+    the rows of past days.
+    """
+
+    __tablename__ = "public_answer_counts"
+    __table_args__ = (sa.UniqueConstraint("survey_id", "address_digest", "day"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    survey_id: Mapped[int] = mapped_column(sa.ForeignKey("surveys.id", ondelete="CASCADE"))
+    #: HMAC-SHA256 of survey, day and address keyed by the secret key (hex).
+    address_digest: Mapped[str] = mapped_column(sa.String(64))
+    day: Mapped[date] = mapped_column(index=True)
+    #: Answers counted today (refused ones are not).
+    answers: Mapped[int]
+    #: Start of the current burst window and the answers within it.
+    burst_start_dt: Mapped[datetime]
+    burst_answers: Mapped[int]
