@@ -9,6 +9,7 @@ from survey_app.accounts.access import visible_surveys
 from survey_app.accounts.models import User
 from survey_app.core.db import db
 from survey_app.dashboards.metrics import score_from_categories
+from survey_app.dashboards.overview import surveys_with_scores
 from survey_app.responses.models import Response
 from survey_app.surveys import services
 
@@ -38,7 +39,7 @@ def test_survey_list_leaves_out_suspected_automated_responses(app, make_survey, 
         scanner.is_suspected_automated = True
         db.session.commit()
         admin = User(email="a@example.com", role="admin", password_hash="x")
-        row, = services.surveys_with_scores(visible_surveys(admin))
+        row, = surveys_with_scores(visible_surveys(admin))
     assert (row.responses, row.score) == (2, 100.0)
 
 
@@ -58,7 +59,7 @@ def test_survey_list_is_one_sql_statement(app, make_survey, make_link, submit):
 
         sa.event.listen(db.engine, "before_cursor_execute", count)
         try:
-            rows = services.surveys_with_scores(visible_surveys(admin))
+            rows = surveys_with_scores(visible_surveys(admin))
         finally:
             sa.event.remove(db.engine, "before_cursor_execute", count)
     assert len(statements) == 1 and "GROUP BY" in statements[0]
