@@ -122,7 +122,19 @@ class Config:
     REMINDER_COUNT = 1
     #: All score buttons of one e-mail opened within this many seconds = a link scanner.
     SCANNER_BURST_SECONDS = 30
-    #: A response submitted this soon after scanner activity is flagged "suspected automated".
+    #: A response submitted this soon after scanner activity carries a note (it still counts).
     SCANNER_WINDOW_MINUTES = 10
+    #: A personal-link form sent sooner than this after its page was rendered is suspected
+    #: automated (nobody reads and answers that fast).
+    MIN_ANSWER_SECONDS = 2
+    #: A score clicked in an e-mail counts as the answer after this long, unless a form is sent
+    #: meanwhile or the link's opens look like a scanner's (identified surveys only).
+    PROVISIONAL_MINUTES = 30
+    #: Public links: answers accepted per survey from one network address a day (more: 429).
+    PUBLIC_ANSWERS_PER_ADDRESS_DAY = 20
+    #: Public links: more than this many answers from one address within
+    #: ``PUBLIC_BURST_MINUTES`` are flagged "suspected automated" for review.
+    PUBLIC_BURST_ANSWERS = 3
+    PUBLIC_BURST_MINUTES = 10
     #: Largest CSV accepted by the people import page (bytes).
     PEOPLE_IMPORT_MAX_BYTES = 32 * 1024 * 1024

@@ -80,6 +80,14 @@ class LinkBoundCSRF(CSRF):
         if limit is not None and int(issued) + limit < time.time():
             raise ValidationError(OUT_OF_DATE)
 
+    @staticmethod
+    def age(token: str | None) -> int | None:
+        """Whole seconds since ``token`` (a validated one) was issued; ``None`` if unreadable."""
+        issued = (token or "").partition(".")[0]
+        if not (issued.isascii() and issued.isdigit()):
+            return None
+        return int(time.time()) - int(issued)
+
     def _mac(self, issued: str) -> str:
         secret = self.meta.csrf_secret
         key = secret if isinstance(secret, bytes) else str(secret).encode()

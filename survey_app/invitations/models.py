@@ -76,8 +76,9 @@ class LinkOpen(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     invitation_id: Mapped[int] = mapped_column(
         sa.ForeignKey("invitations.id", ondelete="CASCADE"), index=True)
-    #: The ``?score=N`` of an e-mail button, if any.
+    #: The ``?score=N`` of an e-mail button, if any; never kept for anonymous surveys.
     score: Mapped[int | None]
     #: The hidden link no person can see was followed.
     is_honeypot: Mapped[bool] = mapped_column(default=False)
+    #: Anonymous surveys: the day only (its start), so opens cannot be matched by time.
     opened_dt: Mapped[datetime] = mapped_column(default=utcnow)

@@ -3,9 +3,10 @@
 Mail security scanners (Safe Links, URL Defense …) open every link of an e-mail within seconds
 of its arrival, including links no person can see. The e-mail carries a hidden **honeypot** link
 (``/s/<token>/x``); a link history showing the honeypot, or every score button opened within
-``SCANNER_BURST_SECONDS``, is scanner activity. A response submitted within
-``SCANNER_WINDOW_MINUTES`` of scanner activity is flagged ``is_suspected_automated`` and left out
-of scores until a person confirms it (a person answering later, after the scan, is not flagged).
+``SCANNER_BURST_SECONDS``, is scanner activity. A form sent within ``SCANNER_WINDOW_MINUTES`` of
+it still counts (a GET never records, so a sent form is a person's act) and carries a note
+(``responses.is_after_scanner``); one-click answers of such a link are dropped
+(``responses.provisional``).
 """
 
 from __future__ import annotations
@@ -71,6 +72,8 @@ def record_open(invitation: Invitation, *, score: int | None = None, honeypot: b
                 now: datetime | None = None) -> None:
     """Remember one GET of the link; the first real open marks the invitation ``opened``.
 
+    Anonymous surveys keep neither the clicked score nor the time of day of an open.
+
     The history is judged here, once per open: scanner activity stamps ``scanner_dt``, which
     :func:`looks_automated` compares with the time of an answer.
     """
@@ -82,8 +85,16 @@ def record_open(invitation: Invitation, *, score: int | None = None, honeypot: b
     opens = db.session.execute(_history_query(), {"invitation_id": invitation.id}).all()
     if len(opens) >= MAX_OPENS_PER_INVITATION:
         return
-    db.session.add(LinkOpen(invitation_id=invitation.id, score=score, is_honeypot=honeypot,
-                            opened_dt=now))
+    if invitation.survey.is_anonymous:
+        # At rest an anonymous link keeps no clicked score and no time of day: with them, the
+        # person's invitation would point at the score of their answer.
+        score = None
+        stored = LinkOpen(invitation_id=invitation.id, is_honeypot=honeypot,
+                          opened_dt=now.replace(hour=0, minute=0, second=0, microsecond=0))
+    else:
+        stored = LinkOpen(invitation_id=invitation.id, score=score, is_honeypot=honeypot,
+                          opened_dt=now)
+    db.session.add(stored)
     history = sorted([*opens, (now, score, honeypot)], key=lambda row: row[0])
     last = scanner_activity(history, invitation.survey.score_range)
     if last is not None and (invitation.scanner_dt is None or last > invitation.scanner_dt):
@@ -119,8 +130,8 @@ def scanner_activity(opens: Sequence[tuple[datetime, int | None, bool]],
 
 
 def looks_automated(invitation: Invitation, now: datetime | None = None) -> bool:
-    """Whether an answer submitted ``now`` through ``invitation`` should be flagged: it comes
-    within ``SCANNER_WINDOW_MINUTES`` of scanner activity."""
+    """Whether an answer submitted ``now`` through ``invitation`` comes within
+    ``SCANNER_WINDOW_MINUTES`` of scanner activity (noted on the answer, not flagged)."""
     if invitation.scanner_dt is None:
         return False
     window = timedelta(minutes=current_app.config["SCANNER_WINDOW_MINUTES"])

@@ -36,7 +36,7 @@ from survey_app.followups.models import (
 from survey_app.followups.services import OPEN_STATUSES
 from survey_app.invitations.models import Invitation, LinkOpen
 from survey_app.people.models import Person
-from survey_app.responses.models import Response
+from survey_app.responses.models import ProvisionalAnswer, Response
 from survey_app.surveys.models import Question, QuestionKind
 from survey_app.waves.models import InvitationEmail
 
@@ -76,7 +76,7 @@ def erase_person(person: Person) -> ErasureResult:
     db.session.flush()
     person_erased.send(current_app._get_current_object(),  # type: ignore[attr-defined]
                        person_id=person_id)
-    for model in (LinkOpen, InvitationEmail):
+    for model in (LinkOpen, InvitationEmail, ProvisionalAnswer):
         db.session.execute(delete(model).where(model.invitation_id.in_(invitation_ids)))
     count = db.session.execute(delete(Invitation).where(Invitation.person_id == person_id)
                                ).rowcount

@@ -7,7 +7,7 @@ from typing import Any
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from wtforms import ValidationError
+from wtforms import StringField, ValidationError
 from wtforms.validators import Length, Optional
 
 from survey_app.core.fields import (
@@ -43,8 +43,17 @@ class ResponseForm(BaseForm):
 
     #: The response version being edited; empty for a first answer.
     version = StrictHiddenIntegerField()
+    #: Honeypot: hidden from people (CSS, screen readers, tab order); only programs that fill
+    #: in every field fill it, and their answer is flagged (``responses.suspicion``).
+    website = StringField()
 
     survey: Survey
+
+    def seconds_on_page(self) -> int | None:
+        """Seconds since the page was rendered, from a link-bound CSRF token (else unknown)."""
+        if self.meta.csrf_class is not LinkBoundCSRF:
+            return None
+        return LinkBoundCSRF.age(self.csrf_token.data)
 
     def to_submission(self, locale: str) -> Submission:
         answers: dict[int, int | str] = {}

@@ -22,6 +22,7 @@ from survey_app.invitations import services as invitations
 from survey_app.invitations import tracking
 from survey_app.invitations.models import Invitation
 from survey_app.respond.forms import build_form, field_name
+from survey_app.responses import flood, provisional
 from survey_app.responses import services as responses
 from survey_app.responses.models import Channel, Response
 from survey_app.surveys.models import Survey, SurveyStatus
@@ -44,6 +45,13 @@ def _closed_survey(_error: Exception):
     return render_template("respond/link_problem.html", problem="closed"), 410
 
 
+@bp.after_request
+def _never_cached(response):
+    """Respondent pages can show answers: no browser or proxy may keep a copy."""
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
 def _respond_limit() -> str:
     return current_app.config["RATELIMIT_RESPOND"]
 
@@ -61,7 +69,10 @@ def personal(token: str):
     set_write_intent(True)  # a GET records the open (scanner detection), a POST the answer
     invitation, response = responses.open_link(token)
     if request.method == "GET":
-        tracking.record_open(invitation, score=_preselected_score(invitation.survey))
+        score = _preselected_score(invitation.survey)
+        tracking.record_open(invitation, score=score)
+        if score is not None and response is None:
+            provisional.record_click(invitation, score)
         db.session.commit()
     locale = use_locale(invitation.person.locale, invitation.survey.default_locale)
     place = _FormPlace(".personal", token=token, lang=locale, csrf=invitation.token_hash)
@@ -140,9 +151,16 @@ def _answer_page(survey: Survey, token: str, locale: str, channel: str,
     form = build_form(survey, link=place.csrf, score=_preselected_score(survey))
     if not form.validate_on_submit():
         return _render_form(form, place.form, locale, status=422 if form.is_submitted() else 200)
+    suspected = responses.suspicion(honeypot=form.website.data,
+                                    seconds_on_page=form.seconds_on_page())
     try:
+        if channel == Channel.PUBLIC:
+            suspected = flood.count_public_answer(survey, request.remote_addr or "") or suspected
         responses.record_response(survey, form.to_submission(locale), token=token,
-                                  channel=channel, invitation=invitation)
+                                  channel=channel, invitation=invitation, suspected=suspected)
+    except flood.TooManyAnswersError:
+        db.session.rollback()
+        return _render_form(form, place.form, locale, notice="cap", status=429)
     except responses.AlreadyAnsweredError:
         db.session.rollback()
         return render_template("respond/answered.html", survey=survey), 409
@@ -151,28 +169,51 @@ def _answer_page(survey: Survey, token: str, locale: str, channel: str,
 
 
 def _edit_page(response: Response, locale: str, place: _FormPlace):
-    """Within the edit window: the same response, pre-filled; afterwards: already answered."""
-    action = place.form
+    """Within the edit window: change the answer (an anonymous one is answered again, never
+    shown); afterwards: already answered, without the answer."""
     survey = response.survey
     if survey.status == SurveyStatus.CLOSED:
         raise invitations.SurveyClosedError()
     if not responses.can_edit(response):
         status = 409 if request.method == "POST" else 200
-        return render_template("respond/answered.html", survey=survey), status
+        return render_template("respond/answered.html", survey=survey, response=response), status
+    if response.is_anonymous:
+        return _answer_again(response, locale, place)
     form = build_form(survey, link=place.csrf, obj=_FormValues(response), version=response.version)
-    if request.method == "POST" and form.version.data is None and not form.version.errors:
-        return render_template("respond/answered.html", survey=survey, can_edit=True,
-                               edit_url=action), 409
     if not form.validate_on_submit():
-        return _render_form(form, action, locale, response=response,
+        return _render_form(form, place.form, locale, response=response,
                             status=422 if form.is_submitted() else 200)
+    if form.version.data != response.version:  # a second tab, the back button, a stale page
+        return _offer_update(form, response, locale, place)
     try:
         responses.update_response(response, form.to_submission(locale),
                                   version=form.version.data)
-    except (responses.StaleEditError, responses.AlreadyAnsweredError):
+    except responses.StaleEditError:
         db.session.rollback()
-        return render_template("respond/answered.html", survey=survey, can_edit=True,
-                               edit_url=action, stale=True), 409
+        return _offer_update(form, response, locale, place)
+    commit_last()
+    return redirect(place.thanks, 303)
+
+
+def _offer_update(form, response: Response, locale: str, place: _FormPlace):
+    """Keep what was typed, set against the answer on record, with one button to apply it."""
+    notice = "answered" if form.version.data is None else "stale"
+    form.version.data = response.version
+    return _render_form(form, place.form, locale, response=response, notice=notice, status=409)
+
+
+def _answer_again(response: Response, locale: str, place: _FormPlace):
+    """An anonymous link reopened: an empty form whose answer replaces the earlier one."""
+    form = build_form(response.survey, link=place.csrf)
+    if not form.validate_on_submit():
+        return _render_form(form, place.form, locale, response=response, notice="replace",
+                            status=422 if form.is_submitted() else 200)
+    try:
+        responses.replace_anonymous(response, form.to_submission(locale))
+    except responses.StaleEditError:
+        db.session.rollback()
+        return _render_form(form, place.form, locale, response=response, notice="replace",
+                            status=409)
     commit_last()
     return redirect(place.thanks, 303)
 
@@ -187,10 +228,11 @@ def _thanks_page(survey: Survey, token: str, edit_url: str):
 
 
 def _render_form(form, action: str, locale: str, *, response: Response | None = None,
-                 status: int = 200):
+                 notice: str | None = None, status: int = 200):
     deadline = responses.edit_deadline(response) if response else None
     return render_template("respond/form.html", form=form, survey=form.survey, action=action,
-                           locale=locale, field_name=field_name, deadline=deadline), status
+                           locale=locale, field_name=field_name, deadline=deadline,
+                           notice=notice), status
 
 
 def _preselected_score(survey: Survey) -> int | None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from survey_app.core.db import db, utcnow
+from survey_app.invitations.models import Invitation
 from survey_app.surveys.models import Question, Survey
 
 if TYPE_CHECKING:
@@ -21,6 +22,17 @@ class Channel(StrEnum):
     LINK = "link"
     PUBLIC = "public"
     API = "api"
+
+
+class Suspicion(StrEnum):
+    """What a submission itself shows that a person would not do (docs/distribution.md)."""
+
+    #: The form's hidden field, which no person sees, was filled in.
+    HONEYPOT = "honeypot"
+    #: Sent sooner after the page was rendered than anyone can read it.
+    TOO_FAST = "too_fast"
+    #: One of many public-link answers from one network address within a few minutes.
+    BURST = "burst"
 
 
 class Response(db.Model):
@@ -45,6 +57,10 @@ class Response(db.Model):
             "sentiment_label_valid",
         ),
         sa.CheckConstraint("channel IN ('email', 'link', 'public', 'api')", "channel_valid"),
+        sa.CheckConstraint(
+            "suspected_reason IS NULL OR suspected_reason IN ('honeypot', 'too_fast', 'burst')",
+            "suspected_reason_valid",
+        ),
         sa.CheckConstraint(
             "is_anonymous = false OR invitation_id IS NULL", "anonymous_has_no_invitation"
         ),
@@ -79,9 +95,14 @@ class Response(db.Model):
     sentiment_analyzer: Mapped[str] = mapped_column(sa.String(32), default="none")
     #: A promoter or passive whose comment is clearly negative.
     is_mismatch: Mapped[bool] = mapped_column(default=False)
-    #: Submitted right after a link scanner's burst (see docs/distribution.md): left out of
-    #: scores (``responses.queries.countable()``) until a person confirms it.
+    #: The submission itself looks automated (``suspected_reason``, docs/distribution.md):
+    #: left out of scores (``responses.queries.countable()``) until a person confirms it.
     is_suspected_automated: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
+    #: Why it is suspected (a :class:`Suspicion`); NULL when it is not, or once confirmed.
+    suspected_reason: Mapped[str | None] = mapped_column(sa.String(16))
+    #: A note, not a flag: the link's opens showed a mail scanner shortly before this answer.
+    #: The answer counts all the same (a sent form is a person's act). Identified only.
+    is_after_scanner: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
     #: An anonymous respondent ticked "contact me" and so attached their identity.
     is_contact_requested: Mapped[bool] = mapped_column(default=False)
     #: Segment attributes of the person when they answered (department, team, plan …).
@@ -122,3 +143,48 @@ class Answer(db.Model):
 
     response: Mapped[Response] = relationship(back_populates="answers")
     question: Mapped[Question] = relationship()
+
+
+class ProvisionalAnswer(db.Model):
+    """A score clicked in an e-mail and not followed by a sent form (yet).
+
+    It becomes the person's answer after ``PROVISIONAL_MINUTES`` unless a form is sent first or
+    the link's opens look like a scanner's (several score buttons, or the honeypot). Identified
+    surveys only: for anonymous ones it would tie the score to the person's invitation.
+    """
+
+    __tablename__ = "provisional_answers"
+    __table_args__ = (sa.CheckConstraint("score >= 0 AND score <= 10", "score_range"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: One per link: a later click of another button replaces the score.
+    invitation_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("invitations.id", ondelete="CASCADE"), unique=True)
+    score: Mapped[int]
+    #: The latest click; the periodic job promotes or drops the answer a while after it.
+    clicked_dt: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+
+    invitation: Mapped[Invitation] = relationship()
+
+
+class PublicAnswerCount(db.Model):
+    """Answers given through a survey's public link from one network address on one day.
+
+    Only a keyed digest of the address (with the survey and the day) is kept, so the rows
+    neither reveal addresses nor link one day's answers to another's; the periodic job deletes
+    the rows of past days.
+    """
+
+    __tablename__ = "public_answer_counts"
+    __table_args__ = (sa.UniqueConstraint("survey_id", "address_digest", "day"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    survey_id: Mapped[int] = mapped_column(sa.ForeignKey("surveys.id", ondelete="CASCADE"))
+    #: HMAC-SHA256 of survey, day and address keyed by the secret key (hex).
+    address_digest: Mapped[str] = mapped_column(sa.String(64))
+    day: Mapped[date] = mapped_column(index=True)
+    #: Answers counted today (refused ones are not).
+    answers: Mapped[int]
+    #: Start of the current burst window and the answers within it.
+    burst_start_dt: Mapped[datetime]
+    burst_answers: Mapped[int]

@@ -1,4 +1,4 @@
-"""A person's decision on a response flagged "suspected automated" (a mail scanner's burst)."""
+"""A person's decision on a response flagged "suspected automated" (``suspected_reason``)."""
 
 from __future__ import annotations
 
@@ -18,6 +18,7 @@ logger = logging.getLogger(__name__)
 def confirm_human(response: Response, now: datetime | None = None) -> None:
     """Count the response after all, and open the follow-up case it would have opened."""
     response.is_suspected_automated = False
+    response.suspected_reason = None
     db.session.flush()
     followups.open_or_update(response, now=now or utcnow())
     db.session.flush()

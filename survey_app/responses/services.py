@@ -26,7 +26,7 @@ from survey_app.invitations.services import (
     verified,
 )
 from survey_app.invitations.tracking import looks_automated
-from survey_app.responses.models import Answer, Response
+from survey_app.responses.models import Answer, Response, Suspicion
 from survey_app.surveys.models import QuestionKind, Survey
 
 logger = logging.getLogger(__name__)
@@ -99,6 +99,17 @@ def check_submission(survey: Survey, submission: Submission) -> None:
         raise InvalidSubmissionError(errors)
 
 
+def suspicion(*, honeypot: str | None, seconds_on_page: int | None) -> Suspicion | None:
+    """What a submitted form itself shows that no person does: the hidden field filled in, or
+    sent less than ``MIN_ANSWER_SECONDS`` after the page was rendered (``None``: unknown)."""
+    if honeypot:
+        return Suspicion.HONEYPOT
+    minimum = current_app.config["MIN_ANSWER_SECONDS"]
+    if seconds_on_page is not None and seconds_on_page < minimum:
+        return Suspicion.TOO_FAST
+    return None
+
+
 def open_link(token: str) -> tuple[Invitation, Response | None]:
     """The invitation behind a personal link and the response given through it.
 
@@ -138,7 +149,9 @@ def edit_deadline(response: Response) -> datetime:
 
 
 def can_edit(response: Response, now: datetime | None = None) -> bool:
-    return (now or utcnow()) < edit_deadline(response)
+    """Whether ``response`` may still be changed; never when the survey's window is 0 (an
+    anonymous answer's day-long grace only makes up for its missing time of day)."""
+    return response.survey.edit_window_hours > 0 and (now or utcnow()) < edit_deadline(response)
 
 
 def record_response(
@@ -148,12 +161,16 @@ def record_response(
     token: str,
     channel: str,
     invitation: Invitation | None = None,
+    suspected: Suspicion | None = None,
     now: datetime | None = None,
 ) -> Response:
     """Store a first answer: categorise, score sentiment, snapshot the segment, open a case.
 
     ``token`` is the link (or public-browser) token; only a digest of it is kept, and the
-    database refuses a second response with the same digest.
+    database refuses a second response with the same digest. ``suspected``: what the
+    submission itself shows (:func:`suspicion`); such an answer is left out of scores and
+    opens no case until a person confirms it. A mail scanner's earlier opens of the link flag
+    nothing — a sent form is a person's act — and are only noted (``is_after_scanner``).
 
     :raises InvalidSubmissionError: bad answers.
     :raises AlreadyAnsweredError: this token has answered already; roll the session back.
@@ -177,10 +194,11 @@ def record_response(
         followup=None,
     )
     _apply(response, submission)  # sentiment and the rest, before any write
-    if invitation is not None:
-        # A mail scanner's burst just before: kept out of scores until a person confirms it.
-        response.is_suspected_automated = looks_automated(invitation, now)
-    # A scanner's answer opens no case until a person confirms it.
+    response.suspected_reason = suspected
+    response.is_suspected_automated = suspected is not None
+    # Anonymous answers keep no note: with the link's scanner stamp it would point at the person.
+    response.is_after_scanner = identified and looks_automated(invitation, now)
+    # A suspected answer opens no case until a person confirms it.
     case = None if response.is_suspected_automated else followups.new_case(response, now)
     alerts = followups.new_case_alerts(case, now) if case else []
     # Every row is known: write them back to back (SQLite's write lock is held from the first
@@ -227,6 +245,20 @@ def update_response(
     db.session.flush()
     logger.info("response %s updated", _loggable_id(response))
     return response
+
+
+def replace_anonymous(response: Response, submission: Submission,
+                      now: datetime | None = None) -> Response:
+    """Answer an anonymous survey again through the same link: the new answer replaces the
+    earlier one, which no page ever shows (so there is no version to compare it with).
+
+    :raises AlreadyAnsweredError: the edit window is over, or ``response`` is identified.
+    :raises StaleEditError: a concurrent change got there first.
+    :raises InvalidSubmissionError: bad answers.
+    """
+    if not response.is_anonymous:
+        raise AlreadyAnsweredError()
+    return update_response(response, submission, version=response.version, now=now)
 
 
 def _apply(response: Response, submission: Submission) -> None:

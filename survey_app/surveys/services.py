@@ -9,10 +9,11 @@ from typing import Any
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Select, func, select
+from sqlalchemy import func, select
 
 from survey_app.core.db import db
 from survey_app.core.errors import DomainError
+from survey_app.responses.models import Response
 from survey_app.surveys.models import (
     MAX_EXTRA_QUESTIONS,
     Question,
@@ -135,9 +136,6 @@ def get_survey_by_slug(slug: str) -> Survey:
 
 # --- staff survey management (issue 4) --------------------------------------------------------
 
-#: Categories counted as "good" and "bad" for the headline score.
-GOOD_CATEGORIES = ("promoter", "satisfied")
-BAD_CATEGORIES = ("detractor", "dissatisfied")
 #: Limits of the editable numbers.
 LINK_LIFETIME_RANGE = range(1, 366)
 EDIT_WINDOW_RANGE = range(0, 24 * 30 + 1)
@@ -181,61 +179,7 @@ class SurveySpec:
     questions: list[QuestionSpec] = field(default_factory=list)
 
 
-@dataclass
-class SurveyRow:
-    """A survey with its live numbers, for the list page."""
-
-    survey: Survey
-    responses: int
-    #: NPS/eNPS −100…100 or CSAT %; ``None`` when there are no responses or it is hidden.
-    score: float | None
-    #: Anonymous survey below its threshold: the score is not shown.
-    is_hidden: bool
-
-
-def headline_score(kind: str, total: int, good: int, bad: int) -> float | None:
-    """NPS/eNPS (promoters − detractors, % of all) or CSAT (satisfied, % of all)."""
-    if total <= 0:
-        return None
-    if kind == SurveyKind.CSAT:
-        return 100.0 * good / total
-    return 100.0 * (good - bad) / total
-
-
-def surveys_with_scores(surveys: Select[tuple[Survey]]) -> list[SurveyRow]:
-    """``surveys`` (a ``select(Survey)``, e.g. ``access.visible_surveys``) with live numbers.
-
-    One SQL statement: the responses are counted per survey and category in the database.
-    """
-    from survey_app.responses.models import Response
-
-    ids = surveys.with_only_columns(Survey.id).order_by(None).scalar_subquery()
-    stats = (
-        select(Response.survey_id.label("survey_id"),
-               func.count().label("total"),
-               func.count().filter(Response.category.in_(GOOD_CATEGORIES)).label("good"),
-               func.count().filter(Response.category.in_(BAD_CATEGORIES)).label("bad"))
-        .where(Response.survey_id.in_(ids))
-        .group_by(Response.survey_id)
-        .subquery()
-    )
-    statement = (
-        surveys.add_columns(func.coalesce(stats.c.total, 0), func.coalesce(stats.c.good, 0),
-                            func.coalesce(stats.c.bad, 0))
-        .outerjoin(stats, stats.c.survey_id == Survey.id)
-        .order_by(Survey.status == SurveyStatus.CLOSED, Survey.created_dt.desc(), Survey.id.desc())
-    )
-    rows = []
-    for survey, total, good, bad in db.session.execute(statement):
-        hidden = survey.is_anonymous and 0 < total < survey.min_group_size
-        score = None if hidden else headline_score(survey.kind, total, good, bad)
-        rows.append(SurveyRow(survey, total, score, hidden))
-    return rows
-
-
 def response_count(survey: Survey) -> int:
-    from survey_app.responses.models import Response
-
     return db.session.scalar(
         select(func.count()).select_from(Response).where(Response.survey_id == survey.id)
     ) or 0

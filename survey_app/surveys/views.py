@@ -27,6 +27,7 @@ from survey_app.accounts.models import User
 from survey_app.audit import services as audit
 from survey_app.core.db import db
 from survey_app.core.i18n import supported, use_locale
+from survey_app.dashboards.overview import surveys_with_scores
 from survey_app.surveys import services
 from survey_app.surveys.forms import SurveyForm, form_data
 from survey_app.surveys.models import MAX_EXTRA_QUESTIONS, Survey, SurveyStatus
@@ -60,7 +61,7 @@ def survey_url(survey: Survey) -> str:
 @bp.get("/surveys")
 @role_required(*STAFF)
 def index():
-    rows = services.surveys_with_scores(visible_surveys(_me()))
+    rows = surveys_with_scores(visible_surveys(_me()))
     return render_template("surveys/index.html", rows=rows, survey_url=survey_url,
                            can_create=bool(manageable_audiences(_me())),
                            can_manage=lambda s: can_manage_survey(_me(), s))

@@ -10,7 +10,7 @@ from survey_app.core.db import db
 from survey_app.core.delivery import DeliveryStatus
 from survey_app.invitations.models import Invitation, InvitationStatus
 from survey_app.people.models import Person
-from survey_app.responses.models import Response
+from survey_app.responses.models import ProvisionalAnswer, Response
 from survey_app.surveys.models import Wave
 from survey_app.waves.models import InvitationEmail
 
@@ -27,6 +27,8 @@ class WaveSummary:
     bounced: int
     opened: int
     answered: int
+    #: Scores clicked in the e-mail, waiting to count (``responses.provisional``).
+    provisional: int
     reminders_sent: int
     #: E-mails (invitations and reminders) sent after an interrupted send that may have arrived.
     possibly_duplicated: int
@@ -51,7 +53,9 @@ def wave_summary(wave: Wave) -> WaveSummary:
             func.count().filter(or_(Invitation.opened_dt.is_not(None),
                                     status == InvitationStatus.RESPONDED)),
             func.count().filter(status == InvitationStatus.RESPONDED),
-        ).where(Invitation.wave_id == wave.id)).one()
+            func.count(ProvisionalAnswer.id).filter(status != InvitationStatus.RESPONDED),
+        ).outerjoin(ProvisionalAnswer, ProvisionalAnswer.invitation_id == Invitation.id)
+        .where(Invitation.wave_id == wave.id)).one()
     sent = InvitationEmail.status == DeliveryStatus.SENT
     reminders, duplicated = db.session.execute(
         select(func.count().filter(InvitationEmail.sequence > 0, sent),

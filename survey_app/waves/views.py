@@ -144,11 +144,41 @@ def summary(wave_id: int):
 @bp.post("/waves/<int:wave_id>/responses/<int:response_id>/<any(confirm, discard):decision>")
 @role_required("admin", "hr")
 def review(wave_id: int, response_id: int, decision: str):
-    """A person decides on a response flagged "suspected automated"."""
+    """A person decides on a response of the wave flagged "suspected automated"."""
     response = db.session.get(Response, response_id)
-    if response is None or response.wave_id != wave_id or not response.is_suspected_automated:
+    if response is None or response.wave_id != wave_id:
+        abort(404)
+    return _decide(response, decision, url_for(".summary", wave_id=wave_id))
+
+
+@bp.get("/surveys/<int:survey_id>/suspected")
+@role_required(*STAFF)
+def suspected(survey_id: int):
+    """Every response of the survey flagged "suspected automated" (public links have no wave)."""
+    survey = get_visible_survey_or_404(survey_id)
+    flagged = db.session.scalars(
+        select(Response).where(Response.survey_id == survey.id, Response.is_suspected_automated)
+        .order_by(Response.id).limit(100)).all()
+    return render_template("waves/suspected.html", survey=survey, suspected=flagged,
+                           can_manage=can_manage_survey(current_user, survey))
+
+
+@bp.post("/surveys/<int:survey_id>/responses/<int:response_id>/<any(confirm, discard):decision>")
+@role_required("admin", "hr")
+def review_in_survey(survey_id: int, response_id: int, decision: str):
+    """A person decides on a response of the survey flagged "suspected automated"."""
+    response = db.session.get(Response, response_id)
+    if response is None or response.survey_id != survey_id:
+        abort(404)
+    return _decide(response, decision, url_for(".suspected", survey_id=survey_id))
+
+
+def _decide(response: Response, decision: str, back: str):
+    """Count or discard a suspected response, audited; then back to the page it was on."""
+    if not response.is_suspected_automated:
         abort(404)
     survey = get_manageable_survey_or_404(response.survey_id)
+    response_id = response.id
     if decision == "confirm":
         confirm_human(response)
     else:
@@ -157,4 +187,4 @@ def review(wave_id: int, response_id: int, decision: str):
            survey_id=survey.id)
     db.session.commit()
     flash(_("Counted.") if decision == "confirm" else _("Discarded."))
-    return redirect(url_for(".summary", wave_id=wave_id), 303)
+    return redirect(back, 303)

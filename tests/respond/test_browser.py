@@ -64,3 +64,29 @@ def test_validation_message_is_shown_next_to_the_score(live_server, make_survey,
     assert phone.locator("#score-error").inner_text().startswith("Scegli un punteggio da 1 a 5")
     assert phone.get_by_label("Qual è il motivo principale").input_value() == (
         "testo da non perdere")
+
+
+def test_italian_answer_sent_again_from_a_second_tab_is_kept_and_applied_with_one_button(
+        app, live_server, make_survey, make_link, phone):
+    token = make_link(make_survey("nps"), locale="it")
+    second_tab = phone.context.new_page()
+    second_tab.goto(f"{live_server.url}/s/{token}")  # opened before the first answer
+    phone.goto(f"{live_server.url}/s/{token}")
+    phone.locator(".scale-option", has_text="3").first.click()
+    phone.get_by_role("button", name="Invia la mia risposta").click()
+    assert phone.get_by_role("heading", name="Grazie!").is_visible()
+
+    second_tab.locator(".scale-option", has_text="9").first.click()
+    second_tab.get_by_label("Qual è il motivo principale").fill("Hanno risolto in un'ora.")
+    second_tab.get_by_role("button", name="Invia la mia risposta").click()
+    assert second_tab.get_by_text("Questo link è già stato usato per rispondere.").is_visible()
+    assert second_tab.get_by_label("9", exact=True).is_checked()  # what was typed, kept
+    assert second_tab.get_by_label("Qual è il motivo principale").input_value() == (
+        "Hanno risolto in un'ora.")
+    with app.app_context():
+        assert db.session.scalars(select(Response.score)).one() == 3
+    second_tab.get_by_role("button", name="Aggiorna la mia risposta").click()
+    assert second_tab.get_by_role("heading", name="Grazie!").is_visible()
+    with app.app_context():
+        response = db.session.scalars(select(Response)).one()
+        assert (response.score, response.comment) == (9, "Hanno risolto in un'ora.")

@@ -8,6 +8,9 @@ import sqlalchemy as sa
 from survey_app.accounts.access import visible_surveys
 from survey_app.accounts.models import User
 from survey_app.core.db import db
+from survey_app.dashboards.metrics import score_from_categories
+from survey_app.dashboards.overview import surveys_with_scores
+from survey_app.responses.models import Response
 from survey_app.surveys import services
 
 
@@ -16,7 +19,28 @@ from survey_app.surveys import services
     ("pulse", 3, 3, 0, 100.0), ("csat", 3, 2, 1, 200 / 3), ("csat", 5, 0, 5, 0.0),
 ])
 def test_headline_score(kind, total, good, bad, expected):
-    assert services.headline_score(kind, total, good, bad) == expected
+    """The list's headline is the dashboards' one implementation (``score_from_categories``)."""
+    if kind == "csat":
+        counts = {"satisfied": good, "dissatisfied": bad, "neutral": total - good - bad}
+    else:
+        counts = {"promoter": good, "detractor": bad, "passive": total - good - bad}
+    score = score_from_categories(kind, counts)
+    assert (score.value if score else None) == (expected and pytest.approx(expected))
+    assert not hasattr(services, "headline_score")  # no second formula
+
+
+def test_survey_list_leaves_out_suspected_automated_responses(app, make_survey, make_link,
+                                                               submit):
+    survey_id = make_survey("nps")
+    for score in (10, 9, 0):
+        assert submit(f"/s/{make_link(survey_id)}", {"score": str(score)}).status_code == 303
+    with app.app_context():
+        scanner = db.session.scalars(sa.select(Response).where(Response.score == 0)).one()
+        scanner.is_suspected_automated = True
+        db.session.commit()
+        admin = User(email="a@example.com", role="admin", password_hash="x")
+        row, = surveys_with_scores(visible_surveys(admin))
+    assert (row.responses, row.score) == (2, 100.0)
 
 
 def test_survey_list_is_one_sql_statement(app, make_survey, make_link, submit):
@@ -35,7 +59,7 @@ def test_survey_list_is_one_sql_statement(app, make_survey, make_link, submit):
 
         sa.event.listen(db.engine, "before_cursor_execute", count)
         try:
-            rows = services.surveys_with_scores(visible_surveys(admin))
+            rows = surveys_with_scores(visible_surveys(admin))
         finally:
             sa.event.remove(db.engine, "before_cursor_execute", count)
     assert len(statements) == 1 and "GROUP BY" in statements[0]

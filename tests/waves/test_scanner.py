@@ -7,12 +7,15 @@ from datetime import timedelta
 from sqlalchemy import func, select
 
 from survey_app.core.db import db, utcnow
+from survey_app.core.forms import LinkBoundCSRF
+from survey_app.core.tokens import hash_token
 from survey_app.followups.models import FollowUp
 from survey_app.invitations.models import Invitation, LinkOpen
 from survey_app.invitations.tracking import record_open
 from survey_app.responses.models import Response
 from survey_app.responses.queries import countable
 from survey_app.responses.review import confirm_human, discard
+from tests.conftest import csrf_token
 from tests.waves.conftest import html_links, path_of
 
 
@@ -55,8 +58,9 @@ def test_honeypot_is_remembered_and_does_not_count_as_opened(
     assert client.get("/s/AAAAAAAAAAAAAAAAAAAAAA/x").status_code == 404
 
 
-def test_answer_right_after_a_scanner_burst_is_flagged_and_not_counted(
+def test_answer_sent_right_after_a_scanner_burst_counts_opens_its_case_and_keeps_a_note(
         app, client, submit, smtp_server, make_survey, make_people, send):
+    """A GET never records, so a sent form is a person's act (issue 12.4): it counts."""
     make_people(1)
     send(make_survey("nps"))
     survey_url, buttons, _ = _email_links(smtp_server)
@@ -65,33 +69,58 @@ def test_answer_right_after_a_scanner_burst_is_flagged_and_not_counted(
     assert submit(survey_url, {"score": "0", "comment": "x"}).status_code == 303
     with app.app_context():
         response = db.session.scalars(select(Response)).one()
-        assert response.is_suspected_automated
-        assert db.session.scalar(select(func.count()).select_from(Response)
-                                 .where(countable())) == 0
-        assert db.session.scalar(select(func.count()).select_from(FollowUp)) == 0
-        confirm_human(response)  # a person checks it: it counts, and the detractor gets a case
-        db.session.commit()
+        assert not response.is_suspected_automated and response.suspected_reason is None
+        assert response.is_after_scanner  # the scanner information, kept as a note
         assert db.session.scalar(select(func.count()).select_from(Response)
                                  .where(countable())) == 1
         assert db.session.scalar(select(func.count()).select_from(FollowUp)) == 1
 
 
-def test_answer_after_honeypot_is_flagged_and_can_be_discarded(
+def test_filled_honeypot_field_is_flagged_then_confirmed_or_discarded(
         app, client, submit, smtp_server, make_survey, make_people, send):
-    make_people(1)
+    make_people(2)
     send(make_survey("csat"))
-    survey_url, _, honeypot = _email_links(smtp_server)
-    client.get(honeypot)
-    assert submit(survey_url, {"score": "5"}).status_code == 303
+    for message in smtp_server.messages:
+        links = html_links(message)
+        survey_url = path_of(next(u for u in links if "?" not in u and "/s/" in u
+                                  and not u.endswith("/x")))
+        assert submit(survey_url, {"score": "1", "website": "http://spam.example"}
+                      ).status_code == 303
     with app.app_context():
-        response = db.session.scalars(select(Response)).one()
-        assert response.is_suspected_automated
-        discard(response)
+        first, second = db.session.scalars(select(Response).order_by(Response.id)).all()
+        assert (first.is_suspected_automated, first.suspected_reason) == (True, "honeypot")
+        assert db.session.scalar(select(func.count()).select_from(Response)
+                                 .where(countable())) == 0
+        assert db.session.scalar(select(func.count()).select_from(FollowUp)) == 0
+        confirm_human(first)  # a person checks it: it counts, and the unhappy answer gets a case
+        discard(second)
         db.session.commit()
-    assert _count(app, Response) == 0
-    # the person can still answer through the same link
+        assert db.session.scalar(select(func.count()).select_from(Response)
+                                 .where(countable())) == 1
+        assert db.session.scalar(select(func.count()).select_from(FollowUp)) == 1
+        assert first.suspected_reason is None
+    # the discarded one's link may answer again
     assert submit(survey_url, {"score": "4"}).status_code == 303
-    assert _count(app, Response) == 1
+    assert _count(app, Response) == 2
+
+
+def test_form_sent_faster_than_anyone_can_read_it_is_flagged(
+        app, client, submit, make_survey, make_link, monkeypatch):
+    monkeypatch.setitem(app.config, "MIN_ANSWER_SECONDS", 5)
+    fast, slow = make_link(make_survey("nps")), make_link(make_survey("nps"))
+    assert submit(f"/s/{fast}", {"score": "9"}).status_code == 303
+    page = client.get(f"/s/{slow}").get_data(as_text=True)
+    token = csrf_token(page)
+    issued = int(token.split(".")[0])
+    with app.test_request_context():  # the page as rendered 6 seconds ago, for that link
+        older = LinkBoundCSRF()
+        older.meta = type("Meta", (), {"csrf_secret": app.config["SECRET_KEY"],
+                                       "csrf_context": hash_token(slow)})
+        aged = f"{issued - 6}.{older._mac(str(issued - 6))}"
+    assert client.post(f"/s/{slow}", data={"score": "9", "csrf_token": aged}).status_code == 303
+    with app.app_context():
+        flags = db.session.scalars(select(Response.suspected_reason).order_by(Response.id)).all()
+    assert flags == ["too_fast", None]
 
 
 def test_a_person_answering_some_buttons_or_long_after_a_scan_is_not_flagged(
