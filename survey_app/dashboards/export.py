@@ -86,14 +86,15 @@ class Export:
 def prepare_export(survey: Survey, filters: Filters) -> Export:
     """Check the anonymity rules for this export and fix its columns.
 
-    :raises GroupHiddenError: anonymous survey, filtered group below the threshold.
+    :raises GroupHiddenError: anonymous survey, filtered group below the threshold or
+        hidden among its siblings.
     :raises NarrowingRefusedError: a filter narrows its group by fewer than the threshold.
     """
     policy = Policy.for_survey(survey)
     has_text = True
     if policy.is_anonymous:
         counts = queries.group_counts(survey, filters)
-        policy.check_export(counts.n, counts.parents)
+        policy.check_export(counts.n, counts.parents, counts.siblings)
         has_text = policy.shows_comments(counts.n, counts.comments)
         keys = policy.export_segment_keys(filters, [])
     else:

@@ -118,6 +118,9 @@ def build_dashboard(survey: Survey, filters: Filters, *, show_identity: bool = T
     if policy.is_anonymous and filters.narrowing:
         counts = queries.group_counts(survey, filters)
         policy.check_narrowing(counts.n, counts.parents)
+        if not policy.shows_filtered(counts.siblings):
+            board.hidden = True
+            return board
     first_day = queries.first_response_day(survey) if filters.period.start is None else None
     buckets = filters.period.buckets(first_day)
     try:
@@ -239,12 +242,16 @@ def _questions(board: Dashboard) -> None:
     by_question: defaultdict[int, list[queries.AnswerCell]] = defaultdict(list)
     for cell in cells:
         by_question[cell.question_id].append(cell)
+    # A group hidden in the breakdown stays hidden in every question table (its answer count
+    # is about its response count), with a sibling when it would be the only one hidden.
+    hidden_groups = {g.label for g in board.breakdown if g.hidden}
     for question in questions:
-        board.questions.append(_question(policy, question, by_question[question.id]))
+        board.questions.append(_question(policy, question, by_question[question.id],
+                                         hidden_groups))
 
 
-def _question(policy: Policy, question: Question, cells: list[queries.AnswerCell]
-              ) -> QuestionResult:
+def _question(policy: Policy, question: Question, cells: list[queries.AnswerCell],
+              hidden_groups: set[str | None]) -> QuestionResult:
     values: Counter[int] = Counter()
     by_segment: defaultdict[str | None, Counter[int]] = defaultdict(Counter)
     for cell in cells:
@@ -256,7 +263,7 @@ def _question(policy: Policy, question: Question, cells: list[queries.AnswerCell
     is_scale = question.kind == QuestionKind.AGREEMENT
     options = range(1, 6) if is_scale else range(len(question.choices or []))
     sizes = {k: sum(v.values()) for k, v in by_segment.items()}
-    hidden = policy.hidden(sizes)
+    hidden = policy.hidden(sizes, also=hidden_groups)
     segments = [
         Group(key, True) if key in hidden else
         Group(key, False, sizes[key], mean=_mean(counts) if is_scale else None)
