@@ -18,7 +18,15 @@ from survey_app.core.scoring import categorise
 from survey_app.dashboards import queries
 from survey_app.dashboards.anonymity import Policy
 from survey_app.dashboards.filters import Filters, categories_of
-from survey_app.dashboards.metrics import Change, Mean, Score, compare, mean, score_from_categories
+from survey_app.dashboards.metrics import (
+    Change,
+    Mean,
+    Score,
+    compare,
+    mean,
+    score_from_categories,
+    trend_step,
+)
 from survey_app.dashboards.words import top_words
 from survey_app.surveys.models import Question, QuestionKind, Survey
 
@@ -112,6 +120,7 @@ def build_dashboard(survey: Survey, filters: Filters, *, show_identity: bool = T
     :raises NarrowingRefusedError: a filter narrows its group by fewer than the threshold.
     """
     policy = Policy.for_survey(survey)
+    filters = _step_from_data(survey, filters)
     keys = queries.recent_segment_keys(survey)
     breakdown = filters.breakdown or (keys[0] if keys else None)
     board = Dashboard(survey, filters, policy, keys, breakdown, show_identity=show_identity)
@@ -135,6 +144,17 @@ def build_dashboard(survey: Survey, filters: Filters, *, show_identity: bool = T
     _comments(board, cells)
     _questions(board)
     return board
+
+
+def _step_from_data(survey: Survey, filters: Filters) -> Filters:
+    """Monthly instead of the default weekly trend when weeks would average fewer than
+    ``MIN_MARGIN_N`` answers (one count); a step asked for is kept."""
+    period = filters.period
+    if not period.is_step_auto or period.granularity != "week" or period.days is None:
+        return filters
+    n = sum(queries.score_counts(survey, filters, period).values())
+    step = trend_step(n, period.days)
+    return filters if step == "week" else replace(filters, period=period.with_step(step))
 
 
 def _categories(counts: Counter[int], kind: str) -> Counter[str]:
