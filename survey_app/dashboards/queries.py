@@ -284,6 +284,43 @@ def answer_cells(survey: Survey, filters: Filters, breakdown: str | None) -> lis
     return [AnswerCell(*row) for row in rows]
 
 
+@dataclass(frozen=True, slots=True)
+class TextAnswerRow:
+    question_id: int
+    text: str
+    submitted_dt: Any
+
+
+def _text_answered() -> list[ColumnElement[bool]]:
+    return [Answer.value_text.is_not(None), Answer.value_text != ""]
+
+
+def text_answer_counts(survey: Survey, filters: Filters) -> dict[int, int]:
+    """Free-text answers per question among the filtered responses."""
+    query = (select(Answer.question_id, func.count())
+             .join(Response, Response.id == Answer.response_id)
+             .where(*scope(survey, filters.period.start, filters.period.end),
+                    *_text_answered(), *filter_conditions(filters))
+             .group_by(Answer.question_id))
+    return {question_id: n for question_id, n in db.session.execute(query)}
+
+
+def text_answers(survey: Survey, filters: Filters, question_ids: Sequence[int],
+                 order: Sequence[ColumnElement[Any]], *, limit: int) -> list[TextAnswerRow]:
+    """The first ``limit`` free-text answers (in ``order``) to each question, one query."""
+    rank = func.row_number().over(partition_by=Answer.question_id, order_by=order)
+    ranked = (select(Answer.question_id, Answer.value_text, Response.submitted_dt,
+                     rank.label("rank"))
+              .join(Response, Response.id == Answer.response_id)
+              .where(*scope(survey, filters.period.start, filters.period.end),
+                     Answer.question_id.in_(question_ids), *_text_answered(),
+                     *filter_conditions(filters))
+              .subquery())
+    query = (select(ranked.c.question_id, ranked.c.value_text, ranked.c.submitted_dt)
+             .where(ranked.c.rank <= limit).order_by(ranked.c.question_id, ranked.c.rank))
+    return [TextAnswerRow(*row) for row in db.session.execute(query)]
+
+
 def export_rows(survey: Survey, filters: Filters, order: Sequence[ColumnElement[Any]],
                 *, identified: bool) -> Iterator[tuple[Response, Person | None]]:
     """Filtered responses (with their answers, and person when ``identified``), streamed."""

@@ -60,6 +60,14 @@ class Comment:
 
 
 @dataclass(frozen=True, slots=True)
+class TextAnswer:
+    """A free-text answer as shown: its words and when (only the period when anonymous)."""
+
+    text: str
+    when: str
+
+
+@dataclass(frozen=True, slots=True)
 class QuestionResult:
     question: Question
     hidden: bool
@@ -68,6 +76,9 @@ class QuestionResult:
     distribution: list[tuple[int, int]] = field(default_factory=list)
     mean: Mean | None = None
     segments: list[Group] = field(default_factory=list)
+    #: Free-text questions: the first answers in comment order; ``None`` when the comment
+    #: rules hide them (too few in the group).
+    texts: list[TextAnswer] | None = None
 
 
 @dataclass
@@ -252,12 +263,18 @@ def _comments(board: Dashboard, current: list[queries.Cell]) -> None:
 
 
 def _questions(board: Dashboard) -> None:
-    survey, policy = board.survey, board.policy
-    questions = [q for q in survey.extra_questions
-                 if q.kind in (QuestionKind.AGREEMENT, QuestionKind.CHOICE)]
-    if not questions:
-        return
-    cells = queries.answer_cells(survey, board.filters,
+    """Each extra question in survey order: 1–5 and choice answers, free-text answers."""
+    extra = board.survey.extra_questions
+    numeric = [q for q in extra if q.kind in (QuestionKind.AGREEMENT, QuestionKind.CHOICE)]
+    texts = [q for q in extra if q.kind == QuestionKind.TEXT]
+    results = {**(_numeric_questions(board, numeric) if numeric else {}),
+               **(_text_questions(board, texts) if texts else {})}
+    board.questions = [results[q.id] for q in extra if q.id in results]
+
+
+def _numeric_questions(board: Dashboard, questions: list[Question]
+                       ) -> dict[int, QuestionResult]:
+    cells = queries.answer_cells(board.survey, board.filters,
                                  None if board.breakdown_error else board.breakdown_key)
     by_question: defaultdict[int, list[queries.AnswerCell]] = defaultdict(list)
     for cell in cells:
@@ -265,9 +282,27 @@ def _questions(board: Dashboard) -> None:
     # A group hidden in the breakdown stays hidden in every question table (its answer count
     # is about its response count), with a sibling when it would be the only one hidden.
     hidden_groups = {g.label for g in board.breakdown if g.hidden}
-    for question in questions:
-        board.questions.append(_question(policy, question, by_question[question.id],
-                                         hidden_groups))
+    return {q.id: _question(board.policy, q, by_question[q.id], hidden_groups)
+            for q in questions}
+
+
+def _text_questions(board: Dashboard, questions: list[Question]) -> dict[int, QuestionResult]:
+    """Free-text answers under the comment rules: a shown group with enough of them (per
+    question), in comment order (shuffled when anonymous), dated by period, no identity."""
+    policy, filters = board.policy, board.filters
+    counts = queries.text_answer_counts(board.survey, filters)
+    readable = [q.id for q in questions if counts.get(q.id)
+                and policy.shows_comments(board.n or 0, counts[q.id])]
+    texts: defaultdict[int, list[TextAnswer]] = defaultdict(list)
+    if readable:
+        rows = queries.text_answers(board.survey, filters, readable, policy.comment_order(),
+                                    limit=current_app.config["DASHBOARD_COMMENTS_PER_PAGE"])
+        for row in rows:
+            texts[row.question_id].append(TextAnswer(
+                row.text, policy.when(row.submitted_dt.date(), filters.period.granularity)))
+    return {q.id: QuestionResult(q, False, counts.get(q.id, 0),
+                                 texts=texts[q.id] if q.id in readable else None)
+            for q in questions}
 
 
 def _question(policy: Policy, question: Question, cells: list[queries.AnswerCell],
