@@ -111,6 +111,9 @@ class Dashboard:
     invited: int = 0
     responded: int = 0
     questions: list[QuestionResult] = field(default_factory=list)
+    #: Anonymous surveys: responses per value of each segment filter's attribute (see
+    #: ``queries.GroupCounts.siblings``).
+    siblings: dict[tuple[str, str | None], dict[str | None, int]] = field(default_factory=dict)
 
     @property
     def response_rate(self) -> float | None:
@@ -138,6 +141,7 @@ def build_dashboard(survey: Survey, filters: Filters, *, show_identity: bool = T
     if policy.is_anonymous and filters.narrowing:
         counts = queries.group_counts(survey, filters)
         policy.check_narrowing(counts.n, counts.parents)
+        board.siblings = counts.siblings
         if not policy.shows_filtered(counts.siblings):
             board.hidden = True
             return board
@@ -282,8 +286,30 @@ def _numeric_questions(board: Dashboard, questions: list[Question]
     # A group hidden in the breakdown stays hidden in every question table (its answer count
     # is about its response count), with a sibling when it would be the only one hidden.
     hidden_groups = {g.label for g in board.breakdown if g.hidden}
-    return {q.id: _question(board.policy, q, by_question[q.id], hidden_groups)
+    singled_out = _singled_out(board, questions)
+    return {q.id: QuestionResult(q, hidden=True) if q.id in singled_out
+            else _question(board.policy, q, by_question[q.id], hidden_groups)
             for q in questions}
+
+
+def _singled_out(board: Dashboard, questions: list[Question]) -> set[int]:
+    """Questions a segment filter must not show: the filtered value is hidden in that
+    question's table by the filtered attribute, so showing it would give the smaller hidden
+    sibling's answers as the unfiltered total minus this group and the shown ones."""
+    policy, hidden = board.policy, set()
+    for (key, value), sizes in board.siblings.items():
+        try:
+            cells = queries.answer_cells(board.survey, board.filters.without(f"segment:{key}"),
+                                         key)
+        except queries.TooManyGroupsError:
+            return {q.id for q in questions}
+        by_question: defaultdict[int, Counter[str | None]] = defaultdict(Counter)
+        for cell in cells:
+            by_question[cell.question_id][cell.segment] += cell.n
+        in_breakdown = policy.hidden(sizes)
+        hidden |= {q for q, counts in by_question.items()
+                   if value in policy.hidden(counts, also=in_breakdown)}
+    return hidden
 
 
 def _text_questions(board: Dashboard, questions: list[Question]) -> dict[int, QuestionResult]:

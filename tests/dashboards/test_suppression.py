@@ -90,3 +90,25 @@ def test_export_and_cli_refuse_a_group_hidden_with_its_sibling(app, client, logi
     assert cli.exit_code == 2 and NOT_ENOUGH in cli.output
     assert runner.invoke(args=["responses", "export", slug, "--segment",
                                "department:Tech"]).exit_code == 0
+
+
+def test_a_filter_onto_a_group_hidden_in_a_question_table_hides_that_question(
+        client, login, make_survey, add_responses):
+    survey = make_survey("pulse")
+    # Legal: 6 responses, 2 answer question 1 → its table hides Legal and, with it, Sales.
+    add_responses(survey, people("Legal", 2, q1=1) + people("Legal", 4)
+                  + people("Sales", 8, q1=3) + people("Tech", 20, q1=5))
+    login(client, "hr")
+
+    def first_question(query: str) -> str:
+        page = client.get(f"/surveys/{survey}{query}").get_data(as_text=True)
+        return text(re.search(r'<div class="dash-question">(.*?)</div>',
+                              section(page, "questions-title"), re.S).group(1))
+
+    assert "30 answers" in first_question("")
+    # Sales' 8 answers and mean would give Legal's 2 as 30 − 20 − 8.
+    sales = first_question("?segment=department:Sales")
+    assert NOT_ENOUGH in sales and "8 answers" not in sales and "Mean" not in sales
+    assert "20 answers" in first_question("?segment=department:Tech")
+    legal = first_question("?segment=department:Legal")  # 6 responses, 2 answers: too few
+    assert NOT_ENOUGH in legal and "Mean" not in legal
