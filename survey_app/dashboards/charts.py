@@ -170,12 +170,13 @@ def _band(x_of: Callable[[int], float], y_of: Callable[[float], float],
     return _path(upper + lower[::-1]) + " Z"
 
 
-def margin_text(result: Score | Mean, digits: int = 0) -> str:
-    """"± 15", or why no margin is shown (``metrics.shows_margin``)."""
+def margin_text(result: Score | Mean, digits: int = 0, *, short: bool = False) -> str:
+    """"± 15", or why no margin is shown (``metrics.shows_margin``); ``short`` for table
+    cells, where the column already says "margin"."""
     if result.shows_margin:
         return f"± {result.margin:.{digits}f}"
     if result.n < MIN_MARGIN_N:
-        return _("too few answers for a margin")
+        return _("too few answers") if short else _("too few answers for a margin")
     return _("all answers alike")
 
 
