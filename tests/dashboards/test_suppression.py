@@ -10,6 +10,8 @@ from __future__ import annotations
 import re
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from survey_app.core.db import db
 from survey_app.dashboards.anonymity import Policy
@@ -54,6 +56,18 @@ def test_question_tables_hide_what_the_breakdown_hides(client, login, make_surve
     assert by_team["Ops"] == by_team["Sales"] == NOT_ENOUGH
     assert by_team["Tech"].startswith("20 ")
     assert "Legal" not in by_team
+
+
+@given(sizes=st.dictionaries(st.sampled_from("abcdefgh"), st.integers(0, 30), max_size=8),
+       also=st.sets(st.sampled_from("abcdefgh")), threshold=st.integers(3, 10))
+def test_no_hidden_group_can_be_computed_from_the_shown_ones(sizes, also, threshold):
+    hidden = Policy(True, threshold, 5).hidden(sizes, also=also)
+    present = {k for k, n in sizes.items() if n > 0}
+    assert hidden <= present                                  # an empty group hides nothing
+    assert {k for k in present if sizes[k] < threshold or k in also} <= hidden
+    if hidden and hidden != present:
+        # total − shown = the hidden ones together: at least two, at least the threshold.
+        assert len(hidden) >= 2 and sum(sizes[k] for k in hidden) >= threshold
 
 
 @pytest.fixture
