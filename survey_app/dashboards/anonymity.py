@@ -7,8 +7,10 @@ Every reader of anonymous results (dashboard, breakdowns, comments, top words, C
   responses than the survey's ``min_group_size`` shows :data:`NOT_ENOUGH` instead of numbers;
 * comments (and free-text answers, and the words drawn from them) need, besides a shown group,
   at least ``COMMENT_MIN_GROUP_SIZE`` comments;
-* no differencing: when a group is hidden, the next-smallest siblings are hidden too until the
-  hidden ones add up to the threshold, so no hidden group can be computed from a total;
+* no differencing: when a group is hidden, the next-smallest siblings are hidden too until at
+  least two are hidden and they add up to the threshold, so no hidden group can be computed
+  from a total; a group hidden in the breakdown stays hidden in every question table, and a
+  filter straight onto a hidden group shows (and exports) nothing;
 * a filter that removes fewer than the threshold from the group it narrows is refused, since
   the removed few could be computed as the difference;
 * comments come shuffled (ordered by a hash, not by time) and dated by period only, without
@@ -19,7 +21,7 @@ Identified surveys pass through unchanged: their rules are the roles' (accounts.
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Mapping, Sequence
+from collections.abc import Collection, Hashable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any, TypeVar
@@ -73,29 +75,44 @@ class Policy:
         """Whether a group of ``n`` responses may show its numbers."""
         return not self.is_anonymous or n >= self.min_group
 
-    def hidden(self, sizes: Mapping[K, int]) -> set[K]:
-        """Sibling groups to hide: those below the threshold, plus the next-smallest shown
-        siblings until the hidden ones together reach the threshold (no differencing).
+    def hidden(self, sizes: Mapping[K, int], *, also: Collection[K] = ()) -> set[K]:
+        """Sibling groups to hide: those below the threshold and those in ``also`` (hidden
+        in another table of the same page), plus the next-smallest shown siblings until at
+        least two are hidden and together reach the threshold — a lone hidden group, or a
+        few small ones, could be computed as the total minus the shown ones.
 
         >>> sorted(Policy(True, 5, 5).hidden({"a": 2, "b": 4, "c": 5, "d": 6}))
         ['a', 'b']
         >>> sorted(Policy(True, 5, 5).hidden({"a": 3, "b": 10, "c": 12}))
         ['a', 'b']
+        >>> sorted(Policy(True, 5, 5).hidden({"a": 6, "b": 10, "c": 12}, also={"a"}))
+        ['a', 'b']
         """
         if not self.is_anonymous:
             return set()
-        hidden = {k for k, n in sizes.items() if 0 < n < self.min_group}
+        hidden = {k for k, n in sizes.items() if n > 0 and (n < self.min_group or k in also)}
         if not hidden:
             return hidden
         shown = sorted((k for k, n in sizes.items() if k not in hidden and n > 0),
                        key=lambda k: (sizes[k], str(k)))
         total = sum(sizes[k] for k in hidden)
         for key in shown:
-            if total >= self.min_group:
+            if total >= self.min_group and len(hidden) > 1:
                 break
             hidden.add(key)
             total += sizes[key]
         return hidden
+
+    def shows_filtered(self, siblings: Mapping[tuple[str, str | None],
+                                               Mapping[str | None, int]]) -> bool:
+        """Whether no segment filter points straight at a group its breakdown would hide.
+
+        ``siblings`` maps each segment filter ``(attribute, value)`` to the sizes of all the
+        attribute's values under the other filters: a group hidden only to protect a smaller
+        sibling must not be reachable by filtering onto it.
+        """
+        return not any(value in self.hidden(sizes)
+                       for (_key, value), sizes in siblings.items())
 
     def check_narrowing(self, n: int, parents: Mapping[str, int]) -> None:
         """Refuse filters that remove between 1 and threshold−1 responses from their group.
@@ -148,10 +165,13 @@ class Policy:
 
     # -- export ----------------------------------------------------------------------------
 
-    def check_export(self, n: int, parents: Mapping[str, int]) -> None:
-        """:raises GroupHiddenError: the filtered group is below the threshold.
+    def check_export(self, n: int, parents: Mapping[str, int],
+                     siblings: Mapping[tuple[str, str | None], Mapping[str | None, int]]
+                     ) -> None:
+        """:raises GroupHiddenError: the filtered group is below the threshold or hidden
+            among its siblings (:meth:`shows_filtered`).
         :raises NarrowingRefusedError: a filter narrows its group by too few."""
-        if self.is_anonymous and 0 < n < self.min_group:
+        if self.is_anonymous and (0 < n < self.min_group or not self.shows_filtered(siblings)):
             raise GroupHiddenError(str(NOT_ENOUGH))
         self.check_narrowing(n, parents)
 

@@ -7,13 +7,15 @@ come from CSS classes (``bar-promoter`` …), never inline styles (CSP ``style-s
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 
 from flask_babel import format_date
+from flask_babel import gettext as _
 
 from survey_app.core.scoring import categorise
+from survey_app.dashboards.metrics import MIN_MARGIN_N, Mean, Score
 from survey_app.dashboards.services import Group
 
 WIDTH = 360
@@ -131,17 +133,11 @@ def trend_chart(kind: str, trend: Sequence[Group], granularity: str) -> LineChar
             runs[-1].append((i, group))
     lines, bands, points = [], [], []
     for run in (r for r in runs if r):
-        upper = [(x_of(i), y_of(g.score.high)) for i, g in run]  # type: ignore[union-attr]
-        lower = [(x_of(i), y_of(g.score.low)) for i, g in run]  # type: ignore[union-attr]
         middle = [(x_of(i), y_of(g.score.value)) for i, g in run]  # type: ignore[union-attr]
-        if len(run) == 1:  # a lone point: give its band and line some width to be seen
-            (x, _y), = middle
-            upper = [(x - 4, upper[0][1]), (x + 4, upper[0][1])]
-            lower = [(x - 4, lower[0][1]), (x + 4, lower[0][1])]
-        bands.append(_path(upper + lower[::-1]) + " Z")
         lines.append(_path(middle))
         points += [Point(x, y, _point_label(g, granularity))
                    for (x, y), (_i, g) in zip(middle, run, strict=True)]
+        bands += [_band(x_of, y_of, part) for part in _with_margin(run)]
     every = max(1, -(-count // MAX_X_LABELS))
     x_ticks = [Tick(x_of(i), _short_date(g.start, granularity))
                for i, g in enumerate(trend) if i % every == 0 and g.start]
@@ -150,6 +146,38 @@ def trend_chart(kind: str, trend: Sequence[Group], granularity: str) -> LineChar
                       for t in ticks],
                      x_ticks, lines, bands, points, hidden_x,
                      zero=None if kind == "csat" else y_of(0))
+
+
+def _with_margin(run: list[tuple[int, Group]]) -> list[list[tuple[int, Group]]]:
+    """The stretches of a run whose points show a margin (no band of width 0 or on 1–9)."""
+    parts: list[list[tuple[int, Group]]] = [[]]
+    for i, group in run:
+        if group.score is not None and group.score.shows_margin:
+            parts[-1].append((i, group))
+        elif parts[-1]:
+            parts.append([])
+    return [p for p in parts if p]
+
+
+def _band(x_of: Callable[[int], float], y_of: Callable[[float], float],
+          part: list[tuple[int, Group]]) -> str:
+    """The 95% margin around a stretch of points; a lone point gets some width to be seen."""
+    upper = [(x_of(i), y_of(g.score.high)) for i, g in part]  # type: ignore[union-attr]
+    lower = [(x_of(i), y_of(g.score.low)) for i, g in part]  # type: ignore[union-attr]
+    if len(part) == 1:
+        (x, top), (_x, bottom) = upper[0], lower[0]
+        upper, lower = [(x - 4, top), (x + 4, top)], [(x - 4, bottom), (x + 4, bottom)]
+    return _path(upper + lower[::-1]) + " Z"
+
+
+def margin_text(result: Score | Mean, digits: int = 0, *, short: bool = False) -> str:
+    """"± 15", or why no margin is shown (``metrics.shows_margin``); ``short`` for table
+    cells, where the column already says "margin"."""
+    if result.shows_margin:
+        return f"± {result.margin:.{digits}f}"
+    if result.n < MIN_MARGIN_N:
+        return _("too few answers") if short else _("too few answers for a margin")
+    return _("all answers alike")
 
 
 def stacked_bar(parts: Sequence[tuple[str, str, int]]) -> StackedBar:
@@ -177,6 +205,7 @@ def _short_date(day: date | None, granularity: str) -> str:
 
 
 def _point_label(group: Group, granularity: str) -> str:
-    assert group.score is not None
+    if group.score is None:
+        raise ValueError("a point needs a score")
     return (f"{_short_date(group.start, granularity)}: {group.score.value:.0f} "
-            f"± {group.score.margin:.0f} (n={group.n})")
+            f"{margin_text(group.score)} (n={group.n})")

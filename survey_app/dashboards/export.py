@@ -31,8 +31,10 @@ class Export:
     policy: Policy
     segment_keys: list[str]
     questions: list[Question]
-    #: Anonymous surveys: whether the group has enough comments to include free text.
-    has_text: bool
+    #: Anonymous surveys: whether the group has enough comments to include them.
+    has_comments: bool
+    #: Free-text questions whose answers are included (each by its own count when anonymous).
+    text_questions: frozenset[int]
 
     @property
     def header(self) -> list[str]:
@@ -66,7 +68,7 @@ class Export:
         polarity = response.sentiment_polarity
         values: list[object] = [
             when, response.score, response.category,
-            response.comment if self.has_text else None,
+            response.comment if self.has_comments else None,
             None if polarity is None else round(polarity, 3), response.sentiment_label]
         if identified:
             values += [person.email if person else None, person.name if person else None]
@@ -78,7 +80,8 @@ class Export:
             elif answer.value_int is not None:
                 values.append(answer.value_int)
             else:
-                values.append(answer.value_text if self.has_text else None)
+                values.append(answer.value_text if question.id in self.text_questions
+                              else None)
         values += [response.segment.get(key) for key in self.segment_keys]
         return values
 
@@ -86,17 +89,22 @@ class Export:
 def prepare_export(survey: Survey, filters: Filters) -> Export:
     """Check the anonymity rules for this export and fix its columns.
 
-    :raises GroupHiddenError: anonymous survey, filtered group below the threshold.
+    :raises GroupHiddenError: anonymous survey, filtered group below the threshold or
+        hidden among its siblings.
     :raises NarrowingRefusedError: a filter narrows its group by fewer than the threshold.
     """
     policy = Policy.for_survey(survey)
-    has_text = True
+    questions = [q for q in survey.extra_questions if q.kind != QuestionKind.SCORE]
+    texts = frozenset(q.id for q in questions if q.kind == QuestionKind.TEXT)
+    has_comments = True
     if policy.is_anonymous:
         counts = queries.group_counts(survey, filters)
-        policy.check_export(counts.n, counts.parents)
-        has_text = policy.shows_comments(counts.n, counts.comments)
+        policy.check_export(counts.n, counts.parents, counts.siblings)
+        has_comments = policy.shows_comments(counts.n, counts.comments)
+        answered = queries.text_answer_counts(survey, filters) if texts else {}
+        texts = frozenset(q for q in texts if policy.shows_comments(counts.n,
+                                                                    answered.get(q, 0)))
         keys = policy.export_segment_keys(filters, [])
     else:
         keys = queries.all_segment_keys(survey)
-    questions = [q for q in survey.extra_questions if q.kind != QuestionKind.SCORE]
-    return Export(survey, filters, policy, keys, questions, has_text)
+    return Export(survey, filters, policy, keys, questions, has_comments, texts)

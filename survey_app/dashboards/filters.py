@@ -48,6 +48,10 @@ class Period:
     start: date | None
     end: date
     granularity: str
+    #: No trend step was asked for: the dashboard picks it from the data (``trend_step``).
+    is_step_auto: bool = False
+    #: The start as asked, when an anonymous survey's start was moved back to its step.
+    unaligned_start: date | None = None
 
     @property
     def days(self) -> int | None:
@@ -58,6 +62,13 @@ class Period:
         if self.start is None:
             return None
         return replace(self, start=self.start - (self.end - self.start), end=self.start)
+
+    def with_step(self, granularity: str) -> Period:
+        """This period with another trend step, a start aligned to the old step re-aligned."""
+        start = self.start
+        if self.unaligned_start is not None:
+            start = bucket_start(self.unaligned_start, granularity)
+        return replace(self, start=start, granularity=granularity)
 
     def buckets(self, first_day: date | None) -> list[date]:
         """Start days of the trend buckets: the period's start, then each Monday or 1st."""
@@ -99,8 +110,8 @@ class Filters:
 
     def query_args(self, **changes: object) -> dict[str, object]:
         """Query-string arguments that reproduce these filters (with ``changes``)."""
-        args: dict[str, object] = {"period": self.period.code,
-                                   "trend": self.period.granularity}
+        args: dict[str, object] = {"period": self.period.code, "trend": (
+            None if self.period.is_step_auto else self.period.granularity)}
         if self.period.code == "custom":
             assert self.period.start is not None
             args["from"] = self.period.start.isoformat()
@@ -148,7 +159,8 @@ def parse_filters(args: Mapping[str, object], survey: Survey, *,
     today = today or utcnow().date()
     period = _period(args, today)
     if survey.is_anonymous and period.start is not None:
-        period = replace(period, start=bucket_start(period.start, period.granularity))
+        period = replace(period, start=bucket_start(period.start, period.granularity),
+                         unaligned_start=period.start)
     category = _choice(args, "category", [str(c) for c in categories_of(survey)])
     sentiment = _choice(args, "sentiment", SENTIMENTS)
     breakdown = _one(args, "breakdown")
@@ -217,13 +229,15 @@ def _period(args: Mapping[str, object], today: date) -> Period:
     elif code != "all":
         start = end - timedelta(days=PERIOD_DAYS[code])
     days = None if start is None else (end - start).days
+    is_step_auto = granularity is None
     granularity = granularity or ("week" if days is not None and days <= 120 else "month")
     if granularity == "week" and (days is None or days > 7 * MAX_BUCKETS):
         raise InvalidFilterError(_("A weekly trend is available for periods up to two years; "
                                    "choose a monthly trend."))
     if days is not None and days > 31 * MAX_BUCKETS:
         raise InvalidFilterError(_("A period may be at most ten years long."))
-    return Period(code=code, start=start, end=end, granularity=granularity)
+    return Period(code=code, start=start, end=end, granularity=granularity,
+                  is_step_auto=is_step_auto)
 
 
 def _check_key(key: str) -> None:

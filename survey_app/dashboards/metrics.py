@@ -15,6 +15,10 @@ counts into scores. Formulas (also in ``docs/dashboards.md``):
   :data:`MIN_TEST_N` answers (below that the normal approximation is not trusted).
 * **Mean** of a 1–5 question from its count, sum and sum of squares, with the margin
   ``1.96 × s / sqrt(n)`` (sample standard deviation ``s``).
+* **Small numbers**: a margin is shown only from :data:`MIN_MARGIN_N` answers (below, the
+  normal approximation is too rough: "NPS −100 ± 0" on one answer) and when it is not 0 (all
+  answers alike is no proof of certainty); the default trend step is a week only when weeks
+  average that many answers (:func:`trend_step`).
 """
 
 from __future__ import annotations
@@ -29,6 +33,19 @@ Z_95 = 1.959963984540054
 MIN_TEST_N = 30
 #: Significance level of the period-over-period test.
 ALPHA = 0.05
+#: Fewest answers for a margin of error to be shown (and a trend step to be a week).
+MIN_MARGIN_N = 10
+
+
+def shows_margin(n: int, margin: float) -> bool:
+    """Whether a margin means something: at least :data:`MIN_MARGIN_N` answers, and not 0."""
+    return n >= MIN_MARGIN_N and margin > 0
+
+
+def trend_step(n: int, days: int) -> str:
+    """``"week"`` when ``n`` answers over ``days`` days average :data:`MIN_MARGIN_N` a week,
+    else ``"month"`` (weekly points on 1–3 answers swing between −100 and +100)."""
+    return "week" if 7 * n >= MIN_MARGIN_N * days else "month"
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,6 +66,10 @@ class Score:
     @property
     def high(self) -> float:
         return self.value + self.margin
+
+    @property
+    def shows_margin(self) -> bool:
+        return shows_margin(self.n, self.margin)
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,6 +97,10 @@ class Mean:
     value: float
     margin: float
     n: int
+
+    @property
+    def shows_margin(self) -> bool:
+        return shows_margin(self.n, self.margin)
 
 
 def nps(promoters: int, passives: int, detractors: int) -> Score | None:

@@ -173,10 +173,14 @@ class GroupCounts:
     comments: int
     #: Responses matching all filters but the named one, for each active filter.
     parents: dict[str, int]
+    #: For each segment filter ``(attribute, value)``: responses per value of the attribute
+    #: under the other filters (the breakdown the filter picks one row of).
+    siblings: dict[tuple[str, str | None], dict[str | None, int]]
 
 
 def group_counts(survey: Survey, filters: Filters) -> GroupCounts:
-    """One query: filtered responses and comments, and the count without each filter."""
+    """Filtered responses and comments, and the count without each filter (one query), and
+    the sizes of each segment filter's siblings (one ``GROUP BY`` per segment filter)."""
     names = filters.narrowing
     matching = sa.and_(sa.true(), *filter_conditions(filters))
     columns = [func.count().filter(matching),
@@ -186,7 +190,18 @@ def group_counts(survey: Survey, filters: Filters) -> GroupCounts:
     row = db.session.execute(
         select(*columns).where(*scope(survey, filters.period.start, filters.period.end))
     ).one()
-    return GroupCounts(row[0], row[1], dict(zip(names, row[2:], strict=True)))
+    siblings = {(key, value): segment_sizes(survey, filters, key)
+                for key, value in filters.segments}
+    return GroupCounts(row[0], row[1], dict(zip(names, row[2:], strict=True)), siblings)
+
+
+def segment_sizes(survey: Survey, filters: Filters, key: str) -> dict[str | None, int]:
+    """Responses per value of attribute ``key`` under all filters but the one on ``key``."""
+    query = (select(segment_value(key).label("segment_key"), func.count())
+             .where(*scope(survey, filters.period.start, filters.period.end),
+                    *filter_conditions(filters, skip=f"segment:{key}"))
+             .group_by(sa.literal_column("segment_key")).limit(MAX_GROUP_ROWS))
+    return {segment: n for segment, n in db.session.execute(query)}
 
 
 def comments_page(survey: Survey, filters: Filters, order: Sequence[ColumnElement[Any]],
@@ -267,6 +282,43 @@ def answer_cells(survey: Survey, filters: Filters, breakdown: str | None) -> lis
     if len(rows) > MAX_GROUP_ROWS:
         raise TooManyGroupsError(breakdown or "")
     return [AnswerCell(*row) for row in rows]
+
+
+@dataclass(frozen=True, slots=True)
+class TextAnswerRow:
+    question_id: int
+    text: str
+    submitted_dt: Any
+
+
+def _text_answered() -> list[ColumnElement[bool]]:
+    return [Answer.value_text.is_not(None), Answer.value_text != ""]
+
+
+def text_answer_counts(survey: Survey, filters: Filters) -> dict[int, int]:
+    """Free-text answers per question among the filtered responses."""
+    query = (select(Answer.question_id, func.count())
+             .join(Response, Response.id == Answer.response_id)
+             .where(*scope(survey, filters.period.start, filters.period.end),
+                    *_text_answered(), *filter_conditions(filters))
+             .group_by(Answer.question_id))
+    return {question_id: n for question_id, n in db.session.execute(query)}
+
+
+def text_answers(survey: Survey, filters: Filters, question_ids: Sequence[int],
+                 order: Sequence[ColumnElement[Any]], *, limit: int) -> list[TextAnswerRow]:
+    """The first ``limit`` free-text answers (in ``order``) to each question, one query."""
+    rank = func.row_number().over(partition_by=Answer.question_id, order_by=order)
+    ranked = (select(Answer.question_id, Answer.value_text, Response.submitted_dt,
+                     rank.label("rank"))
+              .join(Response, Response.id == Answer.response_id)
+              .where(*scope(survey, filters.period.start, filters.period.end),
+                     Answer.question_id.in_(question_ids), *_text_answered(),
+                     *filter_conditions(filters))
+              .subquery())
+    query = (select(ranked.c.question_id, ranked.c.value_text, ranked.c.submitted_dt)
+             .where(ranked.c.rank <= limit).order_by(ranked.c.question_id, ranked.c.rank))
+    return [TextAnswerRow(*row) for row in db.session.execute(query)]
 
 
 def export_rows(survey: Survey, filters: Filters, order: Sequence[ColumnElement[Any]],

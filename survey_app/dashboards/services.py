@@ -18,7 +18,15 @@ from survey_app.core.scoring import categorise
 from survey_app.dashboards import queries
 from survey_app.dashboards.anonymity import Policy
 from survey_app.dashboards.filters import Filters, categories_of
-from survey_app.dashboards.metrics import Change, Mean, Score, compare, mean, score_from_categories
+from survey_app.dashboards.metrics import (
+    Change,
+    Mean,
+    Score,
+    compare,
+    mean,
+    score_from_categories,
+    trend_step,
+)
 from survey_app.dashboards.words import top_words
 from survey_app.surveys.models import Question, QuestionKind, Survey
 
@@ -52,6 +60,14 @@ class Comment:
 
 
 @dataclass(frozen=True, slots=True)
+class TextAnswer:
+    """A free-text answer as shown: its words and when (only the period when anonymous)."""
+
+    text: str
+    when: str
+
+
+@dataclass(frozen=True, slots=True)
 class QuestionResult:
     question: Question
     hidden: bool
@@ -60,6 +76,9 @@ class QuestionResult:
     distribution: list[tuple[int, int]] = field(default_factory=list)
     mean: Mean | None = None
     segments: list[Group] = field(default_factory=list)
+    #: Free-text questions: the first answers in comment order; ``None`` when the comment
+    #: rules hide them (too few in the group).
+    texts: list[TextAnswer] | None = None
 
 
 @dataclass
@@ -92,6 +111,9 @@ class Dashboard:
     invited: int = 0
     responded: int = 0
     questions: list[QuestionResult] = field(default_factory=list)
+    #: Anonymous surveys: responses per value of each segment filter's attribute (see
+    #: ``queries.GroupCounts.siblings``).
+    siblings: dict[tuple[str, str | None], dict[str | None, int]] = field(default_factory=dict)
 
     @property
     def response_rate(self) -> float | None:
@@ -112,12 +134,17 @@ def build_dashboard(survey: Survey, filters: Filters, *, show_identity: bool = T
     :raises NarrowingRefusedError: a filter narrows its group by fewer than the threshold.
     """
     policy = Policy.for_survey(survey)
+    filters = _step_from_data(survey, filters)
     keys = queries.recent_segment_keys(survey)
     breakdown = filters.breakdown or (keys[0] if keys else None)
     board = Dashboard(survey, filters, policy, keys, breakdown, show_identity=show_identity)
     if policy.is_anonymous and filters.narrowing:
         counts = queries.group_counts(survey, filters)
         policy.check_narrowing(counts.n, counts.parents)
+        board.siblings = counts.siblings
+        if not policy.shows_filtered(counts.siblings):
+            board.hidden = True
+            return board
     first_day = queries.first_response_day(survey) if filters.period.start is None else None
     buckets = filters.period.buckets(first_day)
     try:
@@ -132,6 +159,17 @@ def build_dashboard(survey: Survey, filters: Filters, *, show_identity: bool = T
     _comments(board, cells)
     _questions(board)
     return board
+
+
+def _step_from_data(survey: Survey, filters: Filters) -> Filters:
+    """Monthly instead of the default weekly trend when weeks would average fewer than
+    ``MIN_MARGIN_N`` answers (one count); a step asked for is kept."""
+    period = filters.period
+    if not period.is_step_auto or period.granularity != "week" or period.days is None:
+        return filters
+    n = sum(queries.score_counts(survey, filters, period).values())
+    step = trend_step(n, period.days)
+    return filters if step == "week" else replace(filters, period=period.with_step(step))
 
 
 def _categories(counts: Counter[int], kind: str) -> Counter[str]:
@@ -229,22 +267,72 @@ def _comments(board: Dashboard, current: list[queries.Cell]) -> None:
 
 
 def _questions(board: Dashboard) -> None:
-    survey, policy = board.survey, board.policy
-    questions = [q for q in survey.extra_questions
-                 if q.kind in (QuestionKind.AGREEMENT, QuestionKind.CHOICE)]
-    if not questions:
-        return
-    cells = queries.answer_cells(survey, board.filters,
+    """Each extra question in survey order: 1–5 and choice answers, free-text answers."""
+    extra = board.survey.extra_questions
+    numeric = [q for q in extra if q.kind in (QuestionKind.AGREEMENT, QuestionKind.CHOICE)]
+    texts = [q for q in extra if q.kind == QuestionKind.TEXT]
+    results = {**(_numeric_questions(board, numeric) if numeric else {}),
+               **(_text_questions(board, texts) if texts else {})}
+    board.questions = [results[q.id] for q in extra if q.id in results]
+
+
+def _numeric_questions(board: Dashboard, questions: list[Question]
+                       ) -> dict[int, QuestionResult]:
+    cells = queries.answer_cells(board.survey, board.filters,
                                  None if board.breakdown_error else board.breakdown_key)
     by_question: defaultdict[int, list[queries.AnswerCell]] = defaultdict(list)
     for cell in cells:
         by_question[cell.question_id].append(cell)
-    for question in questions:
-        board.questions.append(_question(policy, question, by_question[question.id]))
+    # A group hidden in the breakdown stays hidden in every question table (its answer count
+    # is about its response count), with a sibling when it would be the only one hidden.
+    hidden_groups = {g.label for g in board.breakdown if g.hidden}
+    singled_out = _singled_out(board, questions)
+    return {q.id: QuestionResult(q, hidden=True) if q.id in singled_out
+            else _question(board.policy, q, by_question[q.id], hidden_groups)
+            for q in questions}
 
 
-def _question(policy: Policy, question: Question, cells: list[queries.AnswerCell]
-              ) -> QuestionResult:
+def _singled_out(board: Dashboard, questions: list[Question]) -> set[int]:
+    """Questions a segment filter must not show: the filtered value is hidden in that
+    question's table by the filtered attribute, so showing it would give the smaller hidden
+    sibling's answers as the unfiltered total minus this group and the shown ones."""
+    policy, hidden = board.policy, set()
+    for (key, value), sizes in board.siblings.items():
+        try:
+            cells = queries.answer_cells(board.survey, board.filters.without(f"segment:{key}"),
+                                         key)
+        except queries.TooManyGroupsError:
+            return {q.id for q in questions}
+        by_question: defaultdict[int, Counter[str | None]] = defaultdict(Counter)
+        for cell in cells:
+            by_question[cell.question_id][cell.segment] += cell.n
+        in_breakdown = policy.hidden(sizes)
+        hidden |= {q for q, counts in by_question.items()
+                   if value in policy.hidden(counts, also=in_breakdown)}
+    return hidden
+
+
+def _text_questions(board: Dashboard, questions: list[Question]) -> dict[int, QuestionResult]:
+    """Free-text answers under the comment rules: a shown group with enough of them (per
+    question), in comment order (shuffled when anonymous), dated by period, no identity."""
+    policy, filters = board.policy, board.filters
+    counts = queries.text_answer_counts(board.survey, filters)
+    readable = [q.id for q in questions if counts.get(q.id)
+                and policy.shows_comments(board.n or 0, counts[q.id])]
+    texts: defaultdict[int, list[TextAnswer]] = defaultdict(list)
+    if readable:
+        rows = queries.text_answers(board.survey, filters, readable, policy.comment_order(),
+                                    limit=current_app.config["DASHBOARD_COMMENTS_PER_PAGE"])
+        for row in rows:
+            texts[row.question_id].append(TextAnswer(
+                row.text, policy.when(row.submitted_dt.date(), filters.period.granularity)))
+    return {q.id: QuestionResult(q, False, counts.get(q.id, 0),
+                                 texts=texts[q.id] if q.id in readable else None)
+            for q in questions}
+
+
+def _question(policy: Policy, question: Question, cells: list[queries.AnswerCell],
+              hidden_groups: set[str | None]) -> QuestionResult:
     values: Counter[int] = Counter()
     by_segment: defaultdict[str | None, Counter[int]] = defaultdict(Counter)
     for cell in cells:
@@ -256,7 +344,7 @@ def _question(policy: Policy, question: Question, cells: list[queries.AnswerCell
     is_scale = question.kind == QuestionKind.AGREEMENT
     options = range(1, 6) if is_scale else range(len(question.choices or []))
     sizes = {k: sum(v.values()) for k, v in by_segment.items()}
-    hidden = policy.hidden(sizes)
+    hidden = policy.hidden(sizes, also=hidden_groups)
     segments = [
         Group(key, True) if key in hidden else
         Group(key, False, sizes[key], mean=_mean(counts) if is_scale else None)

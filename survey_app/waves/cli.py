@@ -13,6 +13,7 @@ from survey_app.cli import CommandError
 from survey_app.core.db import db, utcnow
 from survey_app.core.delivery import chunks
 from survey_app.core.errors import DomainError
+from survey_app.dashboards.anonymity import Policy
 from survey_app.surveys.models import Wave
 from survey_app.surveys.services import get_survey_by_slug
 from survey_app.waves import queries, services, tasks
@@ -107,13 +108,20 @@ waves_cli = AppGroup("waves", help="Waves, recurring rounds and delivery status.
 def list_command(slug: str) -> None:
     """The waves of survey SLUG with their delivery figures."""
     survey, _ = _audience(slug, ())
+    policy = Policy.for_survey(survey)
     waves = db.session.scalars(select(Wave).where(Wave.survey_id == survey.id)
                                .order_by(Wave.started_dt.desc()))
     for wave in waves:
-        s = queries.wave_summary(wave)
+        s = queries.wave_summary(wave).masked(policy)
+        rate = "–" if s.response_rate is None else f"{s.response_rate:.0%}"
         click.echo(f"#{wave.id:<5} {wave.label:<22} invited {s.invited:>6}  sent {s.sent:>6}  "
-                   f"failed {s.failed + s.bounced:>5}  opened {s.opened:>6}  "
-                   f"answered {s.answered:>6}  rate {s.response_rate:.0%}")
+                   f"failed {s.failed + s.bounced:>5}  opened {_count(s.opened):>6}  "
+                   f"answered {_count(s.answered):>6}  rate {rate}")
+
+
+def _count(n: int | None) -> str:
+    """A figure, or "–" where an anonymous survey's count is not shown."""
+    return "–" if n is None else str(n)
 
 
 @waves_cli.command("repeat")

@@ -18,6 +18,7 @@ from survey_app.accounts.access import (
 from survey_app.audit.services import record
 from survey_app.core.db import db, utcnow
 from survey_app.core.errors import DomainError
+from survey_app.dashboards.anonymity import Policy
 from survey_app.responses.models import Response
 from survey_app.responses.review import confirm_human, discard
 from survey_app.surveys.models import Survey, Wave
@@ -77,9 +78,11 @@ def _send_page(survey: Survey, form: SendForm, *, counts=None, status: int = 200
 def _page(survey, form, repeat, settings, *, counts=None, status=200):  # type: ignore[no-untyped-def]
     waves = db.session.scalars(select(Wave).where(Wave.survey_id == survey.id)
                                .order_by(Wave.started_dt.desc()).limit(20)).all()
+    policy = Policy.for_survey(survey)
     return render_template("waves/send.html", survey=survey, form=form, repeat=repeat,
                            settings=settings, counts=counts, kind=kind_for(survey),
-                           waves=[(w, queries.wave_summary(w)) for w in waves]), status
+                           waves=[(w, queries.wave_summary(w).masked(policy)) for w in waves]
+                           ), status
 
 
 @bp.post("/surveys/<int:survey_id>/repeat")
@@ -127,15 +130,16 @@ def summary(wave_id: int):
     status = request.args.get("status") or None
     if status not in (None, "queued", "sent", "opened", "responded", "failed", "bounced"):
         status = None
-    if survey.is_anonymous and status in ("opened", "responded"):
-        status = None  # who opened or answered an anonymous survey is not shown
     page = max(request.args.get("page", 1, type=int) or 1, 1)
-    rows, total = queries.invitation_rows(wave, status=status, page=page)
+    # Who opened or answered an anonymous survey is not shown: delivery only.
+    rows, total = queries.invitation_rows(wave, status=status, page=page,
+                                          delivery_only=survey.is_anonymous)
     suspected = db.session.scalars(
         select(Response).where(Response.wave_id == wave.id, Response.is_suspected_automated)
         .order_by(Response.id).limit(50)).all()
     return render_template("waves/summary.html", wave=wave, survey=survey,
-                           summary=queries.wave_summary(wave), rows=rows, total=total,
+                           summary=queries.wave_summary(wave).masked(Policy.for_survey(survey)),
+                           rows=rows, total=total,
                            page=page, page_size=queries.PAGE_SIZE, status=status,
                            suspected=suspected,
                            can_manage=can_manage_survey(current_user, survey))

@@ -151,7 +151,8 @@ def test_comments_need_five_comments_and_come_shuffled_dated_by_period(
         app, hr, make_survey, add_responses):
     survey = make_survey("enps")
     add_responses(survey, group("Tech", 8, comments=4) + group("Sales", 10))
-    tech = f"/surveys/{survey}?segment=department:Tech"
+    # A weekly trend asked for (9 answers would default to months): dated by week.
+    tech = f"/surveys/{survey}?segment=department:Tech&trend=week"
     comments = text(section(hr.get(tech).get_data(as_text=True), "comments-title"))
     assert "Not enough comments" in comments and "comment number" not in comments
     words = text(section(hr.get(tech).get_data(as_text=True), "words-title"))
