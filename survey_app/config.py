@@ -35,6 +35,11 @@ class Config:
     #: Redirect plain HTTP to HTTPS and send HSTS (turn on behind TLS in production).
     FORCE_HTTPS = False
 
+    #: Reverse proxies in front of Polso (e.g. 1 for one TLS proxy): the client address and
+    #: scheme are read from that many ``X-Forwarded-For``/``-Proto`` hops (Werkzeug's ProxyFix).
+    #: 0 ignores those headers (a client could forge them); set it to what is really in front.
+    TRUSTED_PROXIES = 0
+
     #: Flask-Limiter storage: ``memory://`` counts per process; use ``redis://…`` with several.
     RATELIMIT_STORAGE_URI = "memory://"
     RATELIMIT_ENABLED = True

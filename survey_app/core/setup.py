@@ -12,6 +12,7 @@ from survey_app.core import logs
 from survey_app.core.db import db, set_write_intent
 from survey_app.core.errors import register_error_pages
 from survey_app.core.i18n import select_locale
+from survey_app.core.proxy import TrustedProxies, check_trusted_proxies
 from survey_app.core.sqlite import configure_sqlite, engine_options
 from survey_app.extensions import babel, csrf, limiter, login_manager, migrate, talisman
 
@@ -41,6 +42,7 @@ def check_config(app: Flask) -> None:
         options = engine_options(app.config["DATABASE_URL"], app.config["SQLITE_BUSY_TIMEOUT"])
     app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", options)
     app.config["SENTIMENT_THRESHOLDS"] = _thresholds(app.config["SENTIMENT_THRESHOLDS"])
+    app.config["TRUSTED_PROXIES"] = check_trusted_proxies(app.config["TRUSTED_PROXIES"])
 
 
 def _thresholds(value: object) -> tuple[float, float]:
@@ -91,6 +93,7 @@ def init_extensions(app: Flask) -> None:
         frame_options="DENY",
     )
     app.before_request(_flag_writes)
+    app.wsgi_app = TrustedProxies(app)  # type: ignore[method-assign]
     app.jinja_env.globals.update(get_locale=get_locale)
     register_error_pages(app)
     # ``app.logger`` (the "survey_app" logger) gets Flask's stderr handler unless one is
