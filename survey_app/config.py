@@ -47,8 +47,15 @@ class Config:
     RATELIMIT_RESPOND = "60 per minute"
     #: Limit on public-link submissions per client address.
     RATELIMIT_PUBLIC = "10 per minute"
-    #: Limit on sign-in attempts, counted both per client address and per e-mail typed.
+    #: Failed sign-ins per client address; more are refused (429). Successes do not count.
     RATELIMIT_LOGIN = "10 per minute"
+    #: Failed sign-ins per client address and e-mail typed; more are refused (429).
+    RATELIMIT_LOGIN_PAIR = "5 per minute"
+    #: Failed sign-ins for one e-mail (last 15 minutes, any address) answered without delay;
+    #: each further attempt waits 0.25 s, doubling, up to ``LOGIN_SLOWDOWN_MAX_SECONDS`` — except
+    #: a correct password from an address with no recent failures (docs/security.md).
+    LOGIN_SLOWDOWN_AFTER = 3
+    LOGIN_SLOWDOWN_MAX_SECONDS = 3
     RATELIMIT_HEADERS_ENABLED = True
 
     #: Languages the interface speaks; the first is the fallback.

@@ -6,6 +6,7 @@ from urllib.parse import urlencode
 
 from flask import (
     Blueprint,
+    Response,
     current_app,
     flash,
     redirect,
@@ -17,7 +18,7 @@ from flask import (
 from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 
-from survey_app.accounts import services
+from survey_app.accounts import services, throttle
 from survey_app.accounts.access import STAFF, role_required, safe_next
 from survey_app.accounts.forms import LanguageForm, LoginForm, PasswordForm
 from survey_app.audit import services as audit
@@ -32,9 +33,18 @@ def _login_limit() -> str:
     return current_app.config["RATELIMIT_LOGIN"]
 
 
-def _login_email_key() -> str:
-    """Rate-limit key per e-mail typed, so one account cannot be tried from many addresses."""
-    return "login-email:" + (request.form.get("email") or "").strip().lower()[:254]
+def _login_pair_limit() -> str:
+    return current_app.config["RATELIMIT_LOGIN_PAIR"]
+
+
+def _login_pair_key() -> str:
+    """Rate-limit key per client address and e-mail typed."""
+    return f"login-pair:{request.remote_addr}:{throttle.login_email(request.form.get('email'))}"
+
+
+def _failed(response: Response) -> bool:
+    """Only failed sign-ins count toward the limits (a success answers 303)."""
+    return response.status_code != 303
 
 
 @bp.app_context_processor
@@ -65,8 +75,9 @@ def home():
 
 
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit(_login_limit, methods=["POST"])
-@limiter.limit(_login_limit, key_func=_login_email_key, methods=["POST"])
+@limiter.limit(_login_limit, methods=["POST"], deduct_when=_failed)
+@limiter.limit(_login_pair_limit, key_func=_login_pair_key, methods=["POST"],
+               deduct_when=_failed)
 def login():
     form = LoginForm(next=request.args.get("next", ""))
     locale = use_locale()
@@ -76,7 +87,10 @@ def login():
         status = 422 if form.is_submitted() else 200
         return render_template("accounts/login.html", form=form, locale=locale), status
     user = services.authenticate(form.email.data, form.password.data)
+    email = throttle.login_email(form.email.data)
+    throttle.slow_down(email, request.remote_addr, succeeded=user is not None)
     if user is None:
+        throttle.record_failure(email, request.remote_addr)
         audit.record(None, "login.failed", email=_typed_email(form.email.data))
         db.session.commit()
         return render_template("accounts/login.html", form=form, locale=locale,
