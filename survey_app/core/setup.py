@@ -96,6 +96,7 @@ def init_extensions(app: Flask) -> None:
     app.wsgi_app = TrustedProxies(app)  # type: ignore[method-assign]
     app.jinja_env.globals.update(get_locale=get_locale)
     register_error_pages(app)
+    _init_security_log(app)
     # ``app.logger`` (the "survey_app" logger) gets Flask's stderr handler unless one is
     # configured; untouched, our INFO lines were dropped under gunicorn until an error touched it.
     app.logger.setLevel(logging.INFO)
@@ -110,6 +111,12 @@ def _init_login(app: Flask) -> None:
     login_manager.user_loader(load_user)
     login_manager.login_view = "accounts.login"
     login_manager.session_protection = "basic"
+
+
+def _init_security_log(app: Flask) -> None:
+    from survey_app.audit import security
+
+    security.init_app(app)
 
 
 def _init_mail_and_jobs(app: Flask) -> None:
