@@ -58,6 +58,11 @@ class Config:
     LOGIN_SLOWDOWN_MAX_SECONDS = 3
     RATELIMIT_HEADERS_ENABLED = True
 
+    #: An e-mailed staff invitation link works this long (once).
+    INVITATION_LIFETIME_HOURS = 72
+    #: An e-mailed password-reset link works this long (once).
+    PASSWORD_RESET_LIFETIME_MINUTES = 60
+
     #: Languages the interface speaks; the first is the fallback.
     LANGUAGES = ("en", "it")
     BABEL_DEFAULT_LOCALE = "en"
