@@ -69,10 +69,9 @@ def test_the_owner_is_not_locked_out_by_failures_from_elsewhere(client, make_use
         response = post_login(client, "target@example.com", f"guess-{i}", **from_address(i % 4))
         assert response.status_code == 422
     caplog.clear()
-    started = time.monotonic()
     owner = post_login(client, "Target@Example.com", DEFAULT_PASSWORD, **from_address(99))
     assert owner.status_code == 303
-    assert delays(caplog) == [] and time.monotonic() - started < 2
+    assert delays(caplog) == []  # no wait at all (the guesser's next try would wait 0.5 s)
 
 
 def test_failures_are_limited_per_address_and_email(client, make_user):
