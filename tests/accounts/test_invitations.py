@@ -239,27 +239,28 @@ def test_the_emailed_reset_link_works_over_real_http(app, live_server, make_user
         browser = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar),
                                               _NoRedirect())
 
-        def send(path: str, fields: dict | None = None):
-            html = browser.open(live_server.url + path).read().decode()
-            if fields is None:
-                return html
+        def send(path: str, fields: dict) -> tuple[int, str | None]:
+            """GET the form, POST ``fields`` with its CSRF token: (status, Location)."""
+            with browser.open(live_server.url + path) as page:
+                html = page.read().decode()
             body = urllib.parse.urlencode({**fields, "csrf_token": csrf_token(html)}).encode()
             try:
-                return browser.open(live_server.url + path, body)
+                answer = browser.open(live_server.url + path, body)
             except urllib.error.HTTPError as error:
-                return error
+                answer = error
+            with answer:
+                return answer.status, answer.headers["Location"]
 
-        assert send("/password/forgot", {"email": "http@example.com"}).status == 303
+        assert send("/password/forgot", {"email": "http@example.com"})[0] == 303
         [message] = smtp_server.to("http@example.com")
         url = re.search(r"http://127\.0\.0\.1:\d+/password/set/\S+",
                         message.get_body(("plain",)).get_content()).group(0)
         path = url.removeprefix(live_server.url)
-        answer = send(path, {"password": NEW_PASSWORD, "confirm": NEW_PASSWORD})
-        assert answer.status == 303 and answer.headers["Location"] == "/login"
+        assert send(path, {"password": NEW_PASSWORD, "confirm": NEW_PASSWORD}) == (303, "/login")
         with pytest.raises(urllib.error.HTTPError) as used:
             browser.open(url)
+        used.value.close()
         assert used.value.code == 410
-        signed_in = send("/login", {"email": "http@example.com", "password": NEW_PASSWORD})
-        assert signed_in.status == 303
+        assert send("/login", {"email": "http@example.com", "password": NEW_PASSWORD})[0] == 303
     finally:
         app.config["BASE_URL"] = "http://polso.test"
