@@ -35,6 +35,11 @@ class Config:
     #: Redirect plain HTTP to HTTPS and send HSTS (turn on behind TLS in production).
     FORCE_HTTPS = False
 
+    #: Reverse proxies in front of Polso (e.g. 1 for one TLS proxy): the client address and
+    #: scheme are read from that many ``X-Forwarded-For``/``-Proto`` hops (Werkzeug's ProxyFix).
+    #: 0 ignores those headers (a client could forge them); set it to what is really in front.
+    TRUSTED_PROXIES = 0
+
     #: Flask-Limiter storage: ``memory://`` counts per process; use ``redis://…`` with several.
     RATELIMIT_STORAGE_URI = "memory://"
     RATELIMIT_ENABLED = True
@@ -42,9 +47,21 @@ class Config:
     RATELIMIT_RESPOND = "60 per minute"
     #: Limit on public-link submissions per client address.
     RATELIMIT_PUBLIC = "10 per minute"
-    #: Limit on sign-in attempts, counted both per client address and per e-mail typed.
+    #: Failed sign-ins per client address; more are refused (429). Successes do not count.
     RATELIMIT_LOGIN = "10 per minute"
+    #: Failed sign-ins per client address and e-mail typed; more are refused (429).
+    RATELIMIT_LOGIN_PAIR = "5 per minute"
+    #: Failed sign-ins for one e-mail (last 15 minutes, any address) answered without delay;
+    #: each further attempt waits 0.25 s, doubling, up to ``LOGIN_SLOWDOWN_MAX_SECONDS`` — except
+    #: a correct password from an address with no recent failures (docs/security.md).
+    LOGIN_SLOWDOWN_AFTER = 3
+    LOGIN_SLOWDOWN_MAX_SECONDS = 3
     RATELIMIT_HEADERS_ENABLED = True
+
+    #: An e-mailed staff invitation link works this long (once).
+    INVITATION_LIFETIME_HOURS = 72
+    #: An e-mailed password-reset link works this long (once).
+    PASSWORD_RESET_LIFETIME_MINUTES = 60
 
     #: Languages the interface speaks; the first is the fallback.
     LANGUAGES = ("en", "it")

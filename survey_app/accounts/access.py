@@ -1,6 +1,7 @@
 """The one place staff roles are enforced: view decorator, visible surveys, permissions.
 
-Every staff feature imports from here. A forbidden object answers 404, never its contents;
+Every staff feature imports from here. A page the role may not open answers 403 in the staff
+layout; a forbidden object answers 404, never its contents; both are in the security log;
 see ``docs/roles.md`` for the role table.
 """
 
@@ -11,11 +12,12 @@ from functools import wraps
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
-from flask import abort, redirect, request, url_for
+from flask import abort, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import Select, select
 
 from survey_app.accounts.models import Role, User
+from survey_app.audit import security
 from survey_app.core.db import db
 from survey_app.core.i18n import use_locale
 from survey_app.surveys.models import Survey
@@ -54,7 +56,8 @@ def load_user(user_id: str) -> User | None:
 def role_required(*roles: str) -> Callable[[F], F]:
     """Only signed-in users with one of ``roles`` may use the view.
 
-    Not signed in → redirect to ``/login?next=<this page>``; signed in with another role → 404.
+    Not signed in → redirect to ``/login?next=<this page>``; signed in with another role → 403
+    in the staff layout (navigation kept), written to the security log.
     Also switches the page to the user's language (``?lang=`` still wins).
     """
     allowed = frozenset(roles)
@@ -67,15 +70,22 @@ def role_required(*roles: str) -> Callable[[F], F]:
         def wrapper(*args: Any, **kwargs: Any) -> Any:
             if not current_user.is_authenticated:
                 return redirect(url_for("accounts.login", next=_here()))
-            if current_user.role not in allowed:
-                abort(404)
             use_locale(current_user.locale)
+            if current_user.role not in allowed:
+                return _role_refused(allowed)
             return view(*args, **kwargs)
 
         wrapper.allowed_roles = allowed  # type: ignore[attr-defined]
         return wrapper  # type: ignore[return-value]
 
     return decorate
+
+
+def _role_refused(allowed: frozenset[str]) -> tuple[str, int]:
+    """403 in the staff layout, saying which roles may open the page; audited."""
+    security.refused("access.denied", role=current_user.role)
+    roles = [role for role in Role if role in allowed]
+    return render_template("errors/forbidden.html", roles=roles), 403
 
 
 def _here() -> str:
@@ -116,9 +126,10 @@ def can_see_survey(user: User, survey: Survey) -> bool:
 def get_visible_survey_or_404(survey_id: int) -> Survey:
     """The survey if the signed-in user may see it; 404 if it is missing or not theirs."""
     survey = db.session.get(Survey, survey_id)
-    if survey is None or not current_user.is_authenticated or not can_see_survey(
-        current_user, survey
-    ):
+    if survey is None or not current_user.is_authenticated:
+        abort(404)
+    if not can_see_survey(current_user, survey):
+        security.refused("access.denied", survey, role=current_user.role)
         abort(404)
     return survey
 

@@ -7,13 +7,15 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_user
 from sqlalchemy import func, select
 
-from survey_app.accounts import services
+from survey_app.accounts import emails, services
 from survey_app.accounts.access import role_required
 from survey_app.accounts.forms import (
+    InviteForm,
     UserCreateForm,
     UserPasswordForm,
     UserRoleForm,
 )
+from survey_app.accounts.links import Purpose
 from survey_app.accounts.models import User
 from survey_app.audit import services as audit
 from survey_app.core.db import db
@@ -38,9 +40,13 @@ def users():
     return _list_page(UserCreateForm(), 200)
 
 
-def _list_page(form: UserCreateForm, status: int):
+def _list_page(form: UserCreateForm, status: int, invite_form: InviteForm | None = None):
     users = db.session.scalars(select(User).order_by(func.lower(User.email))).all()
-    return render_template("accounts/users.html", users=users, form=form), status
+    return render_template(
+        "accounts/users.html", users=[u for u in users if not u.is_invited],
+        invited=[u for u in users if u.is_invited], form=form,
+        invite_form=invite_form or InviteForm(formdata=None),
+    ), status
 
 
 @bp.post("/users")
@@ -137,3 +143,53 @@ def reset_password(user_id: int):
         login_user(user)
     flash(_("New password set for %(email)s; their sessions have ended.", email=user.email))
     return redirect(url_for(".edit", user_id=user.id), 303)
+
+
+@bp.post("/users/invite")
+@role_required("admin")
+def invite():
+    form = InviteForm()
+    if not form.validate_on_submit():
+        return _list_page(UserCreateForm(formdata=None), 422, invite_form=form)
+    try:
+        user = services.invite_user(email=form.email.data, role=form.role.data,
+                                    name=form.name.data, locale=form.locale.data)
+    except services.AccountError as error:
+        form.email.errors = [str(error)]
+        return _list_page(UserCreateForm(formdata=None), 422, invite_form=form)
+    audit.record(_me(), "user.invite", user, role=user.role)
+    return _send_invitation(user)
+
+
+@bp.post("/users/<int:user_id>/invite")
+@role_required("admin")
+def reinvite(user_id: int):
+    user = _user_or_404(user_id)
+    try:
+        services.renew_invitation(user)
+    except services.AccountError as error:
+        return _edit_page(user, 422, error=str(error))
+    audit.record(_me(), "user.reinvite", user)
+    return _send_invitation(user)
+
+
+def _send_invitation(user: User):
+    db.session.commit()
+    emails.send_link(user.id, Purpose.INVITATION)
+    flash(_("Invitation e-mailed to %(email)s.", email=user.email))
+    return redirect(url_for(".users", _anchor="invited"), 303)
+
+
+@bp.post("/users/<int:user_id>/cancel-invitation")
+@role_required("admin")
+def cancel_invitation(user_id: int):
+    user = _user_or_404(user_id)
+    target, email = ("user", user.id), user.email
+    try:
+        services.cancel_invitation(user)
+    except services.AccountError as error:
+        return _edit_page(user, 422, error=str(error))
+    audit.record(_me(), "user.invite_cancel", target, role=user.role)
+    db.session.commit()
+    flash(_("Invitation of %(email)s cancelled.", email=email))
+    return redirect(url_for(".users"), 303)

@@ -39,7 +39,8 @@ class User(UserMixin, db.Model):
     email: Mapped[str] = mapped_column(sa.String(254), unique=True)
     name: Mapped[str] = mapped_column(sa.String(200), default="")
     role: Mapped[str] = mapped_column(sa.String(8))
-    #: argon2id hash (argon2-cffi's default profile); never the password itself.
+    #: argon2id hash (argon2-cffi's default profile); never the password itself. Empty while
+    #: an invited user has not set a password (``is_invited``; no password matches it).
     password_hash: Mapped[str] = mapped_column(sa.String(255))
     #: Deactivated users cannot sign in and their sessions end at once.
     is_active: Mapped[bool] = mapped_column(default=True)
@@ -57,6 +58,11 @@ class User(UserMixin, db.Model):
     def get_id(self) -> str:
         """Flask-Login stores this in the session; the loader checks both parts."""
         return f"{self.id}:{self.session_version}"
+
+    @property
+    def is_invited(self) -> bool:
+        """Invited by e-mail and no password set yet (inactive until they set one)."""
+        return not self.password_hash
 
     @property
     def display_name(self) -> str:

@@ -82,9 +82,23 @@ def create_user(*, email: str, role: str, password: str, name: str = "",
 
     :raises AccountError: bad e-mail, role, password or locale, or the e-mail is taken.
     """
+    check_password_rules(password)
+    return _add_user(email=email, role=role, name=name, locale=locale,
+                     password_hash=hash_password(password))
+
+
+def invite_user(*, email: str, role: str, name: str = "", locale: str = "en") -> User:
+    """Create a user who sets their own password through an e-mailed invitation link; they
+    stay inactive (no sign-in, no e-mails) until then.
+
+    :raises AccountError: bad e-mail, role or locale, or the e-mail is taken.
+    """
+    return _add_user(email=email, role=role, name=name, locale=locale, password_hash="")
+
+
+def _add_user(*, email: str, role: str, name: str, locale: str, password_hash: str) -> User:
     email = normalise_email(email)
     check_role(role)
-    check_password_rules(password)
     name = (name or "").strip()
     if len(name) > 200:
         raise AccountError(_l("The name must have at most 200 characters."))
@@ -92,12 +106,55 @@ def create_user(*, email: str, role: str, password: str, name: str = "",
         raise AccountError(_l("The language must be en or it."))
     if find_user(email) is not None:
         raise AccountError(_l("A user with e-mail %(email)s already exists.", email=email))
-    user = User(email=email, role=role, name=name, locale=locale,
-                password_hash=hash_password(password), is_active=True, session_version=1)
+    user = User(email=email, role=role, name=name, locale=locale, password_hash=password_hash,
+                is_active=bool(password_hash), session_version=1)
     db.session.add(user)
     db.session.flush()
-    logger.info("user %s created with role %s", user.id, role)
+    logger.info("user %s %s with role %s", user.id,
+                "created" if password_hash else "invited", role)
     return user
+
+
+def renew_invitation(user: User) -> None:
+    """Before sending an invitation again: links sent earlier stop working.
+
+    :raises AccountError: the user has already set a password.
+    """
+    _check_invited(user)
+    end_sessions(user)
+
+
+def cancel_invitation(user: User) -> None:
+    """Delete an invited user who never set a password (their link stops working).
+
+    :raises AccountError: the user has already set a password.
+    """
+    _check_invited(user)
+    db.session.delete(user)
+    db.session.flush()
+
+
+def _check_invited(user: User) -> None:
+    if not user.is_invited:
+        raise AccountError(_l("%(email)s has already accepted the invitation.",
+                              email=user.email))
+
+
+def set_password_by_link(user: User, password: str) -> None:
+    """Set the password an e-mailed link (invitation or reset) asked for; an invited user
+    becomes active. Ends the user's sessions, and with them every earlier link.
+
+    :raises AccountError: the password breaks the rules.
+    """
+    set_password(user, password)
+    user.is_active = True
+    db.session.flush()
+
+
+def reset_candidate(email: str) -> User | None:
+    """The active user (with a password) to send a reset link for ``email``, if any."""
+    user = find_user(email)
+    return user if user is not None and user.is_active and not user.is_invited else None
 
 
 def authenticate(email: str, password: str) -> User | None:
@@ -107,12 +164,12 @@ def authenticate(email: str, password: str) -> User | None:
     which e-mails have accounts. Upgrades the stored hash when the hasher's defaults changed.
     """
     user = find_user(email)
-    candidate = user.password_hash if user is not None else _dummy_hash()
+    candidate = user.password_hash if user is not None and user.password_hash else _dummy_hash()
     try:
         _hasher.verify(candidate, password)
     except (VerificationError, InvalidHashError):
         return None
-    if user is None or not user.is_active:
+    if user is None or not user.is_active or user.is_invited:
         return None
     if _hasher.check_needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
@@ -177,11 +234,14 @@ def set_role(user: User, role: str, *, by: User | None = None) -> None:
 def set_active(user: User, active: bool, *, by: User | None = None) -> None:
     """Deactivate (ending their sessions) or reactivate ``user``.
 
-    :raises AccountError: an admin deactivating themselves.
+    :raises AccountError: an admin deactivating themselves, or an invited user.
     :raises LastAdminError: the last active admin would be deactivated.
     """
     if user.is_active == active:
         return
+    if user.is_invited:
+        raise AccountError(_l("%(email)s becomes active by accepting the invitation.",
+                              email=user.email))
     if not active:
         if by is not None and by.id == user.id:
             raise AccountError(_l("You cannot deactivate yourself; ask another admin."))

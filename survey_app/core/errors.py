@@ -21,11 +21,14 @@ def wants_json() -> bool:
 def register_error_pages(app: Flask) -> None:
     """Friendly HTML (or JSON for the API) for every HTTP error; never a stack trace."""
 
-    @app.errorhandler(HTTPException)
-    def _http_error(error: HTTPException):  # type: ignore[no-untyped-def]
-        code = error.code or 500
-        if wants_json():
-            body = {"error": {"code": error.name.lower().replace(" ", "_"),
-                              "message": error.description, "fields": {}}}
-            return jsonify(body), code
-        return render_template("errors/error.html", error=error), code
+    app.register_error_handler(HTTPException, error_page)
+
+
+def error_page(error: HTTPException):  # type: ignore[no-untyped-def]
+    """The error as a page, or as JSON for the API."""
+    code = error.code or 500
+    if wants_json():
+        body = {"error": {"code": error.name.lower().replace(" ", "_"),
+                          "message": error.description, "fields": {}}}
+        return jsonify(body), code
+    return render_template("errors/error.html", error=error), code

@@ -5,8 +5,9 @@ from __future__ import annotations
 import logging
 import re
 
-#: ``/s/<token>`` and ``/u/<token>`` paths: the token would tie a request to a person.
-_TOKEN_IN_PATH = re.compile(r"(/[su]/)[A-Za-z0-9_-]{6,}")
+#: ``/s/<token>`` and ``/u/<token>`` paths: the token would tie a request to a person;
+#: ``/password/set/<token>``: a staff member's single-use link to choose a password.
+_TOKEN_IN_PATH = re.compile(r"(/[su]/|/password/set/)[A-Za-z0-9_.-]{6,}")
 
 
 def redact(text: str) -> str:

@@ -12,6 +12,7 @@ from survey_app.core import logs
 from survey_app.core.db import db, set_write_intent
 from survey_app.core.errors import register_error_pages
 from survey_app.core.i18n import select_locale
+from survey_app.core.proxy import TrustedProxies, check_trusted_proxies
 from survey_app.core.sqlite import configure_sqlite, engine_options
 from survey_app.extensions import babel, csrf, limiter, login_manager, migrate, talisman
 
@@ -41,6 +42,7 @@ def check_config(app: Flask) -> None:
         options = engine_options(app.config["DATABASE_URL"], app.config["SQLITE_BUSY_TIMEOUT"])
     app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", options)
     app.config["SENTIMENT_THRESHOLDS"] = _thresholds(app.config["SENTIMENT_THRESHOLDS"])
+    app.config["TRUSTED_PROXIES"] = check_trusted_proxies(app.config["TRUSTED_PROXIES"])
 
 
 def _thresholds(value: object) -> tuple[float, float]:
@@ -91,8 +93,10 @@ def init_extensions(app: Flask) -> None:
         frame_options="DENY",
     )
     app.before_request(_flag_writes)
+    app.wsgi_app = TrustedProxies(app)  # type: ignore[method-assign]
     app.jinja_env.globals.update(get_locale=get_locale)
     register_error_pages(app)
+    _init_security_log(app)
     # ``app.logger`` (the "survey_app" logger) gets Flask's stderr handler unless one is
     # configured; untouched, our INFO lines were dropped under gunicorn until an error touched it.
     app.logger.setLevel(logging.INFO)
@@ -109,12 +113,19 @@ def _init_login(app: Flask) -> None:
     login_manager.session_protection = "basic"
 
 
+def _init_security_log(app: Flask) -> None:
+    from survey_app.audit import security
+
+    security.init_app(app)
+
+
 def _init_mail_and_jobs(app: Flask) -> None:
     """Flask-Mail, and the job modules (jobs are declared at import; huey is built lazily)."""
     from survey_app.core import jobs, mail
 
     mail.init_app(app)
     jobs.check_config(app)
+    import survey_app.accounts.emails  # noqa: F401
     import survey_app.followups.tasks  # noqa: F401
     import survey_app.responses.tasks  # noqa: F401
     import survey_app.waves.tasks  # noqa: F401

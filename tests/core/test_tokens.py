@@ -50,3 +50,8 @@ def test_app_log_records_reach_stderr_without_link_tokens(tmp_path):
                             text=True, timeout=60, check=True)
     assert "INFO" in result.stderr and "opened /s/… once" in result.stderr
     assert token not in result.stderr
+
+
+def test_password_links_are_redacted_from_log_lines():
+    line = '"GET /password/set/WzIsInJlc2V0Il0.aw9o1w.1y6wJq0BXxPBJ2B2lo HTTP/1.1" 200'
+    assert redact(line) == '"GET /password/set/… HTTP/1.1" 200'

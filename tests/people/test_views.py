@@ -33,8 +33,8 @@ def _upload(client, text: str | bytes, name="people.csv"):
 @pytest.mark.parametrize("role", ["support", "viewer"])
 def test_people_pages_are_for_admin_and_hr_only(client, login, role):
     login(client, role)
-    assert client.get("/people").status_code == 404
-    assert client.get("/people/import").status_code == 404
+    assert client.get("/people").status_code == 403
+    assert client.get("/people/import").status_code == 403
 
 
 def test_anonymous_visitor_is_sent_to_login(client):
