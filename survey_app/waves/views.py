@@ -18,6 +18,7 @@ from survey_app.accounts.access import (
 from survey_app.audit.services import record
 from survey_app.core.db import db, utcnow
 from survey_app.core.errors import DomainError
+from survey_app.core.inputs import page_arg
 from survey_app.responses.models import Response
 from survey_app.responses.review import confirm_human, discard
 from survey_app.surveys.models import Survey, Wave
@@ -129,7 +130,7 @@ def summary(wave_id: int):
         status = None
     if survey.is_anonymous and status in ("opened", "responded"):
         status = None  # who opened or answered an anonymous survey is not shown
-    page = max(request.args.get("page", 1, type=int) or 1, 1)
+    page = page_arg(request.args)
     rows, total = queries.invitation_rows(wave, status=status, page=page)
     suspected = db.session.scalars(
         select(Response).where(Response.wave_id == wave.id, Response.is_suspected_automated)
