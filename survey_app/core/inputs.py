@@ -1,7 +1,7 @@
 """Hostile input refused once for every view: control characters, out-of-range ids and pages.
 
-Policy (``docs/architecture.md``, "Hostile input"): no path, query argument or form field name
-may hold a control character (C0 or DEL); in form values, text areas may hold tab, CR and LF and
+Policy (``docs/architecture.md``, "Hostile input"): no path or query argument may hold a
+control character (C0 or DEL); in form values, text areas may hold tab, CR and LF and
 single-line fields nothing (:class:`survey_app.core.forms.BaseForm`). Ids in URLs fit the
 database's 32-bit ``integer``; anything larger is a 404 before any query runs.
 """
@@ -9,7 +9,7 @@ database's 32-bit ``integer``; anything larger is a 404 before any query runs.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 
 from flask import request
 from flask_babel import gettext as _
@@ -25,7 +25,7 @@ MAX_PAGE = 10_000
 CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 #: Control characters a multi-line text may not hold: all but tab, LF and CR.
 CONTROL_IN_TEXT = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
-_CONTROL_RUN = re.compile(r"[\x00-\x1f\x7f]+")
+_CONTROL_RUN = re.compile(CONTROL.pattern + "+")
 
 
 class InputRefusedError(BadRequest):
@@ -46,18 +46,16 @@ class BoundedIntConverter(IntegerConverter):
 
 def refuse_control_characters() -> None:
     """``before_request``: a control character in the path is a 404 (it names nothing); in a
-    query argument or a form field's name, a 400. Form values are checked by the forms
-    (:class:`survey_app.core.forms.BaseForm`), which show the page again with what was typed."""
+    query argument's name or value, a 400. The body is left unread (an upload's size limit is
+    set by its view): form values are checked by the forms
+    (:class:`survey_app.core.forms.BaseForm`), which show the page again with what was typed,
+    and a form field name that no form declares is never read."""
     if CONTROL.search(request.path):
         raise NotFound()
-    names = [*request.args.keys(), *request.form.keys()]
-    if any(CONTROL.search(text) for text in [*names, *_values(request.args.lists())]):
+    if any(CONTROL.search(name) or any(CONTROL.search(v) for v in values)
+           for name, values in request.args.lists()):
         raise InputRefusedError(_("The address or a field contains a control character "
                                   "(such as NUL or a line break); please remove it."))
-
-
-def _values(lists: Iterable[tuple[str, list[str]]]) -> Iterable[str]:
-    return (value for _name, values in lists for value in values)
 
 
 def one_line(text: str) -> str:
