@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, HiddenField, PasswordField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional
 
 from survey_app.accounts.models import Role
 from survey_app.accounts.services import PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH
+from survey_app.core.forms import BaseForm
 
 
 def role_choices() -> list[SelectChoice]:
@@ -27,7 +27,7 @@ def _new_password_validators() -> list:
     return [DataRequired(), Length(min=PASSWORD_MIN_LENGTH, max=PASSWORD_MAX_LENGTH)]
 
 
-class LoginForm(FlaskForm):
+class LoginForm(BaseForm):
     email = EmailField(_l("E-mail"), validators=[DataRequired(), Length(max=254)])
     password = PasswordField(_l("Password"), validators=[DataRequired(),
                                                          Length(max=PASSWORD_MAX_LENGTH)])
@@ -35,19 +35,19 @@ class LoginForm(FlaskForm):
     next = HiddenField()
 
 
-class PasswordForm(FlaskForm):
+class PasswordForm(BaseForm):
     current = PasswordField(_l("Current password"), validators=[DataRequired()])
     new = PasswordField(_l("New password"), validators=_new_password_validators())
     confirm = PasswordField(_l("New password again"), validators=[
         DataRequired(), EqualTo("new", message=_l("The two new passwords differ."))])
 
 
-class LanguageForm(FlaskForm):
+class LanguageForm(BaseForm):
     locale = SelectField(choices=LANGUAGE_CHOICES)
     next = HiddenField()
 
 
-class UserCreateForm(FlaskForm):
+class UserCreateForm(BaseForm):
     email = EmailField(_l("E-mail"), validators=[DataRequired(), Email(), Length(max=254)])
     name = StringField(_l("Name"), validators=[Optional(), Length(max=200)])
     role = SelectField(_l("Role"), choices=role_choices)
@@ -57,25 +57,25 @@ class UserCreateForm(FlaskForm):
         DataRequired(), EqualTo("password", message=_l("The two passwords differ."))])
 
 
-class UserRoleForm(FlaskForm):
+class UserRoleForm(BaseForm):
     role = SelectField(_l("Role"), choices=role_choices)
 
 
-class UserActiveForm(FlaskForm):
+class UserActiveForm(BaseForm):
     is_active = BooleanField()
 
 
-class UserPasswordForm(FlaskForm):
+class UserPasswordForm(BaseForm):
     password = PasswordField(_l("New password"), validators=_new_password_validators())
     confirm = PasswordField(_l("New password again"), validators=[
         DataRequired(), EqualTo("password", message=_l("The two passwords differ."))])
 
 
-class ForgotPasswordForm(FlaskForm):
+class ForgotPasswordForm(BaseForm):
     email = EmailField(_l("E-mail"), validators=[DataRequired(), Length(max=254)])
 
 
-class InviteForm(FlaskForm):
+class InviteForm(BaseForm):
     email = EmailField(_l("E-mail"), validators=[DataRequired(), Email(), Length(max=254)])
     name = StringField(_l("Name"), validators=[Optional(), Length(max=200)])
     role = SelectField(_l("Role"), choices=role_choices)

@@ -80,8 +80,9 @@ def write_intended() -> bool:
 
 
 def commit_last() -> None:
-    """Commit a request's last use of the session (a redirect follows), without expiring every
-    loaded object for a reload nobody will ask for (~3 % of a respondent's answer)."""
+    """Commit a request's last use of the session (a redirect or a stream follows), without
+    expiring every loaded object for a reload nobody will ask for (~3 % of a respondent's
+    answer) — or that could not happen: a streamed body runs after the session is removed."""
     session = db.session()
     session.expire_on_commit = False
     try:

@@ -6,7 +6,7 @@ import re
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from wtforms import Field, ValidationError
+from wtforms import Field
 from wtforms.fields import BooleanField, HiddenField, TextAreaField
 
 _DIGITS = re.compile(r"[0-9]{1,6}")
@@ -43,11 +43,7 @@ class StrictIntegerField(SingleValueMixin, Field):
 
 
 class StrictTextAreaField(SingleValueMixin, TextAreaField):
-    """A text area that refuses duplicates and NUL characters."""
-
-    def pre_validate(self, form: Any) -> None:
-        if self.data and "\x00" in self.data:
-            raise ValidationError(_l("The text contains a NUL character; please remove it."))
+    """A text area that refuses duplicates (control characters: see ``core.forms.BaseForm``)."""
 
 
 class StrictBooleanField(SingleValueMixin, BooleanField):

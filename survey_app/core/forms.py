@@ -15,10 +15,11 @@ from flask_wtf import FlaskForm
 from flask_wtf.csrf import _FlaskFormCSRF
 from wtforms import ValidationError
 from wtforms.csrf.core import CSRF, CSRFTokenField
-from wtforms.fields import HiddenField
+from wtforms.fields import FieldList, FormField, HiddenField, TextAreaField
 from wtforms.i18n import messages_path
 
 from survey_app.core.i18n import select_locale
+from survey_app.core.inputs import CONTROL, CONTROL_IN_TEXT
 
 
 @lru_cache(maxsize=8)
@@ -95,9 +96,54 @@ class LinkBoundCSRF(CSRF):
         return hmac.new(key, message, hashlib.sha256).hexdigest()
 
 
+#: Shown on a single-line field that holds a tab, line break or other control character.
+SINGLE_LINE = _l("Write this on one line, without tabs, line breaks or other control "
+                 "characters.")
+#: Shown on a text area (or hidden field) that holds a control character other than tab/CR/LF.
+CONTROL_IN_TEXT_MESSAGE = _l("The text contains a control character (such as NUL); "
+                             "please remove it.")
+
+
+def control_character_errors(form: Any) -> bool:
+    """Add an error to every text field of ``form`` and its sub-forms that holds a control
+    character — any in a single-line field, any but tab, CR and LF in a text area or hidden
+    field; ``True`` if any did.
+
+    NUL breaks PostgreSQL queries; a line break in a single-line value breaks log lines and
+    e-mail headers ("header contains a line break"). Checking here covers every form at once.
+    """
+    found = False
+    for field in form:
+        if isinstance(field, FormField | FieldList):
+            entries = field.entries if isinstance(field, FieldList) else [field]
+            found |= any(control_character_errors(entry.form) if isinstance(entry, FormField)
+                         else _check(entry) for entry in entries)
+        else:
+            found |= _check(field)
+    return found
+
+
+def _check(field: Any) -> bool:
+    if not isinstance(field.data, str):
+        return False
+    if isinstance(field, TextAreaField | HiddenField):
+        pattern, message = CONTROL_IN_TEXT, CONTROL_IN_TEXT_MESSAGE
+    else:
+        pattern, message = CONTROL, SINGLE_LINE
+    if not pattern.search(field.data):
+        return False
+    field.errors = [*field.errors, message]
+    return True
+
+
 class BaseForm(FlaskForm):
-    """Use for every form: Flask-WTF reloads WTForms' catalogue on every request otherwise,
-    and signs a new CSRF token even for a POST that is not shown again."""
+    """Use for every form: text fields refuse control characters (see
+    :func:`control_character_errors`); Flask-WTF would reload WTForms' catalogue on every request
+    and sign a new CSRF token even for a POST that is not shown again."""
+
+    def validate(self, extra_validators: Any = None) -> bool:
+        valid = super().validate(extra_validators)
+        return not control_character_errors(self) and valid
 
     class Meta:
         csrf_class = _LazyFlaskFormCSRF

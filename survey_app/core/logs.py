@@ -1,13 +1,40 @@
-"""Keep secret link tokens out of every log line (access logs included)."""
+"""Keep secret link tokens out of every log line (access logs included), and keep each record
+on one line: control characters in a message are escaped, so ``%0d%0a`` in a path cannot
+write a fake log line."""
 
 from __future__ import annotations
 
 import logging
 import re
 
+from survey_app.core.inputs import CONTROL
+
 #: ``/s/<token>`` and ``/u/<token>`` paths: the token would tie a request to a person;
 #: ``/password/set/<token>``: a staff member's single-use link to choose a password.
 _TOKEN_IN_PATH = re.compile(r"(/[su]/|/password/set/)[A-Za-z0-9_.-]{6,}")
+
+
+_ESCAPES = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
+
+
+def escape_controls(text: str) -> str:
+    """``text`` with control characters written as ``\\n``, ``\\r``, ``\\t`` or ``\\xNN``."""
+    return CONTROL.sub(lambda m: _ESCAPES.get(m[0]) or f"\\x{ord(m[0]):02x}", text)
+
+
+class EscapedLogRecord(logging.LogRecord):
+    """A log record whose message (format and arguments together) has its control characters
+    escaped; a traceback, added by the formatter, keeps its lines."""
+
+    def getMessage(self) -> str:  # noqa: N802 (logging's name)
+        return escape_controls(super().getMessage())
+
+
+def install_control_escaping() -> None:
+    """Make every log record of the process an :class:`EscapedLogRecord`, whatever logger or
+    handler (Flask, gunicorn, werkzeug, huey) prints it. Leaves a custom factory alone."""
+    if logging.getLogRecordFactory() is logging.LogRecord:
+        logging.setLogRecordFactory(EscapedLogRecord)
 
 
 def redact(text: str) -> str:

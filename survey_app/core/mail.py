@@ -27,6 +27,8 @@ from urllib.parse import urlsplit
 from flask import current_app
 from flask_mail import BadHeaderError, Mail, Message
 
+from survey_app.core.inputs import one_line
+
 logger = logging.getLogger(__name__)
 
 mail = Mail()
@@ -80,9 +82,16 @@ def build_message(
     sender: str | None = None,
     to_name: str = "",
 ) -> Message:
-    """A multipart (text + HTML) message; ``headers`` such as ``List-Unsubscribe`` are added."""
-    message = PolsoMessage(subject=subject, recipients=[(to_name, to) if to_name else to],
-                      body=text, html=html, sender=sender, extra_headers=dict(headers or {}))
+    """A multipart (text + HTML) message; ``headers`` such as ``List-Unsubscribe`` are added.
+
+    Header values never carry a line break or other control character (a survey title typed
+    with one, before such titles were refused, would fail every send): each becomes a space.
+    """
+    to_name = one_line(to_name)
+    message = PolsoMessage(subject=one_line(subject),
+                           recipients=[(to_name, to) if to_name else to], body=text, html=html,
+                           sender=sender and one_line(sender),
+                           extra_headers={k: one_line(v) for k, v in (headers or {}).items()})
     # Flask-Mail calls make_msgid() without a domain, i.e. a DNS lookup per message.
     message.msgId = make_msgid(domain=_message_id_domain())
     return message

@@ -12,6 +12,7 @@ from survey_app.core import logs
 from survey_app.core.db import db, set_write_intent
 from survey_app.core.errors import register_error_pages
 from survey_app.core.i18n import select_locale
+from survey_app.core.inputs import BoundedIntConverter, refuse_control_characters
 from survey_app.core.proxy import TrustedProxies, check_trusted_proxies
 from survey_app.core.sqlite import configure_sqlite, engine_options
 from survey_app.extensions import babel, csrf, limiter, login_manager, migrate, talisman
@@ -77,7 +78,9 @@ def init_extensions(app: Flask) -> None:
             configure_sqlite(db.engine)
     migrate.init_app(app, db, directory=str(Path(app.root_path).parent / "migrations"),
                      render_as_batch=True, compare_type=True)
+    app.url_map.converters["int"] = BoundedIntConverter  # before any route is added
     limiter.init_app(app)  # before CSRF: an over-limit request is refused first, cheaply
+    app.before_request(refuse_control_characters)
     csrf.init_app(app)
     _init_login(app)
     _init_mail_and_jobs(app)
@@ -101,6 +104,7 @@ def init_extensions(app: Flask) -> None:
     # configured; untouched, our INFO lines were dropped under gunicorn until an error touched it.
     app.logger.setLevel(logging.INFO)
     logs.install_token_redaction(app.logger)
+    logs.install_control_escaping()
 
 
 def _init_login(app: Flask) -> None:

@@ -13,7 +13,7 @@ from survey_app.accounts.access import (
     role_required,
 )
 from survey_app.audit.services import record
-from survey_app.core.db import db
+from survey_app.core.db import commit_last
 from survey_app.dashboards import charts
 from survey_app.dashboards.anonymity import GroupHiddenError, NarrowingRefusedError
 from survey_app.dashboards.export import prepare_export
@@ -61,7 +61,9 @@ def export(survey_id: int):
     filters = parse_filters(request.args, survey)
     prepared = prepare_export(survey, filters)
     record(current_user, "responses.export", survey, filters=filters.query_args())
-    db.session.commit()
+    # The stream runs after this request's session is gone: what it reads (the survey, its
+    # questions) must stay loaded, not expired by the commit.
+    commit_last()
     filename = f"{survey.slug}-responses.csv"
     return Response(stream_with_context(prepared.lines()), mimetype="text/csv",
                     headers={"Content-Disposition": f'attachment; filename="{filename}"',

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import BooleanField, SelectField, StringField, TextAreaField, ValidationError
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional
 
+from survey_app.core.forms import BaseForm
 from survey_app.people.services import InvalidPersonError, clean_attributes
 
 
@@ -32,11 +32,11 @@ def parse_attribute_lines(text: str) -> dict[str, str]:
     return attributes
 
 
-class ImportForm(FlaskForm):
+class ImportForm(BaseForm):
     file = FileField(_l("CSV file"), validators=[FileRequired(_l("Choose a CSV file."))])
 
 
-class PersonForm(FlaskForm):
+class PersonForm(BaseForm):
     name = StringField(_l("Name"), validators=[Optional(), Length(max=200)])
     kind = SelectField(_l("Kind"), choices=kind_choices)
     locale = SelectField(_l("Language"), choices=LOCALE_CHOICES)
@@ -51,13 +51,13 @@ class PersonForm(FlaskForm):
             raise ValidationError(str(error)) from None
 
 
-class EraseForm(FlaskForm):
+class EraseForm(BaseForm):
     confirm = BooleanField(_l("I understand: this person's identity, invitations and comments "
                               "are deleted for good; only anonymous scores remain."),
                            validators=[DataRequired(_l("Tick the box to confirm."))])
 
 
-class FilterForm(FlaskForm):
+class FilterForm(BaseForm):
     """The list's GET filters (no CSRF: they change nothing)."""
 
     class Meta:

@@ -22,6 +22,7 @@ from survey_app.accounts.access import role_required
 from survey_app.accounts.models import Role
 from survey_app.audit.services import record
 from survey_app.core.db import db
+from survey_app.core.inputs import page_arg
 from survey_app.people import queries
 from survey_app.people.erasure import erase_person
 from survey_app.people.forms import EraseForm, FilterForm, ImportForm, PersonForm, kind_choices
@@ -58,11 +59,11 @@ def index():
     filters = queries.PeopleFilter(q=(form.q.data or "").strip(), kind=form.kind.data or "",
                                    status=form.status.data or "", where=where,
                                    allowed_kinds=allowed_kinds())
-    page = request.args.get("page", 1, type=int) or 1
+    page = page_arg(request.args)
     people, total = queries.list_people(filters, page)
     pages = max((total + queries.PAGE_SIZE - 1) // queries.PAGE_SIZE, 1)
     return render_template("people/index.html", form=form, people=people, total=total,
-                           page=min(max(page, 1), pages), pages=pages,
+                           page=min(page, pages), pages=pages,
                            hr_only=current_user.role == Role.HR)
 
 

@@ -12,7 +12,9 @@ from flask import (
     session,
     url_for,
 )
+from flask import Response as FlaskResponse
 from sqlalchemy import select
+from werkzeug.exceptions import NotFound
 
 from survey_app.core.db import commit_last, db, set_write_intent
 from survey_app.core.i18n import use_locale
@@ -30,6 +32,7 @@ from survey_app.surveys.models import Survey, SurveyStatus
 bp = Blueprint("respond", __name__)
 
 
+@bp.errorhandler(NotFound)  # e.g. a control character in the path (core.inputs)
 @bp.errorhandler(invitations.UnknownLinkError)
 def _unknown_link(_error: Exception):
     return render_template("respond/link_problem.html", problem="unknown"), 404
@@ -60,11 +63,22 @@ def _public_limit() -> str:
     return current_app.config["RATELIMIT_PUBLIC"]
 
 
+def _unknown_link_opened(response: FlaskResponse) -> bool:
+    return response.status_code == 404
+
+
+#: Opening unknown links (guessing tokens) counts against the respondent limit; the people who
+#: open their own link are never counted.
+_guesses_limited = limiter.shared_limit(_respond_limit, scope="respond-unknown-link",
+                                        methods=["GET"], deduct_when=_unknown_link_opened)
+
+
 # The response form checks its own CSRF token (Flask-WTF), after the rate limit and with the
 # typed answers kept; the global before-request check would run before the limit and lose them.
 @bp.route("/s/<token>", methods=["GET", "POST"])
 @csrf.exempt
 @limiter.limit(_respond_limit, methods=["POST"])
+@_guesses_limited
 def personal(token: str):
     set_write_intent(True)  # a GET records the open (scanner detection), a POST the answer
     invitation, response = responses.open_link(token)
@@ -81,6 +95,7 @@ def personal(token: str):
 
 
 @bp.get("/s/<token>/thanks")
+@_guesses_limited
 def personal_thanks(token: str):
     invitation = invitations.find_invitation(token)
     locale = use_locale(invitation.person.locale, invitation.survey.default_locale)

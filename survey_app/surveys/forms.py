@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     FieldList,
@@ -20,6 +19,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange,
 from wtforms.widgets import NumberInput
 
 from survey_app.core.fields import StrictIntegerField
+from survey_app.core.forms import BaseForm
 from survey_app.surveys.models import MAX_EXTRA_QUESTIONS, QuestionKind, Survey, SurveyKind
 from survey_app.surveys.services import (
     EDIT_WINDOW_RANGE,
@@ -109,7 +109,7 @@ class QuestionForm(Form):
                             choices=choices)
 
 
-class SurveyForm(FlaskForm):
+class SurveyForm(BaseForm):
     title = StringField(_l("Title"), validators=[DataRequired(), Length(max=200)])
     kind = SelectField(_l("Kind"))
     default_locale = SelectField(_l("Default language"), choices=[

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import (
     DateField,
     IntegerField,
@@ -15,6 +14,7 @@ from wtforms import (
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
+from survey_app.core.forms import BaseForm
 from survey_app.waves.audience import InvalidAudienceError, parse_where
 
 
@@ -32,7 +32,7 @@ class AudienceMixin:
             raise ValidationError(str(error)) from None
 
 
-class SendForm(AudienceMixin, FlaskForm):
+class SendForm(AudienceMixin, BaseForm):
     label = StringField(_l("Name of the wave"), validators=[Optional(), Length(max=100)],
                         description=_l("Optional, e.g. “Spring 2026”; default: date and time."))
 
@@ -43,13 +43,13 @@ def cadence_choices() -> list[SelectChoice]:
             SelectChoice("quarterly", _l("Every quarter"))]
 
 
-class RepeatForm(AudienceMixin, FlaskForm):
+class RepeatForm(AudienceMixin, BaseForm):
     cadence = SelectField(_l("Repeat"), choices=cadence_choices)
     first_round = DateField(_l("First round on"), validators=[Optional()],
                             description=_l("Default: today. Rounds start at 09:00 UTC."))
 
 
-class DeliverySettingsForm(FlaskForm):
+class DeliverySettingsForm(BaseForm):
     throttle_days = IntegerField(
         _l("Do not ask anyone asked in the last … days"),
         validators=[InputRequired(), NumberRange(min=0, max=365)],

@@ -18,6 +18,7 @@ from survey_app.accounts.access import (
 from survey_app.audit.services import record
 from survey_app.core.db import db, utcnow
 from survey_app.core.errors import DomainError
+from survey_app.core.inputs import page_arg
 from survey_app.dashboards.anonymity import Policy
 from survey_app.responses.models import Response
 from survey_app.responses.review import confirm_human, discard
@@ -130,7 +131,7 @@ def summary(wave_id: int):
     status = request.args.get("status") or None
     if status not in (None, "queued", "sent", "opened", "responded", "failed", "bounced"):
         status = None
-    page = max(request.args.get("page", 1, type=int) or 1, 1)
+    page = page_arg(request.args)
     # Who opened or answered an anonymous survey is not shown: delivery only.
     rows, total = queries.invitation_rows(wave, status=status, page=page,
                                           delivery_only=survey.is_anonymous)

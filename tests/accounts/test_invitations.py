@@ -150,10 +150,13 @@ def test_bad_invitations_are_refused_with_a_message(app, client, login, make_use
     assert refused.status_code == 422
 
 
-@pytest.mark.parametrize("token", ["nonsense", "a" * 5000, "eyJ1Ijo.x.y", "%00"])
-def test_forged_links_are_refused(client, token):
+@pytest.mark.parametrize("token, status", [
+    ("nonsense", 410), ("a" * 5000, 410), ("eyJ1Ijo.x.y", 410),
+    ("%00", 404),  # a control character in any path is refused before routing (core.inputs)
+])
+def test_forged_links_are_refused(client, token, status):
     response = client.get(f"/password/set/{token}")
-    assert response.status_code == 410
+    assert response.status_code == status
 
 
 def test_cli_can_invite_instead_of_asking_a_password(app, smtp_server):

@@ -129,3 +129,24 @@ def test_export_streams_in_constant_memory(app, client, login, make_survey):
     response.close()
     assert count == 20_001
     assert peak < 2 * peak_at_5000 + 500_000  # flat after the first batches, not 4× bigger
+
+
+@pytest.mark.parametrize("anonymous", [True, False], ids=["anonymous", "identified"])
+def test_web_export_of_a_pulse_survey_has_every_question_kind(client, login, make_survey,
+                                                              add_responses, anonymous):
+    """Issue 13.1: the view commits its audit row before the stream reads the questions."""
+    survey = make_survey("pulse", anonymous=anonymous)
+    add_responses(survey, [dict(score=i % 11, comment=f"comment {i}",
+                                answers={1: 4, 2: 2, 3: 1, 4: f"better tools {i}"},
+                                days_ago=i % 3 + 1) for i in range(6)])
+    login(client, "hr")
+    response = client.get(f"/surveys/{survey}/export.csv?period=all")
+    assert response.status_code == 200
+    records = list(csv.reader(io.StringIO(response.get_data(as_text=True))))
+    header, rows = records[0], records[1:]
+    assert header[-4:] == ["q1", "q2", "q3", "q4"]
+    assert len(rows) == 6
+    for row in rows:
+        values = dict(zip(header, row, strict=True))
+        assert (values["q1"], values["q2"], values["q3"]) == ("4", "2", "1")
+        assert values["q4"].startswith("better tools ")

@@ -126,3 +126,17 @@ def test_cached_rendering_gives_the_same_email_as_rendering_each_time(
                 plain.subject, plain.body, plain.html)
             assert token in cached.html and "tokenplaceholder" not in cached.html
     assert len(cache) == 4
+
+
+def test_line_breaks_stored_in_a_title_or_name_never_reach_a_header(
+        app, smtp_server, make_survey, make_people, send):
+    """Issue 13.5: text saved before line breaks were refused still sends, on one line."""
+    survey_id = make_survey("nps", title="Acme\r\nBcc: evil@example.com")
+    make_people(1, name="Ann\nExample")
+    send(survey_id)
+
+    [message] = smtp_server.messages
+    assert message["Subject"] == "Acme Bcc: evil@example.com"
+    assert message["To"] == "Ann Example <p1@example.com>"
+    assert message["Bcc"] is None
+    assert smtp_server.to("evil@example.com") == []
