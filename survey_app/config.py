@@ -49,7 +49,9 @@ class Config:
     #: Languages the interface speaks; the first is the fallback.
     LANGUAGES = ("en", "it")
     BABEL_DEFAULT_LOCALE = "en"
-    BABEL_DEFAULT_TIMEZONE = "UTC"
+    #: IANA time zone of the times shown on pages and in e-mails (a staff user may choose their
+    #: own); checked at start-up. Times are stored in UTC whatever this says.
+    TIMEZONE = "UTC"
 
     #: Defaults for new surveys.
     LINK_LIFETIME_DAYS = 30

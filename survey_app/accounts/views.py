@@ -19,7 +19,7 @@ from flask_login import current_user, login_user, logout_user
 
 from survey_app.accounts import services
 from survey_app.accounts.access import STAFF, role_required, safe_next
-from survey_app.accounts.forms import LanguageForm, LoginForm, PasswordForm
+from survey_app.accounts.forms import LanguageForm, LoginForm, PasswordForm, TimezoneForm
 from survey_app.audit import services as audit
 from survey_app.core.db import db
 from survey_app.core.i18n import use_locale
@@ -129,6 +129,29 @@ def password():
 
 def _password_page(form: PasswordForm, status: int):
     return render_template("accounts/password.html", form=form), status
+
+
+@bp.route("/account/timezone", methods=["GET", "POST"])
+@role_required(*STAFF)
+def timezone():
+    user = current_user._get_current_object()
+    form = TimezoneForm(data={"timezone": user.timezone or ""})
+    form.set_choices(current_app.config["TIMEZONE"])
+    if not form.validate_on_submit():
+        return _timezone_page(form, 422 if form.is_submitted() else 200)
+    try:
+        services.set_timezone(user, form.timezone.data)
+    except services.AccountError as error:
+        form.timezone.errors = [str(error)]
+        return _timezone_page(form, 422)
+    db.session.commit()
+    flash(_("Times are now shown in %(zone)s.",
+            zone=user.timezone or current_app.config["TIMEZONE"]))
+    return redirect(url_for(".timezone"), 303)
+
+
+def _timezone_page(form: TimezoneForm, status: int):
+    return render_template("accounts/timezone.html", form=form), status
 
 
 @bp.post("/account/language")

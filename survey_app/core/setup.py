@@ -11,7 +11,13 @@ from flask_babel import get_locale
 from survey_app.core import logs
 from survey_app.core.db import db, set_write_intent
 from survey_app.core.errors import register_error_pages
-from survey_app.core.i18n import select_locale
+from survey_app.core.i18n import (
+    format_day,
+    format_when,
+    is_time_zone,
+    select_locale,
+    select_timezone,
+)
 from survey_app.core.sqlite import configure_sqlite, engine_options
 from survey_app.extensions import babel, csrf, limiter, login_manager, migrate, talisman
 
@@ -41,6 +47,9 @@ def check_config(app: Flask) -> None:
         options = engine_options(app.config["DATABASE_URL"], app.config["SQLITE_BUSY_TIMEOUT"])
     app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", options)
     app.config["SENTIMENT_THRESHOLDS"] = _thresholds(app.config["SENTIMENT_THRESHOLDS"])
+    if not is_time_zone(app.config["TIMEZONE"]):
+        raise RuntimeError(f"POLSO_TIMEZONE must be an IANA time zone such as 'Europe/Rome' or "
+                           f"'UTC', not {app.config['TIMEZONE']!r}")
 
 
 def _thresholds(value: object) -> tuple[float, float]:
@@ -79,8 +88,9 @@ def init_extensions(app: Flask) -> None:
     csrf.init_app(app)
     _init_login(app)
     _init_mail_and_jobs(app)
-    babel.init_app(app, locale_selector=select_locale,
+    babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone,
                    default_translation_directories=str(Path(app.root_path) / "translations"))
+    app.jinja_env.filters.update(when=format_when, day=format_day)
     talisman.init_app(
         app,
         force_https=app.config["FORCE_HTTPS"],
