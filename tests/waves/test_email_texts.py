@@ -1,9 +1,14 @@
 """The invitation e-mail's subject and message per language (issue 12 point 11) and its dates
-(point 12), through a real SMTP server."""
+(point 12) and sender, through a real SMTP server."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
+
+import pytest
+
+from survey_app import create_app
+from survey_app.core import mail
 
 TEXTS = {"it": {"title": "Come stiamo andando?", "email_subject": "Ci dai un parere?",
                 "email_body": "Ciao dal team clienti.\nBastano due minuti."},
@@ -42,3 +47,41 @@ def test_the_expiry_date_is_in_the_configured_time_zone_and_the_locale_format(
     [message] = smtp_server.messages
     text = message.get_body(("plain",)).get_content()
     assert "Funziona fino al 1 gen 2027." in " ".join(text.split())
+
+
+@pytest.mark.parametrize(("settings", "sender"), [
+    ({"POLSO_MAIL_SENDER_NAME": "Acme, Inc. – Servizio clienti",
+      "POLSO_MAIL_SENDER_ADDRESS": "surveys@acme.example"},
+     ("Acme, Inc. – Servizio clienti", "surveys@acme.example")),
+    ({"POLSO_MAIL_DEFAULT_SENDER": '"Acme, Inc." <polso@acme.example>'},
+     ("Acme, Inc.", "polso@acme.example")),
+])
+def test_sender_name_and_address_are_settings(
+        app, database_url, smtp_server, make_survey, make_people, send, monkeypatch,
+        settings, sender):
+    for name, value in settings.items():
+        monkeypatch.setenv(name, value)
+    configured = create_app({"TESTING": True, "DATABASE_URL": database_url})
+    saved = app.config["MAIL_DEFAULT_SENDER"]
+    app.config["MAIL_DEFAULT_SENDER"] = configured.config["MAIL_DEFAULT_SENDER"]
+    mail.init_app(app)
+    try:
+        make_people(1, locale="it")
+        send(make_survey("nps"))
+    finally:
+        app.config["MAIL_DEFAULT_SENDER"] = saved
+        mail.init_app(app)
+    [message] = smtp_server.messages
+    [address] = message["From"].addresses
+    assert (address.display_name, address.addr_spec) == sender
+
+
+@pytest.mark.parametrize(("settings", "error"), [
+    ({"MAIL_DEFAULT_SENDER": "Acme, Inc. <polso@acme.example>"}, "POLSO_MAIL_DEFAULT_SENDER"),
+    ({"MAIL_SENDER_ADDRESS": "not an address"}, "POLSO_MAIL_SENDER_ADDRESS"),
+    ({"MAIL_SENDER_ADDRESS": "a@b.example\r\nBcc: x@y.example"}, "POLSO_MAIL_SENDER_ADDRESS"),
+    ({"MAIL_SENDER_NAME": "Acme\r\nBcc: x@y.example"}, "POLSO_MAIL_SENDER_NAME"),
+])
+def test_a_bad_sender_setting_stops_start_up_with_a_clear_message(database_url, settings, error):
+    with pytest.raises(RuntimeError, match=error):
+        create_app({"TESTING": True, "DATABASE_URL": database_url, **settings})
