@@ -9,6 +9,7 @@ from datetime import date, datetime
 from functools import cache
 from zoneinfo import available_timezones
 
+import pytz
 from flask import current_app, g, has_request_context, request
 from flask_babel import format_date, format_datetime, get_locale, refresh
 from flask_login import current_user
@@ -44,8 +45,9 @@ def use_locale(*preferences: str | None) -> str:
 
 @cache
 def time_zones() -> frozenset[str]:
-    """The IANA time-zone names this machine knows (``Europe/Rome``, ``UTC`` …)."""
-    return frozenset(available_timezones())
+    """The IANA time-zone names (``Europe/Rome``, ``UTC`` …) known both to this machine and to
+    pytz, which Flask-Babel converts with (the system's ``localtime`` is not one of them)."""
+    return frozenset(available_timezones() & pytz.all_timezones_set)
 
 
 def is_time_zone(name: object) -> bool:
