@@ -118,7 +118,8 @@ class QuestionForm(Form):
 class TextsForm(Form):
     """The respondent texts of one language; empty ones fall back to the default language."""
 
-    title = StringField(_l("Title respondents see"), validators=[Optional(), Length(max=200)])
+    title = StringField(_l("Survey name shown to respondents"),
+                        validators=[Optional(), Length(max=200)])
     intro = TextAreaField(_l("Introduction, above the questions"),
                           validators=[Optional(), Length(max=2000)])
     thanks = TextAreaField(_l("Thank-you text, after answering"),
