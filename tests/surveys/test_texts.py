@@ -77,3 +77,11 @@ def test_a_missing_text_falls_back_to_the_default_language(app, client, make_sur
     html = client.get(f"/s/{make_link(survey_id, locale='en')}").get_data(as_text=True)
     assert "<h1>Come stiamo andando?</h1>" in html and "Two minutes." in html
     assert "Due minuti." not in html
+
+
+def test_texts_are_shown_as_text_never_as_markup(app, client, make_survey, make_link):
+    survey_id = make_survey("nps", settings={"texts": {
+        "it": {"title": "<i>Ciao</i>", "intro": '<script>alert("x")</script>'}}})
+    html = client.get(f"/s/{make_link(survey_id, locale='it')}").get_data(as_text=True)
+    assert "<script>alert" not in html and "&lt;script&gt;alert" in html
+    assert "<i>Ciao</i>" not in html and "&lt;i&gt;Ciao&lt;/i&gt;" in html

@@ -11,7 +11,7 @@ from survey_app import create_app
 from survey_app.core import mail
 
 TEXTS = {"it": {"title": "Come stiamo andando?", "email_subject": "Ci dai un parere?",
-                "email_body": "Ciao dal team clienti.\nBastano due minuti."},
+                "email_body": "Ciao dal team clienti.\nBastano due minuti. <b>Grazie</b>"},
          "en": {"email_body": "Hello from the customer team."}}
 
 
@@ -27,6 +27,7 @@ def test_an_italian_person_gets_the_italian_subject_and_message(
         assert "Ciao dal team clienti." in body and "Bastano due minuti." in body
         assert "How are we doing?" not in body and "customer team" not in body
     assert "Ci piacerebbe sapere" not in text  # the survey's message replaces the standard line
+    assert "<b>Grazie</b>" in text and "&lt;b&gt;Grazie&lt;/b&gt;" in html  # text, not markup
 
 
 def test_without_a_subject_the_title_in_the_language_is_the_subject(
