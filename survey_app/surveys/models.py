@@ -166,6 +166,7 @@ class Wave(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     survey_id: Mapped[int] = mapped_column(sa.ForeignKey("surveys.id"), index=True)
+    #: Name given when sending; empty: pages show the start time in the reader's zone and format.
     label: Mapped[str] = mapped_column(sa.String(100))
     started_dt: Mapped[datetime] = mapped_column(default=utcnow)
     #: Who was asked: ``{"kind": "customer", "where": {"team": ["Support", "Sales"]}}``.

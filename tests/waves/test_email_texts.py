@@ -6,9 +6,13 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
+from sqlalchemy import select
 
 from survey_app import create_app
 from survey_app.core import mail
+from survey_app.core.db import db
+from survey_app.surveys.models import Wave
+from tests.conftest import csrf_token
 
 TEXTS = {"it": {"title": "Come stiamo andando?", "email_subject": "Ci dai un parere?",
                 "email_body": "Ciao dal team clienti.\nBastano due minuti. <b>Grazie</b>"},
@@ -86,3 +90,22 @@ def test_sender_name_and_address_are_settings(
 def test_a_bad_sender_setting_stops_start_up_with_a_clear_message(database_url, settings, error):
     with pytest.raises(RuntimeError, match=error):
         create_app({"TESTING": True, "DATABASE_URL": database_url, **settings})
+
+
+def test_a_wave_sent_without_a_name_is_named_by_its_start_in_the_readers_zone_and_format(
+        app, client, login, smtp_server, make_survey, make_people):
+    make_people(1)
+    survey_id = make_survey("nps")
+    login(client, "admin", locale="it", timezone="Asia/Tokyo")
+    url = f"/surveys/{survey_id}/send"
+    page = client.get(url).get_data(as_text=True)
+    sent = client.post(url, data={"where": "", "action": "send", "csrf_token": csrf_token(page)})
+    assert sent.status_code == 303
+    with app.app_context():
+        wave = db.session.scalars(select(Wave)).one()
+        wave.started_dt = datetime(2026, 12, 1, 16, 20, 33, tzinfo=UTC)  # Tokyo: 2 Dec 01:20
+        db.session.commit()
+    for html in (client.get(url).get_data(as_text=True),
+                 client.get(sent.headers["Location"]).get_data(as_text=True)):
+        assert "2 dic 2026, 01:20" in html
+        assert "16:20" not in html
