@@ -66,7 +66,9 @@ class Config:
     #: Languages the interface speaks; the first is the fallback.
     LANGUAGES = ("en", "it")
     BABEL_DEFAULT_LOCALE = "en"
-    BABEL_DEFAULT_TIMEZONE = "UTC"
+    #: IANA time zone of the times shown on pages and in e-mails (a staff user may choose their
+    #: own); checked at start-up. Times are stored in UTC whatever this says.
+    TIMEZONE = "UTC"
 
     #: Defaults for new surveys.
     LINK_LIFETIME_DAYS = 30
@@ -108,8 +110,13 @@ class Config:
     MAIL_PASSWORD: str | None = None
     #: Folder of the ``.eml`` files written when no MAIL_SERVER is set (default instance/outbox).
     MAIL_OUTBOX_DIR: str | None = None
-    #: ``From:`` of every e-mail Polso sends.
+    #: ``From:`` of every e-mail Polso sends, as ``Name <address>``; the two settings below
+    #: override its parts (easier to give: no quoting of a name such as ``Acme, Inc.``).
     MAIL_DEFAULT_SENDER = "Polso <polso@localhost>"
+    #: Sender name shown by mail programs, e.g. ``Acme customer care``.
+    MAIL_SENDER_NAME: str | None = None
+    #: Sender address, e.g. ``surveys@acme.example``.
+    MAIL_SENDER_ADDRESS: str | None = None
     #: Flask-Mail would silently not send while ``TESTING``; Polso decides with MAIL_SERVER.
     MAIL_SUPPRESS_SEND = False
     #: E-mails sent per job, over one SMTP connection.

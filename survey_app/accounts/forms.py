@@ -10,6 +10,7 @@ from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional
 from survey_app.accounts.models import Role
 from survey_app.accounts.services import PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH
 from survey_app.core.forms import BaseForm
+from survey_app.core.i18n import time_zones
 
 
 def role_choices() -> list[SelectChoice]:
@@ -45,6 +46,17 @@ class PasswordForm(BaseForm):
 class LanguageForm(BaseForm):
     locale = SelectField(choices=LANGUAGE_CHOICES)
     next = HiddenField()
+
+
+class TimezoneForm(BaseForm):
+    """The signed-in user's time zone; the service checks the name."""
+
+    timezone = SelectField(_l("Time zone"), validate_choice=False)
+
+    def set_choices(self, default: str) -> None:
+        self.timezone.choices = [
+            SelectChoice("", _l("Same as the service (%(zone)s)", zone=default)),
+            *(SelectChoice(name, name) for name in sorted(time_zones()))]
 
 
 class UserCreateForm(BaseForm):

@@ -48,6 +48,8 @@ class User(UserMixin, db.Model):
     session_version: Mapped[int] = mapped_column(default=1)
     #: Language of the staff pages for this user.
     locale: Mapped[str] = mapped_column(sa.String(8), default="en")
+    #: IANA time zone of the times on this user's pages and e-mails; NULL: ``POLSO_TIMEZONE``.
+    timezone: Mapped[str | None] = mapped_column(sa.String(64))
     #: E-mail me at once about red follow-up cases of my team (and cases about to breach).
     has_case_alerts: Mapped[bool] = mapped_column(default=True, server_default=sa.true())
     #: E-mail me the daily follow-up digest (new, overdue, resolved).

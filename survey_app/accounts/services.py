@@ -14,6 +14,7 @@ from sqlalchemy import func, select
 from survey_app.accounts.models import Role, User
 from survey_app.core.db import db, utcnow
 from survey_app.core.errors import DomainError
+from survey_app.core.i18n import is_time_zone
 
 logger = logging.getLogger(__name__)
 
@@ -249,6 +250,17 @@ def set_active(user: User, active: bool, *, by: User | None = None) -> None:
             raise LastAdminError(LAST_ADMIN)
     user.is_active = active
     end_sessions(user)
+
+
+def set_timezone(user: User, name: str | None) -> None:
+    """The user's own time zone for pages and e-mails; ``None`` or ``""``: ``POLSO_TIMEZONE``.
+
+    :raises AccountError: not an IANA time-zone name.
+    """
+    if name and not is_time_zone(name):
+        raise AccountError(_l("Choose a time zone from the list."))
+    user.timezone = name or None
+    db.session.flush()
 
 
 def set_locale(user: User, locale: str) -> None:

@@ -25,6 +25,7 @@ from survey_app.accounts.forms import (
     LanguageForm,
     LoginForm,
     PasswordForm,
+    TimezoneForm,
     UserPasswordForm,
 )
 from survey_app.audit import services as audit
@@ -157,6 +158,29 @@ def password():
 
 def _password_page(form: PasswordForm, status: int):
     return render_template("accounts/password.html", form=form), status
+
+
+@bp.route("/account/timezone", methods=["GET", "POST"])
+@role_required(*STAFF)
+def timezone():
+    user = current_user._get_current_object()
+    form = TimezoneForm(data={"timezone": user.timezone or ""})
+    form.set_choices(current_app.config["TIMEZONE"])
+    if not form.validate_on_submit():
+        return _timezone_page(form, 422 if form.is_submitted() else 200)
+    try:
+        services.set_timezone(user, form.timezone.data)
+    except services.AccountError as error:
+        form.timezone.errors = [str(error)]
+        return _timezone_page(form, 422)
+    db.session.commit()
+    flash(_("Times are now shown in %(zone)s.",
+            zone=user.timezone or current_app.config["TIMEZONE"]))
+    return redirect(url_for(".timezone"), 303)
+
+
+def _timezone_page(form: TimezoneForm, status: int):
+    return render_template("accounts/timezone.html", form=form), status
 
 
 @bp.post("/account/language")

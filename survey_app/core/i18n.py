@@ -1,8 +1,24 @@
-"""Language selection: the person's or survey's language, then ``?lang=``, then the browser."""
+"""Language selection (the person's or survey's language, then ``?lang=``, then the browser),
+the time zone of displayed times, and the one date/time format per language."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import date, datetime
+from functools import cache
+from zoneinfo import available_timezones
+
+import pytz
 from flask import current_app, g, has_request_context, request
+from flask_babel import format_date, format_datetime, get_locale, refresh
+from flask_login import current_user
+
+#: How every page and e-mail shows a moment, per language (CLDR patterns): no seconds, 24 hours,
+#: in the reader's time zone (:func:`select_timezone`).
+DATETIME_FORMATS = {"en": "d MMM y, HH:mm", "it": "d MMM y, HH:mm"}
+#: How every page and e-mail shows a day.
+DATE_FORMATS = {"en": "d MMM y", "it": "d MMM y"}
 
 
 def supported(locale: str | None) -> str | None:
@@ -25,3 +41,49 @@ def use_locale(*preferences: str | None) -> str:
     """Use the first supported of ``preferences`` for this request (``?lang=`` still wins)."""
     g.locale = next((p for p in preferences if supported(p)), None)
     return select_locale()
+
+
+@cache
+def time_zones() -> frozenset[str]:
+    """The IANA time-zone names (``Europe/Rome``, ``UTC`` …) known both to this machine and to
+    pytz, which Flask-Babel converts with (the system's ``localtime`` is not one of them)."""
+    return frozenset(available_timezones() & pytz.all_timezones_set)
+
+
+def is_time_zone(name: object) -> bool:
+    return isinstance(name, str) and name in time_zones()
+
+
+def select_timezone() -> str:
+    """Flask-Babel's time-zone selector: the e-mail's reader (:func:`use_timezone`), else the
+    signed-in user's choice, else ``POLSO_TIMEZONE``."""
+    if g.get("timezone"):
+        return g.timezone
+    if has_request_context() and current_user and current_user.is_authenticated \
+            and current_user.timezone:
+        return current_user.timezone
+    return current_app.config["TIMEZONE"]
+
+
+@contextmanager
+def use_timezone(name: str | None) -> Iterator[None]:
+    """Show times in ``name`` (``None``: ``POLSO_TIMEZONE``) inside the block: an e-mail is
+    written for its reader, not for whoever's request or job happens to send it."""
+    previous = g.get("timezone")
+    g.timezone = name or current_app.config["TIMEZONE"]
+    refresh()
+    try:
+        yield
+    finally:
+        g.timezone = previous
+        refresh()
+
+
+def format_when(value: datetime) -> str:
+    """A moment as every page and e-mail shows it, in the reader's language and time zone."""
+    return format_datetime(value, DATETIME_FORMATS.get(str(get_locale()), DATETIME_FORMATS["en"]))
+
+
+def format_day(value: date | datetime) -> str:
+    """A day (a moment's day in the reader's time zone) in the reader's language."""
+    return format_date(value, DATE_FORMATS.get(str(get_locale()), DATE_FORMATS["en"]))

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import re
+from email.utils import getaddresses, quote
 from pathlib import Path
 
 from flask import Flask
@@ -11,7 +13,13 @@ from flask_babel import get_locale
 from survey_app.core import logs
 from survey_app.core.db import db, set_write_intent
 from survey_app.core.errors import register_error_pages
-from survey_app.core.i18n import select_locale
+from survey_app.core.i18n import (
+    format_day,
+    format_when,
+    is_time_zone,
+    select_locale,
+    select_timezone,
+)
 from survey_app.core.inputs import BoundedIntConverter, refuse_control_characters
 from survey_app.core.proxy import TrustedProxies, check_trusted_proxies
 from survey_app.core.sqlite import configure_sqlite, engine_options
@@ -44,6 +52,10 @@ def check_config(app: Flask) -> None:
     app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", options)
     app.config["SENTIMENT_THRESHOLDS"] = _thresholds(app.config["SENTIMENT_THRESHOLDS"])
     app.config["TRUSTED_PROXIES"] = check_trusted_proxies(app.config["TRUSTED_PROXIES"])
+    app.config["MAIL_DEFAULT_SENDER"] = _sender(app.config)
+    if not is_time_zone(app.config["TIMEZONE"]):
+        raise RuntimeError(f"POLSO_TIMEZONE must be an IANA time zone such as 'Europe/Rome' or "
+                           f"'UTC', not {app.config['TIMEZONE']!r}")
 
 
 def _thresholds(value: object) -> tuple[float, float]:
@@ -56,6 +68,34 @@ def _thresholds(value: object) -> tuple[float, float]:
         raise RuntimeError(f"POLSO_SENTIMENT_THRESHOLDS must be [negative, positive] with "
                            f"-1 <= negative < positive <= 1, not {value!r}")
     return negative, positive
+
+
+#: One plain address (no display name, no line break): ``polso@example.com``.
+_ADDRESS = re.compile(r"[^\s@<>\"(),;:]+@[^\s@<>\"(),;:]+")
+
+
+def _sender(config: dict) -> str:
+    """``From:`` of every e-mail: ``MAIL_SENDER_NAME`` and ``MAIL_SENDER_ADDRESS`` where given,
+    else the parts of ``MAIL_DEFAULT_SENDER``, as ``"Name" <address>``.
+
+    The name is quoted so Flask-Mail's parser keeps any name (``Acme, Inc.``, ``Società``)
+    whole: an unquoted comma used to send from the address ``Acme``.
+    """
+    default = config["MAIL_DEFAULT_SENDER"]
+    pairs = ([tuple(default)] if isinstance(default, list | tuple)
+             else getaddresses([str(default)]))
+    if len(pairs) != 1 or len(pairs[0]) != 2:
+        raise RuntimeError(f"POLSO_MAIL_DEFAULT_SENDER must be one 'Name <address>' (quote a "
+                           f"name with a comma), not {default!r}")
+    name = config.get("MAIL_SENDER_NAME") or pairs[0][0]
+    address = config.get("MAIL_SENDER_ADDRESS") or pairs[0][1]
+    if not isinstance(name, str) or "\n" in name or "\r" in name or len(name) > 100:
+        raise RuntimeError(f"POLSO_MAIL_SENDER_NAME must be one line of at most 100 "
+                           f"characters, not {name!r}")
+    if not isinstance(address, str) or not _ADDRESS.fullmatch(address):
+        raise RuntimeError(f"POLSO_MAIL_SENDER_ADDRESS must be an e-mail address such as "
+                           f"'surveys@example.com', not {address!r}")
+    return f'"{quote(name)}" <{address}>' if name else address
 
 
 def import_models() -> None:
@@ -84,8 +124,9 @@ def init_extensions(app: Flask) -> None:
     csrf.init_app(app)
     _init_login(app)
     _init_mail_and_jobs(app)
-    babel.init_app(app, locale_selector=select_locale,
+    babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone,
                    default_translation_directories=str(Path(app.root_path) / "translations"))
+    app.jinja_env.filters.update(when=format_when, day=format_day)
     talisman.init_app(
         app,
         force_https=app.config["FORCE_HTTPS"],

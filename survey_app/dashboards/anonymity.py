@@ -33,6 +33,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import ColumnElement
 
 from survey_app.core.errors import DomainError
+from survey_app.core.i18n import format_day
 from survey_app.dashboards.filters import Filters, bucket_start
 from survey_app.responses.models import Response
 from survey_app.surveys.models import Survey
@@ -153,10 +154,10 @@ class Policy:
     def when(self, day: date, granularity: str) -> str:
         """How a response's date is shown: the day, or only its week/month when anonymous."""
         if not self.is_anonymous:
-            return format_date(day, "medium")
+            return format_day(day)
         start = bucket_start(day, granularity)
         if granularity == "week":
-            return _("week of %(day)s", day=format_date(start, "medium"))
+            return _("week of %(day)s", day=format_day(start))
         return format_date(start, "MMMM yyyy")
 
     def period_label(self, day: date, granularity: str) -> str:

@@ -13,7 +13,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask import current_app, render_template
-from flask_babel import force_locale, format_date, format_timedelta
+from flask_babel import force_locale, format_timedelta
 from flask_babel import gettext as _
 from flask_mail import Message
 from sqlalchemy.orm import joinedload
@@ -23,6 +23,7 @@ from survey_app.accounts.models import User
 from survey_app.core import mail
 from survey_app.core.db import db, utcnow
 from survey_app.core.delivery import Cancel, Deliverer
+from survey_app.core.i18n import format_day, use_timezone
 from survey_app.followups.models import (
     OPEN_STATUSES,
     CaseStatus,
@@ -65,18 +66,19 @@ def reply_draft(case: FollowUp, agent: User, locale: str) -> dict[str, str]:
     """The editable first draft of a reply, in ``locale`` (the customer's language)."""
     response = case.response
     name = case.person.name if case.person else ""
+    title = response.survey.title_in(locale)
     with force_locale(locale):
         lines = [_("Hello %(name)s,", name=name) if name else _("Hello,"), "",
                  _("thank you for answering our survey \u201c%(title)s\u201d. I am sorry we did "
                    "not live up to your expectations, and I would like to put it right.",
-                   title=response.survey.title), ""]
+                   title=title), ""]
         if response.comment:
             lines += [_("You wrote:"), *(f"> {line}" for line in response.comment.splitlines()),
                       ""]
         lines += [placeholder(locale), "",
                   _("If you have any questions, just reply to this e-mail."), "",
                   _("Kind regards,"), agent.name or agent.email]
-        subject = _("About your feedback: %(title)s", title=response.survey.title)
+        subject = _("About your feedback: %(title)s", title=title)
     return {"subject": subject, "body": "\n".join(lines) + "\n"}
 
 
@@ -85,7 +87,8 @@ def render_reply(row: FollowUpMail) -> dict[str, str]:
     with force_locale(row.locale):
         context = {"subject": row.subject, "paragraphs": _paragraphs(row.body or ""),
                    "body": row.body, "locale": row.locale,
-                   "title": row.followup.response.survey.title if row.followup else ""}
+                   "title": (row.followup.response.survey.title_in(row.locale)
+                             if row.followup else "")}
         return {"subject": row.subject or "",
                 "text": render_template("emails/followups/reply.txt", **context),
                 "html": render_template("emails/followups/reply.html", **context)}
@@ -174,7 +177,7 @@ def _digest(row: FollowUpMail, now: datetime) -> dict[str, Any]:
     return {"subject": _("Follow-ups: %(new)s new, %(overdue)s overdue, %(resolved)s resolved",
                          new=counts[0], overdue=counts[1], resolved=counts[2]),
             "heading": _("Your follow-up digest for %(day)s",
-                         day=format_date(now, "medium")),
+                         day=format_day(now)),
             "lines": [_("New in the last 24 hours: %(n)s", n=counts[0]),
                       _("Overdue now: %(n)s", n=counts[1]),
                       _("Resolved in the last 24 hours: %(n)s", n=counts[2])],
@@ -183,7 +186,7 @@ def _digest(row: FollowUpMail, now: datetime) -> dict[str, Any]:
 
 
 def render_notice(row: FollowUpMail, now: datetime) -> dict[str, str]:
-    with force_locale(row.locale):
+    with force_locale(row.locale), use_timezone(row.user.timezone if row.user else None):
         context = _notice(row, now) | {"locale": row.locale, "settings_url": settings_url(),
                                        "kind": row.kind}
         return {"subject": context["subject"],

@@ -20,7 +20,13 @@ from wtforms.widgets import NumberInput
 
 from survey_app.core.fields import StrictIntegerField
 from survey_app.core.forms import BaseForm
-from survey_app.surveys.models import MAX_EXTRA_QUESTIONS, QuestionKind, Survey, SurveyKind
+from survey_app.surveys.models import (
+    MAX_EXTRA_QUESTIONS,
+    TEXT_FIELDS,
+    QuestionKind,
+    Survey,
+    SurveyKind,
+)
 from survey_app.surveys.services import (
     EDIT_WINDOW_RANGE,
     LINK_LIFETIME_RANGE,
@@ -109,6 +115,23 @@ class QuestionForm(Form):
                             choices=choices)
 
 
+class TextsForm(Form):
+    """The respondent texts of one language; empty ones fall back to the default language."""
+
+    title = StringField(_l("Survey name shown to respondents"),
+                        validators=[Optional(), Length(max=200)])
+    intro = TextAreaField(_l("Introduction, above the questions"),
+                          validators=[Optional(), Length(max=2000)])
+    thanks = TextAreaField(_l("Thank-you text, after answering"),
+                           validators=[Optional(), Length(max=2000)])
+    email_subject = StringField(_l("E-mail subject"), validators=[Optional(), Length(max=200)])
+    email_body = TextAreaField(_l("E-mail message, above the score buttons"),
+                               validators=[Optional(), Length(max=2000)])
+
+    def to_dict(self) -> dict[str, str]:
+        return {name: self[name].data or "" for name in TEXT_FIELDS}
+
+
 class SurveyForm(BaseForm):
     title = StringField(_l("Title"), validators=[DataRequired(), Length(max=200)])
     kind = SelectField(_l("Kind"))
@@ -130,6 +153,8 @@ class SurveyForm(BaseForm):
     score_text_it = StringField(_l("Score question in Italian"),
                                 validators=[Optional(), Length(max=300)])
     questions = FieldList(FormField(QuestionForm), min_entries=1)
+    texts_en = FormField(TextsForm, label=_l("English"))
+    texts_it = FormField(TextsForm, label=_l("Italian"))
 
     def set_kinds(self, audiences: list[str]) -> None:
         self.kind.choices = [SelectChoice(kind.value, KIND_LABELS[kind])
@@ -155,6 +180,7 @@ class SurveyForm(BaseForm):
             min_group_size=self.min_group_size.data, is_public=bool(self.is_public.data),
             score_text={"en": self.score_text_en.data or "", "it": self.score_text_it.data or ""},
             questions=[q.to_spec() for q in self.used_questions()],
+            texts={"en": self.texts_en.form.to_dict(), "it": self.texts_it.form.to_dict()},
         )
 
 
@@ -173,4 +199,5 @@ def form_data(survey: Survey) -> dict[str, Any]:
             "choices_it": "\n".join(o.get("it", "") for o in q.choices or []),
             "is_required": q.is_required,
         } for q in survey.extra_questions],
+        **{f"texts_{lang}": survey.texts.get(lang, {}) for lang in ("en", "it")},
     }

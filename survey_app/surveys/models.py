@@ -34,6 +34,9 @@ class QuestionKind(StrEnum):
     TEXT = "text"
 
 
+#: Texts a survey may give per language: what respondents read on the page and in the e-mail.
+TEXT_FIELDS = ("title", "intro", "thanks", "email_subject", "email_body")
+
 #: A survey has the score question plus at most this many more.
 MAX_EXTRA_QUESTIONS = 9
 
@@ -85,10 +88,22 @@ class Survey(db.Model):
     #: When the next recurring round is due.
     next_round_dt: Mapped[datetime | None]
     created_dt: Mapped[datetime] = mapped_column(default=utcnow)
+    #: Respondent-facing texts by language and name (see :data:`TEXT_FIELDS`), e.g.
+    #: ``{"it": {"title": "…", "intro": "…"}}``; a missing one falls back to the default language.
+    texts: Mapped[dict[str, Any]] = mapped_column(default=dict, server_default="{}")
 
     questions: Mapped[list[Question]] = relationship(
         back_populates="survey", order_by="Question.position", cascade="all, delete-orphan"
     )
+
+    def text(self, name: str, locale: str) -> str:
+        """Text ``name`` in ``locale``, else in the survey's default language, else ``""``."""
+        return ((self.texts.get(locale) or {}).get(name)
+                or (self.texts.get(self.default_locale) or {}).get(name) or "")
+
+    def title_in(self, locale: str) -> str:
+        """The title respondents see in ``locale`` (the staff title when none is written)."""
+        return self.text("title", locale) or self.title
 
     @property
     def is_anonymous(self) -> bool:
@@ -151,6 +166,7 @@ class Wave(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     survey_id: Mapped[int] = mapped_column(sa.ForeignKey("surveys.id"), index=True)
+    #: Name given when sending; empty: pages show the start time in the reader's zone and format.
     label: Mapped[str] = mapped_column(sa.String(100))
     started_dt: Mapped[datetime] = mapped_column(default=utcnow)
     #: Who was asked: ``{"kind": "customer", "where": {"team": ["Support", "Sales"]}}``.

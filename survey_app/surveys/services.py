@@ -16,6 +16,7 @@ from survey_app.core.errors import DomainError
 from survey_app.responses.models import Response
 from survey_app.surveys.models import (
     MAX_EXTRA_QUESTIONS,
+    TEXT_FIELDS,
     Question,
     QuestionKind,
     Survey,
@@ -142,6 +143,9 @@ EDIT_WINDOW_RANGE = range(0, 24 * 30 + 1)
 MIN_GROUP_RANGE = range(3, 1001)
 #: Choice questions offer this many options.
 CHOICE_COUNT_RANGE = range(2, 11)
+#: Longest text per name (characters); the title and the e-mail subject are one line.
+TEXT_MAX_LENGTHS = {"title": 200, "intro": 2000, "thanks": 2000, "email_subject": 200,
+                    "email_body": 2000}
 
 
 class SurveyEditError(InvalidSurveyError):
@@ -177,6 +181,8 @@ class SurveySpec:
     #: Wording of the score question per language; empty = the kind's standard wording.
     score_text: dict[str, str] = field(default_factory=dict)
     questions: list[QuestionSpec] = field(default_factory=list)
+    #: Respondent texts per language and name (``TEXT_FIELDS``); empty ones fall back.
+    texts: dict[str, dict[str, str]] = field(default_factory=dict)
 
 
 def response_count(survey: Survey) -> int:
@@ -222,6 +228,19 @@ def check_spec(spec: SurveySpec) -> None:
                                  "included.", n=MAX_EXTRA_QUESTIONS + 1), "questions")
     for question in spec.questions:
         _check_question(question)
+    _check_texts(spec.texts)
+
+
+def _check_texts(texts: dict[str, dict[str, str]]) -> None:
+    for lang, values in texts.items():
+        if lang not in current_app.config["LANGUAGES"] or set(values) - set(TEXT_FIELDS):
+            raise SurveyEditError(_l("Texts are given in English and Italian only."))
+        for name, value in values.items():
+            value = (value or "").strip()
+            if len(value) > TEXT_MAX_LENGTHS[name] or (
+                    name in ("title", "email_subject") and any(c in value for c in "\r\n")):
+                raise SurveyEditError(_l("A title or e-mail subject is one line of at most "
+                                         "200 characters; other texts at most 2000."))
 
 
 def _check_question(question: QuestionSpec) -> None:
@@ -300,6 +319,7 @@ def _snapshot(survey: Survey) -> dict[str, Any]:
         "score_text": dict(survey.score_question.text),
         "questions": [(q.kind, dict(q.text), q.choices, q.is_required)
                       for q in survey.extra_questions],
+        "texts": survey.texts,
     }
 
 
@@ -315,6 +335,7 @@ def _apply(survey: Survey, spec: SurveySpec) -> None:
     survey.edit_window_hours = spec.edit_window_hours
     survey.min_group_size = spec.min_group_size
     survey.is_public = spec.is_public
+    survey.texts = _clean_texts(spec.texts)
     standard = SCORE_QUESTIONS[SurveyKind(spec.kind)]
     texts = {lang: (spec.score_text.get(lang) or "").strip() for lang in ("en", "it")}
     # The old kind's standard wording left as it was follows the kind to its new standard.
@@ -335,6 +356,13 @@ def _apply(survey: Survey, spec: SurveySpec) -> None:
         question.is_required = new.is_required
     for question in existing[len(spec.questions):]:
         survey.questions.remove(question)
+
+
+def _clean_texts(texts: dict[str, dict[str, str]]) -> dict[str, dict[str, str]]:
+    """Stripped texts without the empty ones (so they fall back to the default language)."""
+    cleaned = {lang: {name: value.strip() for name, value in values.items()
+                      if value and value.strip()} for lang, values in texts.items()}
+    return {lang: values for lang, values in cleaned.items() if values}
 
 
 def activate_survey(survey: Survey) -> None:

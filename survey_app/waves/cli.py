@@ -70,7 +70,7 @@ def send_command(slug: str, where: tuple[str, ...], dry_run: bool, label: str | 
         _send_here(ids)
     else:
         tasks.deliver_wave(wave.id)
-        click.echo(f"Wave {wave.id} ({wave.label}): {len(ids)} e-mails queued for the workers "
+        click.echo(f"Wave {wave.id} ({_name(wave)}): {len(ids)} e-mails queued for the workers "
                    "(`polso worker`, or the one inside `polso run`).")
 
 
@@ -103,6 +103,11 @@ def remind_command(dry_run: bool) -> None:
 waves_cli = AppGroup("waves", help="Waves, recurring rounds and delivery status.")
 
 
+def _name(wave: Wave) -> str:
+    """A wave's name, or its start (UTC, ISO) when it was sent without one."""
+    return wave.label or f"{wave.started_dt:%Y-%m-%d %H:%M} UTC"
+
+
 @waves_cli.command("list")
 @click.argument("slug")
 def list_command(slug: str) -> None:
@@ -114,7 +119,7 @@ def list_command(slug: str) -> None:
     for wave in waves:
         s = queries.wave_summary(wave).masked(policy)
         rate = "–" if s.response_rate is None else f"{s.response_rate:.0%}"
-        click.echo(f"#{wave.id:<5} {wave.label:<22} invited {s.invited:>6}  sent {s.sent:>6}  "
+        click.echo(f"#{wave.id:<5} {_name(wave):<22} invited {s.invited:>6}  sent {s.sent:>6}  "
                    f"failed {s.failed + s.bounced:>5}  opened {_count(s.opened):>6}  "
                    f"answered {_count(s.answered):>6}  rate {rate}")
 

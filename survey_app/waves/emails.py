@@ -7,7 +7,7 @@ import re
 from datetime import datetime
 
 from flask import current_app, render_template
-from flask_babel import force_locale, format_date
+from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_mail import Message
 from markupsafe import escape
@@ -17,6 +17,7 @@ from sqlalchemy.orm import joinedload
 from survey_app.core import mail
 from survey_app.core.db import db
 from survey_app.core.delivery import Cancel, Deliverer
+from survey_app.core.i18n import format_day, use_timezone
 from survey_app.invitations.models import Invitation, InvitationStatus
 from survey_app.invitations.tracking import LinkKeyChangedError, link_token
 from survey_app.people.models import Person
@@ -51,22 +52,25 @@ def _render(survey: Survey, *, name: str, locale: str, expires_dt: datetime, tok
             is_reminder: bool) -> dict[str, str]:
     if locale not in current_app.config["LANGUAGES"]:
         locale = survey.default_locale
-    with force_locale(locale):
+    with force_locale(locale), use_timezone(None):
         csat = survey.kind == SurveyKind.CSAT
-        subject = (_("Reminder: %(title)s", title=survey.title) if is_reminder
-                   else survey.title)
+        title = survey.title_in(locale)
+        subject = survey.text("email_subject", locale) or title
+        if is_reminder:
+            subject = _("Reminder: %(title)s", title=subject)
         context = {
             "subject": subject,
             "locale": locale,
             "name": name,
-            "title": survey.title,
+            "title": title,
+            "message": survey.text("email_body", locale),
             "question": survey.score_question.wording(locale),
             "scores": list(survey.score_range) if survey.kind in BUTTON_KINDS else None,
             "low_label": _("Very dissatisfied") if csat else _("Not at all likely"),
             "high_label": _("Very satisfied") if csat else _("Extremely likely"),
             "is_reminder": is_reminder,
             "is_anonymous": survey.is_anonymous,
-            "expires": format_date(expires_dt, "long"),
+            "expires": format_day(expires_dt),
             "footer": _("You receive this e-mail because we ask our employees for their "
                         "opinion from time to time.") if survey.audience == "employees"
             else _("You receive this e-mail because we ask our customers for their opinion "

@@ -65,7 +65,7 @@ def send_wave(
     """
     check_sendable(survey)
     now = now or utcnow()
-    wave = Wave(survey_id=survey.id, label=label or now.strftime("%Y-%m-%d %H:%M UTC"),
+    wave = Wave(survey_id=survey.id, label=label or "",
                 started_dt=now, audience_filter=audience.as_dict(), scheduled_dt=scheduled_dt)
     db.session.add(wave)
     db.session.flush()
