@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import getpass
 import json
 import logging
 from typing import Any
@@ -44,6 +45,22 @@ def record(actor: User | None, action: str, target: Any = None, **details: Any) 
     db.session.flush()
     logger.info("audit: %s by user %s on %s:%s", action, event.actor_id, target_type, target_id)
     return event
+
+
+def record_cli(action: str, target: Any = None, **details: Any) -> AuditEvent:
+    """:func:`record` for a ``polso`` command: no staff user, ``via: cli`` and the OS user.
+
+    Commands run on the server by whoever can log in there, so the operating-system account is
+    the only identity there is (docs/roles.md).
+    """
+    return record(None, action, target, via="cli", os_user=_os_user(), **details)
+
+
+def _os_user() -> str:
+    try:
+        return getpass.getuser()
+    except OSError:  # no login name (e.g. a container without a passwd entry)
+        return "unknown"
 
 
 def _target(target: Any) -> tuple[str | None, int | None]:

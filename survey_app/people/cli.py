@@ -9,6 +9,7 @@ import click
 from flask.cli import AppGroup
 from sqlalchemy import select
 
+from survey_app.audit.services import record_cli
 from survey_app.cli import CommandError
 from survey_app.core.db import db
 from survey_app.people.erasure import erase_person
@@ -48,6 +49,8 @@ def import_command(path: Path) -> None:
             result = import_people(text.splitlines(keepends=True), on_batch=batch_done)
         except ImportFileError as error:
             raise CommandError(str(error)) from None
+    record_cli("people.imported", None, rows=result.rows, created=result.created,
+               updated=result.updated, refused=len(result.errors))
     db.session.commit()
     elapsed = time.perf_counter() - started
     click.echo(f"{result.rows} rows in {elapsed:.1f} s: {result.created} created, "
@@ -75,7 +78,10 @@ def erase_command(email: str, yes: bool) -> None:
         raise CommandError(f"nobody has the e-mail address {address}")
     if not yes:
         click.confirm(f"Erase {address} for good?", abort=True)
+    person_id = person.id
     result = erase_person(person)
+    record_cli("person.erased", ("person", person_id), invitations=result.invitations,
+               responses=result.responses_anonymised, cases=result.cases_anonymised)
     db.session.commit()
     click.echo(f"Erased: {result.invitations} invitations deleted, "
                f"{result.responses_anonymised} responses and {result.cases_anonymised} cases "
