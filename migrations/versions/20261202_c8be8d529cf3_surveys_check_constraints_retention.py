@@ -1,4 +1,5 @@
-"""The four CHECK constraints on surveys that the models declared but no migration created.
+"""The four CHECK constraints on surveys that the models declared but no migration created;
+retention: a survey's period, and when each response was anonymised.
 
 Autogenerate does not compare CHECK constraints, so ``db check`` never noticed
 (tests/test_migrations.py now compares every table's constraints with the models). Values a
@@ -44,9 +45,19 @@ def upgrade() -> None:
     with op.batch_alter_table('surveys', schema=None) as batch_op:
         for name, condition in CHECKS.items():
             batch_op.create_check_constraint(batch_op.f(f'ck_surveys_{name}'), condition)
+        batch_op.add_column(sa.Column('retention_days', sa.Integer(), nullable=True))
+        batch_op.create_check_constraint(batch_op.f('ck_surveys_retention_days_valid'),
+                                         'retention_days >= 30')
+    with op.batch_alter_table('responses', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('anonymised_dt', sa.DateTime(timezone=True),
+                                      nullable=True))
 
 
 def downgrade() -> None:
+    with op.batch_alter_table('responses', schema=None) as batch_op:
+        batch_op.drop_column('anonymised_dt')
     with op.batch_alter_table('surveys', schema=None) as batch_op:
+        batch_op.drop_constraint(batch_op.f('ck_surveys_retention_days_valid'), type_='check')
+        batch_op.drop_column('retention_days')
         for name in CHECKS:
             batch_op.drop_constraint(batch_op.f(f'ck_surveys_{name}'), type_='check')

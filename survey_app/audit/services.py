@@ -56,6 +56,11 @@ def record_cli(action: str, target: Any = None, **details: Any) -> AuditEvent:
     return record(None, action, target, via="cli", os_user=_os_user(), **details)
 
 
+def record_job(action: str, target: Any = None, **details: Any) -> AuditEvent:
+    """:func:`record` for a background job: no staff user, ``via: job``."""
+    return record(None, action, target, via="job", **details)
+
+
 def _os_user() -> str:
     try:
         return getpass.getuser()

@@ -11,10 +11,16 @@ from sqlalchemy import select
 
 from survey_app.audit.services import record_cli
 from survey_app.cli import CommandError
-from survey_app.core.db import db
+from survey_app.core.db import db, utcnow
 from survey_app.people.erasure import erase_person
 from survey_app.people.importer import ImportFileError, decode, import_people
 from survey_app.people.models import Person
+from survey_app.people.retention import (
+    apply_retention,
+    audit_retention,
+    count_expired,
+    surveys_with_retention,
+)
 from survey_app.people.services import InvalidPersonError, normalise_email
 
 people_cli = AppGroup("people", help="Import, list and erase people.")
@@ -86,3 +92,23 @@ def erase_command(email: str, yes: bool) -> None:
     click.echo(f"Erased: {result.invitations} invitations deleted, "
                f"{result.responses_anonymised} responses and {result.cases_anonymised} cases "
                "anonymised.")
+
+
+@people_cli.command("retention")
+@click.option("--dry-run", is_flag=True, help="Only count what would be anonymised.")
+def retention_command(dry_run: bool) -> None:
+    """Anonymise now the answers older than their survey's retention period (workers do it
+    every night; see docs/surveys.md)."""
+    now = utcnow()
+    if dry_run:
+        for survey in surveys_with_retention():
+            click.echo(f"{survey.slug}: {count_expired(survey, now=now)} answers older than "
+                       f"{survey.retention_days} days")
+        return
+    done = apply_retention(now=now, on_batch=lambda _count: db.session.commit())
+    audit_retention(done, record_cli)
+    db.session.commit()
+    for slug, count in done.items():
+        click.echo(f"{slug}: {count} answers anonymised")
+    if not done:
+        click.echo("Nothing to anonymise.")

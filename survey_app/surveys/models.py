@@ -36,6 +36,8 @@ class QuestionKind(StrEnum):
 
 #: A survey has the score question plus at most this many more.
 MAX_EXTRA_QUESTIONS = 9
+#: Shortest retention period: time enough to answer, edit and work the follow-up case.
+MIN_RETENTION_DAYS = 30
 
 
 class Survey(db.Model):
@@ -54,6 +56,7 @@ class Survey(db.Model):
         sa.CheckConstraint("reminder_count >= 0 AND reminder_count <= 2", "reminder_count_valid"),
         sa.CheckConstraint("reminder_after_days >= 1", "reminder_after_days_valid"),
         sa.CheckConstraint("cadence IN ('weekly', 'monthly', 'quarterly')", "cadence_valid"),
+        sa.CheckConstraint(f"retention_days >= {MIN_RETENTION_DAYS}", "retention_days_valid"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -85,6 +88,8 @@ class Survey(db.Model):
     #: When the next recurring round is due.
     next_round_dt: Mapped[datetime | None]
     created_dt: Mapped[datetime] = mapped_column(default=utcnow)
+    #: Answers older than this many days are anonymised (docs/surveys.md); NULL: kept as given.
+    retention_days: Mapped[int | None]
 
     questions: Mapped[list[Question]] = relationship(
         back_populates="survey", order_by="Question.position", cascade="all, delete-orphan"

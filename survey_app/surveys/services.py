@@ -15,6 +15,7 @@ from survey_app.core.db import db
 from survey_app.core.errors import DomainError
 from survey_app.surveys.models import (
     MAX_EXTRA_QUESTIONS,
+    MIN_RETENTION_DAYS,
     Question,
     QuestionKind,
     Survey,
@@ -144,6 +145,8 @@ EDIT_WINDOW_RANGE = range(0, 24 * 30 + 1)
 MIN_GROUP_RANGE = range(3, 1001)
 #: Choice questions offer this many options.
 CHOICE_COUNT_RANGE = range(2, 11)
+RETENTION_MESSAGE = _l("Enter a number of days between 30 and 3650, or leave it empty to keep "
+                       "answers as they were given.")
 
 
 class SurveyEditError(InvalidSurveyError):
@@ -402,4 +405,19 @@ def activate_survey(survey: Survey) -> None:
 def close_survey(survey: Survey) -> None:
     """Active → closed: links and the public page say the survey is closed."""
     survey.status = SurveyStatus.CLOSED
+    db.session.flush()
+
+
+#: Retention periods the editor accepts (the database refuses below the minimum).
+RETENTION_RANGE = range(MIN_RETENTION_DAYS, 3651)
+
+
+def set_retention(survey: Survey, days: int | None) -> None:
+    """Anonymise ``survey``'s answers ``days`` after they were given (``None``: never).
+
+    :raises SurveyEditError: ``days`` is outside :data:`RETENTION_RANGE`.
+    """
+    if days is not None and days not in RETENTION_RANGE:
+        raise SurveyEditError(RETENTION_MESSAGE, "retention_days")
+    survey.retention_days = days
     db.session.flush()
