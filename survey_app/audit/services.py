@@ -5,13 +5,14 @@ from __future__ import annotations
 import getpass
 import json
 import logging
+from datetime import datetime
 from typing import Any
 
 from flask import has_request_context, request
 
 from survey_app.accounts.models import User
 from survey_app.audit.models import AuditEvent
-from survey_app.core.db import db
+from survey_app.core.db import db, utcnow
 
 logger = logging.getLogger(__name__)
 
@@ -20,8 +21,11 @@ FORBIDDEN_DETAILS = frozenset({"password", "password_hash", "new_password", "tok
                                "comments", "person_id", "invitation_id", "email_of_respondent"})
 
 
-def record(actor: User | None, action: str, target: Any = None, **details: Any) -> AuditEvent:
+def record(actor: User | None, action: str, target: Any = None, *, at: datetime | None = None,
+           **details: Any) -> AuditEvent:
     """Add an audit event for ``actor`` doing ``action`` to ``target`` (flushed, not committed).
+
+    ``at`` dates it when the action happened earlier than now (a service given ``now=``).
 
     ``target`` is a model instance (its class name and id are kept) or a ``(type, id)`` pair.
     ``details`` must be small and JSON-friendly (other values are stored as text); keys that
@@ -40,6 +44,7 @@ def record(actor: User | None, action: str, target: Any = None, **details: Any) 
         target_id=target_id,
         details=json.loads(json.dumps(details, default=str)),
         ip=request.remote_addr if has_request_context() else None,
+        created_dt=at or utcnow(),
     )
     db.session.add(event)
     db.session.flush()
