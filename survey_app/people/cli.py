@@ -12,16 +12,16 @@ from sqlalchemy import select
 from survey_app.audit.services import record_cli
 from survey_app.cli import CommandError
 from survey_app.core.db import db, utcnow
-from survey_app.people.erasure import erase_person
 from survey_app.people.importer import ImportFileError, decode, import_people
 from survey_app.people.models import Person
-from survey_app.people.retention import (
+from survey_app.people.services import InvalidPersonError, normalise_email
+from survey_app.privacy.erasure import erase_person
+from survey_app.privacy.retention import (
     apply_retention,
     audit_retention,
     count_expired,
     surveys_with_retention,
 )
-from survey_app.people.services import InvalidPersonError, normalise_email
 
 people_cli = AppGroup("people", help="Import, list and erase people.")
 

@@ -14,8 +14,8 @@ from survey_app.core.db import db, utcnow
 from survey_app.followups import services as followups
 from survey_app.followups.models import FollowUp, FollowUpEvent
 from survey_app.invitations.services import create_invitation
-from survey_app.people.retention import anonymise_expired, apply_retention
 from survey_app.people.services import get_or_create_person
+from survey_app.privacy.retention import anonymise_expired, apply_retention
 from survey_app.responses.models import Answer, Response
 from survey_app.responses.services import Submission, record_response
 from survey_app.surveys.models import Survey
@@ -94,14 +94,14 @@ def test_batches_are_committed_until_done(app_ctx, make_survey):
 
 
 def test_daily_job_is_registered_and_audits(app, make_survey):
-    assert "survey_app.people.tasks.apply_retention_policies" in {
+    assert "survey_app.privacy.tasks.apply_retention_policies" in {
         t.name for t in jobs.get_huey(app)._registry.periodic_tasks}
     survey_id = make_survey("nps", settings={"retention_days": 30})
     with app.app_context():
         _answer(db.session.get(Survey, survey_id), "dee@example.com", days_ago=31)
         db.session.commit()
     with app.app_context():
-        from survey_app.people import tasks
+        from survey_app.privacy import tasks
 
         assert tasks.apply_retention_policies.call_local() == 1
         [event] = db.session.scalars(select(AuditEvent).where(

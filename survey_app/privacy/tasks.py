@@ -5,7 +5,7 @@ from __future__ import annotations
 from survey_app.audit.services import record_job
 from survey_app.core import jobs
 from survey_app.core.db import db, utcnow
-from survey_app.people.retention import apply_retention, audit_retention
+from survey_app.privacy.retention import apply_retention, audit_retention
 
 
 @jobs.periodic_task(jobs.crontab(hour="3", minute="17"))

@@ -10,7 +10,7 @@ wave and submission time stay, so survey-wide scores and trends do not change; o
 drop out of segment breakdowns. ``anonymised_dt`` marks a response done, so it is never
 processed twice.
 
-It lives beside :mod:`~survey_app.people.erasure` and shares its steps.
+It lives beside :mod:`~survey_app.privacy.erasure` and shares its steps.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from sqlalchemy import Select, func, select
 from survey_app.audit.models import AuditEvent
 from survey_app.core.db import db
 from survey_app.followups.models import FollowUp
-from survey_app.people.erasure import anonymise_cases, strip_identity
+from survey_app.privacy.erasure import anonymise_cases, strip_identity
 from survey_app.responses.models import Response
 from survey_app.surveys.models import Survey
 

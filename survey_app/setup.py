@@ -116,7 +116,7 @@ def _init_mail_and_jobs(app: Flask) -> None:
     mail.init_app(app)
     jobs.check_config(app)
     import survey_app.followups.tasks  # noqa: F401
-    import survey_app.people.tasks  # noqa: F401
+    import survey_app.privacy.tasks  # noqa: F401
     import survey_app.waves.tasks  # noqa: F401
 
 
