@@ -30,8 +30,6 @@ from survey_app.surveys.services import create_survey
 from survey_app.waves.audience import Audience, kind_for
 from survey_app.waves.services import set_cadence
 
-#: Kept for callers of the old module: the demo staff's password.
-DEMO_PASSWORD = data.DEMO_PASSWORD
 #: Recurring surveys: cadence and days between rounds (the next round is one period after the
 #: last demo wave).
 CADENCES = {"enps": ("quarterly", 91), "team-pulse": ("monthly", 30)}

@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from survey_app.accounts.models import User
 from survey_app.audit.models import AuditEvent
-from survey_app.audit.services import record, record_cli
+from survey_app.audit.services import record, record_cli, record_job
 from survey_app.core.db import db
 from survey_app.surveys.models import Survey
 
@@ -73,3 +73,12 @@ def test_audit_page_names_the_command_line_and_its_os_user(app, client, login):
     assert f"command line ({getpass.getuser()})" in html
     italian = client.get("/audit?lang=it").get_data(as_text=True)
     assert f"riga di comando ({getpass.getuser()})" in italian
+
+
+def test_audit_page_names_scheduled_jobs(app, client, login):
+    login(client, "admin")
+    with app.app_context():
+        record_job("responses.anonymised", ("survey", 7), count=3)
+        db.session.commit()
+    assert "scheduled job" in client.get("/audit").get_data(as_text=True)
+    assert "attività pianificata" in client.get("/audit?lang=it").get_data(as_text=True)
