@@ -11,15 +11,17 @@ from __future__ import annotations
 
 import logging
 import random
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import timedelta
+from datetime import datetime, timedelta
+from functools import partial
 
 import click
 from flask import current_app
 from flask.cli import with_appcontext
 from sqlalchemy import select
 
+from survey_app.accounts.models import User
 from survey_app.accounts.services import create_user, find_user
 from survey_app.core.db import db, utcnow
 from survey_app.demo import cases, data, history
@@ -45,13 +47,12 @@ def demo_command(people: int, seed: int) -> None:
     rng = random.Random(seed)
     fresh = db.session.scalar(select(Survey.id).where(Survey.slug == "acme-nps")) is None
     with _quiet(current_app.logger):  # the progress bar says it; a line per demo action would not
+        _demo_users()
         if fresh:
-            surveys = _load(people, rng)
-        _demo_users()  # after the answers: no alert e-mails for a year of demo cases
-        if fresh:
-            now = utcnow()
-            cases.work_cases(now, rng)
-            cases.audit_history(surveys)
+            with _no_case_alerts():  # a year of red cases must not e-mail the staff today
+                surveys = _load(people, rng)
+                cases.work_cases(utcnow(), rng)
+                cases.audit_history(surveys)
             db.session.commit()
     _print_links(rng)
     click.echo(f"Sign in at {current_app.config['BASE_URL'].rstrip('/')}/login "
@@ -61,29 +62,48 @@ def demo_command(people: int, seed: int) -> None:
 
 
 def _load(people: int, rng: random.Random) -> list[Survey]:
+    """People, surveys, then the year's waves and tickets in time order; before each, the
+    agents finish the cases due by then (so their people are asked again, as in real life)."""
     now = utcnow()
     history.add_people(people, "customer", rng)
     history.add_people(people, "employee", rng)
     surveys = [create_survey(**spec) for spec in data.SURVEYS]
-    steps = sum(len(days) for days in data.WAVES.values()) + people
-    with click.progressbar(length=steps, label="Loading a year of answers") as bar:
-        for survey in surveys:
-            for name, value in data.SETTINGS.get(survey.slug, {}).items():
-                setattr(survey, name, value)
-            first = max(data.WAVES.get(survey.slug, [365]))
-            survey.created_dt = now - timedelta(days=first + 2)
-            if survey.slug in data.WAVES:
-                for _wave in history.send_waves(survey, now, rng):
-                    bar.update(1)
-            else:
-                history.send_tickets(survey, now, rng, bar.update)
-            if survey.slug in CADENCES:
-                cadence, period = CADENCES[survey.slug]
-                last = now - timedelta(days=min(data.WAVES[survey.slug]))
-                set_cadence(survey, cadence, Audience(kind_for(survey)),
-                            first_round_dt=last + timedelta(days=period), now=now)
+    events: list[tuple[datetime, Callable[[], object]]] = []
+    for survey in surveys:
+        for name, value in data.SETTINGS.get(survey.slug, {}).items():
+            setattr(survey, name, value)
+        survey.created_dt = now - timedelta(days=max(data.WAVES.get(survey.slug, [365])) + 2)
+        events += [(start, partial(history.send_wave_at, survey, start, now, rng))
+                   for start in history.wave_starts(survey, now)]
+        if survey.slug not in data.WAVES:
+            events += [(moment, partial(history.send_ticket_survey, survey, person, moment, rng))
+                       for moment, person in history.tickets(now, rng)]
+    with click.progressbar(sorted(events, key=lambda event: event[0]),
+                           label="Loading a year of answers") as bar:
+        for moment, send in bar:
+            cases.finish_due_cases(moment, rng)
+            send()
+    for survey in surveys:
+        if survey.slug in CADENCES:
+            cadence, period = CADENCES[survey.slug]
+            set_cadence(survey, cadence, Audience(kind_for(survey)),
+                        first_round_dt=max(history.wave_starts(survey, now)) + timedelta(
+                            days=period), now=now)
     db.session.commit()
     return surveys
+
+
+@contextmanager
+def _no_case_alerts() -> Iterator[None]:
+    """Staff alerts off while the past is replayed, back on afterwards."""
+    staff = list(db.session.scalars(select(User).where(User.has_case_alerts.is_(True))))
+    for user in staff:
+        user.has_case_alerts = False
+    try:
+        yield
+    finally:
+        for user in staff:
+            user.has_case_alerts = True
 
 
 @contextmanager

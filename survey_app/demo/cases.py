@@ -6,7 +6,7 @@ from __future__ import annotations
 import random
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, select
 
 from survey_app.accounts.models import User
 from survey_app.audit.services import record
@@ -17,32 +17,46 @@ from survey_app.followups.services import add_note, claim, resolve, transition
 from survey_app.surveys.models import Survey, Wave
 from survey_app.waves.audience import Audience, kind_for
 
-#: Cases not yet due stay open (new, in progress or waiting, in turn); of the overdue ones
-#: opened in the last week, one in :data:`OVERDUE_EVERY` is still open too.
-RECENT = timedelta(days=7)
-OVERDUE_EVERY = 3
+#: Cases opened in the last ten days are still open (new, in progress or waiting, in turn per
+#: team; some already overdue); older ones were ended.
+RECENT = timedelta(days=10)
 OPEN_STATES = ["new", "in_progress", "waiting"]
 #: Share of finished cases resolved after their due time.
 LATE_RATE = 0.2
 
 
+def _agents() -> dict[str, list[User]]:
+    return {team: list(db.session.scalars(select(User).where(User.role == team)
+                                          .order_by(User.id)))
+            for team in ("support", "hr")}
+
+
+def _untouched(*where: ColumnElement[bool]) -> list[FollowUp]:
+    return list(db.session.scalars(select(FollowUp).where(FollowUp.status == "new", *where)
+                                   .order_by(FollowUp.created_dt, FollowUp.id)))
+
+
+def finish_due_cases(now: datetime, rng: random.Random) -> None:
+    """The cases due more than :data:`RECENT` before ``now`` are worked and ended by then
+    (before the next wave goes out, so their people are asked again like everybody else)."""
+    agents = _agents()
+    for case in _untouched(FollowUp.due_dt <= now - RECENT):
+        start = case.created_dt + timedelta(hours=rng.randint(1, 20))
+        _finish(case, rng.choice(agents[case.team]), start, now, rng)
+
+
 def work_cases(now: datetime, rng: random.Random) -> None:
-    """Finish most cases past their due time; leave the others at various stages."""
-    agents = {team: list(db.session.scalars(select(User).where(User.role == team)
-                                            .order_by(User.id)))
-              for team in ("support", "hr")}
-    cases = db.session.scalars(select(FollowUp).order_by(FollowUp.created_dt, FollowUp.id))
-    opened = overdue = 0
-    for case in list(cases):
+    """End the cases older than :data:`RECENT`; leave the others at various stages."""
+    agents = _agents()
+    opened = {"support": 0, "hr": 0}
+    for case in _untouched():
         agent = rng.choice(agents[case.team])
         start = case.created_dt + timedelta(hours=rng.randint(1, 20))
-        if case.due_dt <= now:
-            overdue += now - case.created_dt < RECENT
-            if not (now - case.created_dt < RECENT and overdue % OVERDUE_EVERY == 1):
-                _finish(case, agent, start, now, rng)
-                continue
-        state = OPEN_STATES[opened % len(OPEN_STATES)]
-        opened += 1
+        if now - case.created_dt >= RECENT:
+            _finish(case, agent, start, now, rng)
+            continue
+        state = OPEN_STATES[opened[case.team] % len(OPEN_STATES)]
+        opened[case.team] += 1
         if state != "new" and start < now:
             claim(case, agent, now=start)
             add_note(case, rng.choice(data.NOTES[case.team]), by=agent,

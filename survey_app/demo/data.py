@@ -22,8 +22,9 @@ SURVEYS = [
     {"kind": "enps", "slug": "enps", "title": "Would you recommend working at Acme?"},
     {"kind": "pulse", "slug": "team-pulse", "title": "Pulse del team", "locale": "it"},
 ]
-#: Settings other than the defaults: the monthly pulse is not held back by the quarterly eNPS.
-SETTINGS = {"team-pulse": {"throttle_days": 0}}
+#: Settings other than the defaults: HR's scheduled employee surveys do not hold each other
+#: back (the throttle still spaces the customer surveys).
+SETTINGS = {"team-pulse": {"throttle_days": 0}, "enps": {"throttle_days": 0}}
 #: When each survey's waves went out, in days before today (CSAT goes out per ticket instead).
 WAVES = {"acme-nps": [350, 260, 170, 80, 6], "enps": [345, 255, 165, 75, 4],
          "team-pulse": [100, 70, 40]}
@@ -71,12 +72,16 @@ COMMENTS = {
         "mid": {"en": ["It's fine, but the mobile app could be faster.",
                        "Good overall, the billing page is confusing."],
                 "it": ["Nel complesso bene, ma l'app è un po' lenta.",
-                       "Buono, però la fatturazione non è chiara."]},
+                       "Buono, però la fatturazione non è chiara.",
+                       "Funziona, ma mancano le integrazioni che ci servono."]},
         "low": {"en": ["Too expensive for what it does.",
                        "The last update broke our exports and nobody warned us.",
-                       "Terrible onboarding, we are still missing half the features we paid for."],
+                       "Terrible onboarding, we are still missing half the features we paid for.",
+                       "Slow and unreliable this quarter, we lost data twice."],
                 "it": ["Troppo caro per quello che offre.",
-                       "L'ultimo aggiornamento ha rotto le esportazioni, pessimo."]},
+                       "L'ultimo aggiornamento ha rotto le esportazioni, pessimo.",
+                       "Lento e poco affidabile, abbiamo perso dati due volte.",
+                       "Assistenza introvabile quando serve davvero."]},
     },
     "csat": {
         "high": {"en": ["Quick answer and the problem was solved the same day.",

@@ -8,7 +8,6 @@ is written directly, so no e-mail is left for the workers when the server starts
 from __future__ import annotations
 
 import random
-from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
@@ -56,18 +55,19 @@ def _free_address(local: str, domain: str) -> str:
     return email
 
 
-def send_waves(survey: Survey, now: datetime, rng: random.Random) -> list[Wave]:
-    """The survey's waves of :data:`data.WAVES`, delivered and answered."""
-    waves = []
-    for days in data.WAVES[survey.slug]:
-        start = (now - timedelta(days=days)).replace(hour=9, minute=0, second=0, microsecond=0)
-        wave = send_wave(survey, Audience(kind_for(survey)), now=start,
-                         label=f"{start:%B %Y}")
-        invitations = db.session.scalars(select(Invitation).where(Invitation.wave_id == wave.id))
-        for invitation in list(invitations):
-            _deliver(survey, invitation, start, now, rng)
-        waves.append(wave)
-    return waves
+def wave_starts(survey: Survey, now: datetime) -> list[datetime]:
+    """When the survey's waves of :data:`data.WAVES` went out (09:00 UTC)."""
+    return [(now - timedelta(days=days)).replace(hour=9, minute=0, second=0, microsecond=0)
+            for days in data.WAVES.get(survey.slug, [])]
+
+
+def send_wave_at(survey: Survey, start: datetime, now: datetime, rng: random.Random) -> Wave:
+    """One wave to everybody, delivered and answered."""
+    wave = send_wave(survey, Audience(kind_for(survey)), now=start, label=f"{start:%B %Y}")
+    invitations = db.session.scalars(select(Invitation).where(Invitation.wave_id == wave.id))
+    for invitation in list(invitations):
+        _deliver(survey, invitation, start, now, rng)
+    return wave
 
 
 def _deliver(survey: Survey, invitation: Invitation, start: datetime, now: datetime,
@@ -98,20 +98,21 @@ def _deliver(survey: Survey, invitation: Invitation, start: datetime, now: datet
         invitation.reminder_count, invitation.last_mailed_dt = 1, reminder
 
 
-def send_tickets(survey: Survey, now: datetime, rng: random.Random,
-                 progress: Callable[[int], None]) -> None:
-    """CSAT: the help desk asks after each closed ticket (a link through the API, no wave)."""
+def tickets(now: datetime, rng: random.Random) -> list[tuple[datetime, Person]]:
+    """When each customer's support tickets were closed over the year (1–5 each)."""
     customers = db.session.scalars(select(Person).where(Person.kind == "customer")
                                    .order_by(Person.id))
-    for person in list(customers):
-        for _ in range(rng.randint(0, 3)):
-            moment = now - timedelta(days=rng.randint(1, 360), minutes=rng.randint(0, 600))
-            invitation, token = create_invitation(survey, person, now=moment)
-            invitation.sent_dt = moment
-            if rng.random() < data.RESPONSE_RATES[survey.kind]:
-                answer(survey, invitation, token, moment + timedelta(hours=rng.randint(1, 30)),
-                       rng)
-        progress(1)
+    return [(now - timedelta(days=rng.randint(1, 360), minutes=rng.randint(0, 600)), person)
+            for person in list(customers) for _ in range(rng.randint(1, 5))]
+
+
+def send_ticket_survey(survey: Survey, person: Person, moment: datetime,
+                       rng: random.Random) -> None:
+    """CSAT: the help desk asks after a closed ticket (a link through the API, no wave)."""
+    invitation, token = create_invitation(survey, person, now=moment)
+    invitation.sent_dt = moment
+    if rng.random() < data.RESPONSE_RATES[survey.kind]:
+        answer(survey, invitation, token, moment + timedelta(hours=rng.randint(1, 30)), rng)
 
 
 def answer(survey: Survey, invitation: Invitation, token: str, moment: datetime,
