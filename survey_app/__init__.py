@@ -21,7 +21,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.config.from_prefixed_env("POLSO")
     app.config.update(config or {})
 
-    from survey_app.core import setup
+    from survey_app import setup
 
     setup.check_config(app)
     setup.init_extensions(app)

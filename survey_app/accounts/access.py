@@ -12,15 +12,20 @@ from functools import wraps
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
+from blinker import Namespace
 from flask import abort, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import Select, select
 
 from survey_app.accounts.models import Role, User
-from survey_app.audit import security
 from survey_app.core.db import db
 from survey_app.core.i18n import use_locale
 from survey_app.surveys.models import Survey
+
+#: Sent when a signed-in user is refused a page or an object (``target``: the object or None),
+#: before the answer; ``survey_app.audit.security`` logs and audits it (the one upward
+#: notification of this module, so that accounts need not import audit).
+access_denied = Namespace().signal("access-denied")
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -83,7 +88,7 @@ def role_required(*roles: str) -> Callable[[F], F]:
 
 def _role_refused(allowed: frozenset[str]) -> tuple[str, int]:
     """403 in the staff layout, saying which roles may open the page; audited."""
-    security.refused("access.denied", role=current_user.role)
+    access_denied.send(None, target=None, role=current_user.role)
     roles = [role for role in Role if role in allowed]
     return render_template("errors/forbidden.html", roles=roles), 403
 
@@ -129,7 +134,7 @@ def get_visible_survey_or_404(survey_id: int) -> Survey:
     if survey is None or not current_user.is_authenticated:
         abort(404)
     if not can_see_survey(current_user, survey):
-        security.refused("access.denied", survey, role=current_user.role)
+        access_denied.send(None, target=survey, role=current_user.role)
         abort(404)
     return survey
 

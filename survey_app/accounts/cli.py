@@ -56,7 +56,7 @@ def create(email: str, role: str, name: str, locale: str, invite: bool) -> None:
                                     locale=locale)
     except DomainError as error:
         raise CommandError(str(error)) from None
-    audit.record(None, "user.create", user, role=user.role, via="cli")
+    audit.record_cli("user.create", user, role=user.role)
     db.session.commit()
     click.echo(f"Created {user.role} user {user.email}.")
 

@@ -14,6 +14,7 @@ from flask import Flask, request
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 
+from survey_app.accounts.access import access_denied
 from survey_app.audit import services as audit
 from survey_app.core.db import db
 from survey_app.core.errors import error_page
@@ -39,6 +40,12 @@ def _csrf_refused(error: CSRFError):  # type: ignore[no-untyped-def]
     return error_page(error)
 
 
+def _access_denied(_sender: object, *, target: Any = None, **details: Any) -> None:
+    refused("access.denied", target, **details)
+
+
 def init_app(app: Flask) -> None:
-    """Write CSRF refusals to the security log (then show the usual error page)."""
+    """Write access refusals (:data:`~survey_app.accounts.access.access_denied`) and CSRF
+    refusals to the security log (then show the usual error page)."""
+    access_denied.connect(_access_denied)
     app.register_error_handler(CSRFError, _csrf_refused)

@@ -9,12 +9,19 @@ import click
 from flask.cli import AppGroup
 from sqlalchemy import select
 
+from survey_app.audit.services import record_cli
 from survey_app.cli import CommandError
-from survey_app.core.db import db
-from survey_app.people.erasure import erase_person
+from survey_app.core.db import db, utcnow
 from survey_app.people.importer import ImportFileError, decode, import_people
 from survey_app.people.models import Person
 from survey_app.people.services import InvalidPersonError, normalise_email
+from survey_app.privacy.erasure import erase_person
+from survey_app.privacy.retention import (
+    apply_retention,
+    audit_retention,
+    count_expired,
+    surveys_with_retention,
+)
 
 people_cli = AppGroup("people", help="Import, list and erase people.")
 
@@ -48,6 +55,8 @@ def import_command(path: Path) -> None:
             result = import_people(text.splitlines(keepends=True), on_batch=batch_done)
         except ImportFileError as error:
             raise CommandError(str(error)) from None
+    record_cli("people.imported", None, rows=result.rows, created=result.created,
+               updated=result.updated, refused=len(result.errors))
     db.session.commit()
     elapsed = time.perf_counter() - started
     click.echo(f"{result.rows} rows in {elapsed:.1f} s: {result.created} created, "
@@ -75,8 +84,31 @@ def erase_command(email: str, yes: bool) -> None:
         raise CommandError(f"nobody has the e-mail address {address}")
     if not yes:
         click.confirm(f"Erase {address} for good?", abort=True)
+    person_id = person.id
     result = erase_person(person)
+    record_cli("person.erased", ("person", person_id), invitations=result.invitations,
+               responses=result.responses_anonymised, cases=result.cases_anonymised)
     db.session.commit()
     click.echo(f"Erased: {result.invitations} invitations deleted, "
                f"{result.responses_anonymised} responses and {result.cases_anonymised} cases "
                "anonymised.")
+
+
+@people_cli.command("retention")
+@click.option("--dry-run", is_flag=True, help="Only count what would be anonymised.")
+def retention_command(dry_run: bool) -> None:
+    """Anonymise now the answers older than their survey's retention period (workers do it
+    every night; see docs/surveys.md)."""
+    now = utcnow()
+    if dry_run:
+        for survey in surveys_with_retention():
+            click.echo(f"{survey.slug}: {count_expired(survey, now=now)} answers older than "
+                       f"{survey.retention_days} days")
+        return
+    done = apply_retention(now=now, on_batch=lambda _count: db.session.commit())
+    audit_retention(done, record_cli)
+    db.session.commit()
+    for slug, count in done.items():
+        click.echo(f"{slug}: {count} answers anonymised")
+    if not done:
+        click.echo("Nothing to anonymise.")

@@ -24,11 +24,11 @@ from survey_app.audit.services import record
 from survey_app.core.db import db
 from survey_app.core.inputs import page_arg
 from survey_app.people import queries
-from survey_app.people.erasure import erase_person
 from survey_app.people.forms import EraseForm, FilterForm, ImportForm, PersonForm, kind_choices
 from survey_app.people.importer import ImportFileError, decode, import_people
 from survey_app.people.models import Person
 from survey_app.people.services import InvalidPersonError, update_person
+from survey_app.privacy.erasure import erase_person
 
 bp = Blueprint("people", __name__, url_prefix="/people")
 

@@ -44,7 +44,7 @@ def export(slug: str, period: str | None, start: str | None, end: str | None, ca
         prepared = prepare_export(survey, filters)
     except DomainError as error:
         raise CommandError(str(error)) from None
-    audit.record(None, "responses.export", survey, via="cli", filters=filters.query_args())
+    audit.record_cli("responses.export", survey, filters=filters.query_args())
     db.session.commit()
     for line in prepared.lines():
         sys.stdout.write(line)

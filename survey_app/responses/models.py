@@ -111,6 +111,8 @@ class Response(db.Model):
     #: Anonymous responses keep only the day, so they cannot be matched by time.
     submitted_dt: Mapped[datetime] = mapped_column(default=utcnow)
     updated_dt: Mapped[datetime | None]
+    #: When the retention policy removed its identity, segment and free text (NULL: not yet).
+    anonymised_dt: Mapped[datetime | None]
     #: Optimistic lock: an edit based on an older version is refused.
     version: Mapped[int] = mapped_column(default=1)
 

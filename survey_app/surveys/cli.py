@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 from flask.cli import AppGroup
 
+from survey_app.audit.services import record_cli
 from survey_app.cli import CommandError
 from survey_app.core.db import db
 from survey_app.core.errors import DomainError
@@ -30,5 +31,6 @@ def create(kind: str, title: str, slug: str, anonymous: bool | None, locale: str
                                         locale=locale, is_public=public)
     except DomainError as error:
         raise CommandError(str(error)) from None
+    record_cli("survey.create", survey, kind=survey.kind, title=survey.title)
     db.session.commit()
     click.echo(f"Created {survey.kind} survey {survey.slug!r} ({survey.anonymity}).")

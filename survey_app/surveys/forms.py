@@ -13,9 +13,17 @@ from wtforms import (
     SelectField,
     StringField,
     TextAreaField,
+    ValidationError,
 )
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+from wtforms.validators import (
+    DataRequired,
+    InputRequired,
+    Length,
+    NumberRange,
+    Optional,
+    Regexp,
+)
 from wtforms.widgets import NumberInput
 
 from survey_app.core.fields import StrictIntegerField
@@ -31,6 +39,8 @@ from survey_app.surveys.services import (
     EDIT_WINDOW_RANGE,
     LINK_LIFETIME_RANGE,
     MIN_GROUP_RANGE,
+    RETENTION_MESSAGE,
+    RETENTION_RANGE,
     QuestionSpec,
     SurveySpec,
 )
@@ -201,3 +211,22 @@ def form_data(survey: Survey) -> dict[str, Any]:
         } for q in survey.extra_questions],
         **{f"texts_{lang}": survey.texts.get(lang, {}) for lang in ("en", "it")},
     }
+
+
+class RetentionForm(BaseForm):
+    """The survey's retention period: its own small form on the edit page."""
+
+    retention_days = StringField(
+        _l("Anonymise answers after … days"),
+        validators=[Optional(), Regexp(r"[0-9]{1,5}\Z", message=RETENTION_MESSAGE)],
+        description=_l("Every night, older answers lose the person, their team and other "
+                       "details, comments and text answers; scores stay. Empty: keep answers "
+                       "as they were given."))
+
+    def validate_retention_days(self, field: StringField) -> None:
+        if field.data and not field.errors and int(field.data) not in RETENTION_RANGE:
+            raise ValidationError(RETENTION_MESSAGE)
+
+    @property
+    def days(self) -> int | None:
+        return int(self.retention_days.data) if self.retention_days.data else None

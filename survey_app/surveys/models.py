@@ -39,6 +39,8 @@ TEXT_FIELDS = ("title", "intro", "thanks", "email_subject", "email_body")
 
 #: A survey has the score question plus at most this many more.
 MAX_EXTRA_QUESTIONS = 9
+#: Shortest retention period: time enough to answer, edit and work the follow-up case.
+MIN_RETENTION_DAYS = 30
 
 
 class Survey(db.Model):
@@ -57,6 +59,7 @@ class Survey(db.Model):
         sa.CheckConstraint("reminder_count >= 0 AND reminder_count <= 2", "reminder_count_valid"),
         sa.CheckConstraint("reminder_after_days >= 1", "reminder_after_days_valid"),
         sa.CheckConstraint("cadence IN ('weekly', 'monthly', 'quarterly')", "cadence_valid"),
+        sa.CheckConstraint(f"retention_days >= {MIN_RETENTION_DAYS}", "retention_days_valid"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -91,6 +94,8 @@ class Survey(db.Model):
     #: Respondent-facing texts by language and name (see :data:`TEXT_FIELDS`), e.g.
     #: ``{"it": {"title": "…", "intro": "…"}}``; a missing one falls back to the default language.
     texts: Mapped[dict[str, Any]] = mapped_column(default=dict, server_default="{}")
+    #: Answers older than this many days are anonymised (docs/surveys.md); NULL: kept as given.
+    retention_days: Mapped[int | None]
 
     questions: Mapped[list[Question]] = relationship(
         back_populates="survey", order_by="Question.position", cascade="all, delete-orphan"

@@ -16,6 +16,7 @@ from survey_app.core.errors import DomainError
 from survey_app.responses.models import Response
 from survey_app.surveys.models import (
     MAX_EXTRA_QUESTIONS,
+    MIN_RETENTION_DAYS,
     TEXT_FIELDS,
     Question,
     QuestionKind,
@@ -146,6 +147,8 @@ CHOICE_COUNT_RANGE = range(2, 11)
 #: Longest text per name (characters); the title and the e-mail subject are one line.
 TEXT_MAX_LENGTHS = {"title": 200, "intro": 2000, "thanks": 2000, "email_subject": 200,
                     "email_body": 2000}
+RETENTION_MESSAGE = _l("Enter a number of days between 30 and 3650, or leave it empty to keep "
+                       "answers as they were given.")
 
 
 class SurveyEditError(InvalidSurveyError):
@@ -374,4 +377,19 @@ def activate_survey(survey: Survey) -> None:
 def close_survey(survey: Survey) -> None:
     """Active → closed: links and the public page say the survey is closed."""
     survey.status = SurveyStatus.CLOSED
+    db.session.flush()
+
+
+#: Retention periods the editor accepts (the database refuses below the minimum).
+RETENTION_RANGE = range(MIN_RETENTION_DAYS, 3651)
+
+
+def set_retention(survey: Survey, days: int | None) -> None:
+    """Anonymise ``survey``'s answers ``days`` after they were given (``None``: never).
+
+    :raises SurveyEditError: ``days`` is outside :data:`RETENTION_RANGE`.
+    """
+    if days is not None and days not in RETENTION_RANGE:
+        raise SurveyEditError(RETENTION_MESSAGE, "retention_days")
+    survey.retention_days = days
     db.session.flush()

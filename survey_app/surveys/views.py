@@ -29,7 +29,7 @@ from survey_app.core.db import db
 from survey_app.core.i18n import supported, use_locale
 from survey_app.dashboards.overview import surveys_with_scores
 from survey_app.surveys import services
-from survey_app.surveys.forms import SurveyForm, form_data
+from survey_app.surveys.forms import RetentionForm, SurveyForm, form_data
 from survey_app.surveys.models import MAX_EXTRA_QUESTIONS, Survey, SurveyStatus
 
 bp = Blueprint("surveys", __name__)
@@ -139,12 +139,16 @@ def _field_error(form: SurveyForm, error: services.SurveyEditError) -> SurveyFor
     return form
 
 
-def _editor(form: SurveyForm, survey: Survey | None, status: int):
+def _editor(form: SurveyForm, survey: Survey | None, status: int,
+            retention_form: RetentionForm | None = None):
     has_responses = bool(survey and services.response_count(survey))
     question_errors = [e for e in form.questions.errors if not isinstance(e, list | dict)]
+    if survey and retention_form is None:
+        retention_form = RetentionForm(formdata=None, retention_days=survey.retention_days)
     return render_template("surveys/edit.html", form=form, survey=survey,
                            has_responses=has_responses, question_errors=question_errors,
-                           max_questions=MAX_EXTRA_QUESTIONS + 1), status
+                           max_questions=MAX_EXTRA_QUESTIONS + 1,
+                           retention_form=retention_form), status
 
 
 @bp.get("/surveys/<int:survey_id>/preview")
@@ -188,3 +192,19 @@ def _set_status(survey_id: int, status: str):
           _("The survey is closed: its links and public page no longer accept answers."))
     return redirect(request.form.get("back") == "list" and url_for(".index")
                     or url_for(".edit", survey_id=survey.id), 303)
+
+
+@bp.post("/surveys/<int:survey_id>/retention")
+@role_required(*MANAGERS)
+def retention(survey_id: int):
+    """The retention period (docs/surveys.md); its own form, so an edit in progress is kept."""
+    survey = _managed_survey_or_404(survey_id)
+    form = RetentionForm()
+    if not form.validate_on_submit():
+        return _editor(SurveyForm(data=form_data(survey)), survey, 422, retention_form=form)
+    old = survey.retention_days
+    services.set_retention(survey, form.days)
+    audit.record(_me(), "survey.retention", survey, old=old, new=survey.retention_days)
+    db.session.commit()
+    flash(_("Retention saved."))
+    return redirect(url_for(".edit", survey_id=survey.id), 303)

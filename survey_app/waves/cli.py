@@ -9,6 +9,7 @@ from flask import current_app
 from flask.cli import AppGroup, with_appcontext
 from sqlalchemy import select
 
+from survey_app.audit.services import record_cli
 from survey_app.cli import CommandError
 from survey_app.core.db import db, utcnow
 from survey_app.core.delivery import chunks
@@ -64,6 +65,7 @@ def send_command(slug: str, where: tuple[str, ...], dry_run: bool, label: str | 
         wave = services.send_wave(survey, audience, now=now, label=label)
     except DomainError as error:
         raise CommandError(str(error)) from None
+    record_cli("wave.sent", wave, survey_id=survey.id, audience=audience.describe())
     db.session.commit()
     ids = services.queued_email_ids(wave)
     if foreground:
@@ -147,6 +149,7 @@ def repeat_command(slug: str, cadence: str, where: tuple[str, ...], start: datet
                              first_round_dt=first)
     except DomainError as error:
         raise CommandError(str(error)) from None
+    record_cli("survey.cadence_set", survey, cadence=cadence)
     db.session.commit()
     if cadence == "off":
         click.echo(f"{slug}: no more recurring rounds.")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import getpass
+
 import pytest
 from sqlalchemy import select
 
@@ -41,7 +43,8 @@ def test_create_with_the_password_from_the_environment(app, polso):
     with app.app_context():
         event = db.session.scalars(select(AuditEvent)).one()
         assert (event.action, event.actor_id, event.target_id, event.details) == (
-            "user.create", None, user.id, {"role": "admin", "via": "cli"})
+            "user.create", None, user.id,
+            {"role": "admin", "via": "cli", "os_user": getpass.getuser()})
 
 
 def test_create_asks_for_the_password_twice(app, polso):

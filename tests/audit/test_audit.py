@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import getpass
+
 import pytest
 from sqlalchemy import select
 
 from survey_app.accounts.models import User
 from survey_app.audit.models import AuditEvent
-from survey_app.audit.services import record
+from survey_app.audit.services import record, record_cli, record_job
 from survey_app.core.db import db
 from survey_app.surveys.models import Survey
 
@@ -60,3 +62,23 @@ def test_audit_page_filters_by_actor_and_action_and_pages(app, client, login, ma
     assert "x@example.com" in failed and failed.count("<tr>") == 2
     for junk in ("/audit?page=-1", "/audit?actor=abc", "/audit?page=99999999999999"):
         assert client.get(junk).status_code == 200
+
+
+def test_audit_page_names_the_command_line_and_its_os_user(app, client, login):
+    login(client, "admin")
+    with app.app_context():
+        record_cli("survey.create", ("survey", 7), kind="nps")
+        db.session.commit()
+    html = client.get("/audit").get_data(as_text=True)
+    assert f"command line ({getpass.getuser()})" in html
+    italian = client.get("/audit?lang=it").get_data(as_text=True)
+    assert f"riga di comando ({getpass.getuser()})" in italian
+
+
+def test_audit_page_names_scheduled_jobs(app, client, login):
+    login(client, "admin")
+    with app.app_context():
+        record_job("responses.anonymised", ("survey", 7), count=3)
+        db.session.commit()
+    assert "scheduled job" in client.get("/audit").get_data(as_text=True)
+    assert "attività pianificata" in client.get("/audit?lang=it").get_data(as_text=True)

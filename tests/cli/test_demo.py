@@ -1,33 +1,120 @@
-"""``polso demo``: sample data once, fresh links every time."""
+"""``polso demo``: a company that looks real on first run, loaded once; fresh links every time."""
 
 from __future__ import annotations
 
+from collections import Counter
+
+import pytest
 from sqlalchemy import func, select
 
+from survey_app.audit.models import AuditEvent
 from survey_app.core.db import db
-from survey_app.followups.models import FollowUp
+from survey_app.dashboards.metrics import score_from_categories
+from survey_app.demo import data
+from survey_app.followups.models import OPEN_STATUSES, FollowUp, FollowUpEvent, FollowUpMail
+from survey_app.invitations.models import Invitation
+from survey_app.people.models import Person
 from survey_app.responses.models import Response
-from survey_app.surveys.models import Survey
+from survey_app.surveys.models import Survey, Wave
+from survey_app.waves.models import InvitationEmail
 
 
-def test_demo_loads_once_and_prints_working_links(app, client):
+@pytest.fixture
+def demo(app):
     runner = app.test_cli_runner()
-    first = runner.invoke(args=["demo", "--people", "12"], catch_exceptions=False)
-    assert first.exit_code == 0, first.output
+
+    def run(*args: str):
+        result = runner.invoke(args=["demo", *args], catch_exceptions=False)
+        assert result.exit_code == 0, result.output
+        return result
+
+    return run
+
+
+def test_demo_loads_once_and_prints_working_links(app, client, demo):
+    first = demo("--people", "12")
     links = [w for w in first.output.split() if "/s/" in w]
-    assert len(links) == 3
+    assert len(links) == 4
     assert "admin@example.com" in first.output and "polso-demo" in first.output
     for link in links:
         assert client.get(link.removeprefix("http://polso.test")).status_code == 200
     with app.app_context():
-        assert db.session.scalar(select(func.count()).select_from(Survey)) == 3
+        assert db.session.scalar(select(func.count()).select_from(Survey)) == 4
         responses = db.session.scalar(select(func.count()).select_from(Response))
-        statuses = set(db.session.scalars(select(FollowUp.status)))
-    assert responses == 36
-    assert statuses <= {"new", "resolved", "closed"} and "resolved" in statuses
+    assert responses > 0
 
-    again = runner.invoke(args=["demo", "--people", "12"], catch_exceptions=False)
-    assert again.exit_code == 0
+    again = demo("--people", "12")
     assert set(w for w in again.output.split() if "/s/" in w).isdisjoint(links)
     with app.app_context():
         assert db.session.scalar(select(func.count()).select_from(Response)) == responses
+
+
+def _survey(slug: str) -> Survey:
+    return db.session.scalars(select(Survey).where(Survey.slug == slug)).one()
+
+
+def _score(slug: str) -> float:
+    survey = _survey(slug)
+    counts = Counter(db.session.scalars(select(Response.category).where(
+        Response.survey_id == survey.id)))
+    return score_from_categories(survey.kind, counts).value
+
+
+def test_demo_looks_like_a_real_company(app, demo):
+    demo()
+    with app.app_context():
+        # comments belong to their survey
+        for slug, pool in (("acme-nps", "nps"), ("support-csat", "csat"),
+                           ("enps", "employees"), ("team-pulse", "employees")):
+            comments = set(db.session.scalars(select(Response.comment).where(
+                Response.survey_id == _survey(slug).id, Response.comment.is_not(None))))
+            allowed = {c for band in data.COMMENTS[pool].values() for lang in band.values()
+                       for c in lang}
+            assert comments and comments <= allowed, slug
+        # realistic names, no "Demo Customer 7"
+        names = db.session.scalars(select(Person.name).where(Person.name.is_not(None))).all()
+        assert len(names) >= 100 and not any(n.startswith("Demo") for n in names)
+        assert all(len(n.split()) >= 2 for n in names)
+        assert len(set(names)) > 0.9 * len(names)
+        # scores near industry averages: NPS ~ +30, CSAT ~ 80 %, eNPS ~ +15
+        assert 20 <= _score("acme-nps") <= 45
+        assert 75 <= _score("support-csat") <= 90
+        assert 0 <= _score("enps") <= 30
+        # an eNPS survey whose contact requests keep HR's queue busy
+        assert _survey("enps").kind == "enps" and _survey("enps").is_anonymous
+        hr = Counter(db.session.scalars(select(FollowUp.status).where(FollowUp.team == "hr")))
+        assert sum(hr[s] for s in OPEN_STATUSES) >= 2 and hr["resolved"] >= 1
+        # cases worked by several agents, in and out of SLA
+        ended = db.session.execute(select(FollowUp.assignee_id, FollowUp.ended_dt,
+                                          FollowUp.due_dt, FollowUp.team)
+                                   .where(FollowUp.status == "resolved")).all()
+        support = [row for row in ended if row.team == "support"]
+        assert len({row.assignee_id for row in support}) >= 3
+        late = sum(row.ended_dt > row.due_dt for row in ended)
+        assert 0 < late < len(ended) / 2
+        support_open = Counter(db.session.scalars(select(FollowUp.status).where(
+            FollowUp.team == "support", FollowUp.status.in_(OPEN_STATUSES))))
+        assert set(support_open) == {"new", "in_progress", "waiting"}
+        # audit entries dated when they happened: the same moments as the case timelines
+        claims = db.session.scalars(select(AuditEvent.created_dt).where(
+            AuditEvent.action == "followup.claim")).all()
+        timeline = set(db.session.scalars(select(FollowUpEvent.created_dt).where(
+            FollowUpEvent.kind == "assigned")))
+        assert claims and set(claims) <= timeline
+        assert (max(claims) - min(claims)).days > 180
+        sent = db.session.scalars(select(AuditEvent.created_dt).where(
+            AuditEvent.action == "wave.sent")).all()
+        waves = db.session.scalars(select(Wave.started_dt)).all()
+        assert sorted(sent) == sorted(waves)
+        # a send history: waves with delivered, opened, answered and bounced invitations
+        for slug in ("acme-nps", "enps", "team-pulse"):
+            assert db.session.scalar(select(func.count()).select_from(Wave).where(
+                Wave.survey_id == _survey(slug).id)) >= 3, slug
+        statuses = Counter(db.session.scalars(select(Invitation.status)))
+        assert {"sent", "opened", "responded", "bounced"} <= set(statuses)
+        emails = Counter(db.session.scalars(select(InvitationEmail.status)))
+        assert emails["sent"] > 0 and emails["bounced"] > 0
+        # … and nothing left for the workers to e-mail when the server starts
+        assert emails["queued"] == 0
+        assert db.session.scalar(select(func.count()).select_from(FollowUpMail).where(
+            FollowUpMail.status == "queued")) == 0

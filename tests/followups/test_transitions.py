@@ -178,3 +178,26 @@ def test_hr_cannot_work_support_cases_and_support_cannot_work_hr_cases(
         services.add_note(support_case, "x", by=hr)
     with pytest.raises(services.FollowUpError):
         services.claim(hr_case, agent)
+
+
+def test_actions_in_the_past_date_their_timeline_and_audit_rows_alike(app_ctx, make_case,
+                                                                      make_user):
+    """Imports and the demo replay history: the audit log shows when it happened."""
+    from datetime import timedelta
+
+    from survey_app.audit.models import AuditEvent
+    from survey_app.core.db import utcnow
+
+    agent, boss = get_user(make_user("support")), get_user(make_user("admin"))
+    case = get_case(make_case())
+    start = utcnow() - timedelta(days=40)
+    services.claim(case, agent, now=start)
+    services.add_note(case, "Called them.", by=agent, now=start + timedelta(hours=1))
+    services.assign(case, boss, by=boss, now=start + timedelta(hours=2))
+    services.resolve(case, "fixed", by=boss, now=start + timedelta(hours=3))
+    rows = db.session.execute(sa.select(AuditEvent.action, AuditEvent.created_dt).where(
+        AuditEvent.target_type == "followup", AuditEvent.target_id == case.id)
+        .order_by(AuditEvent.id)).all()
+    assert [(action, when - start) for action, when in rows] == [
+        ("followup.claim", timedelta(0)), ("followup.note", timedelta(hours=1)),
+        ("followup.assign", timedelta(hours=2)), ("followup.status", timedelta(hours=3))]

@@ -43,7 +43,7 @@ def test_italian_staff_writes_italian_texts_and_an_italian_respondent_reads_them
     page.goto(f"{live_server.url}/account/timezone")
     assert page.get_by_role("heading", name="Il mio fuso orario").is_visible()
     page.get_by_label("Fuso orario").select_option("Europe/Rome")
-    page.get_by_role("button", name="Salva").click()
+    page.get_by_role("button", name="Salva", exact=True).click()
     assert page.get_by_text("Gli orari sono ora mostrati nel fuso Europe/Rome.").is_visible()
 
     with app.app_context():
@@ -60,7 +60,7 @@ def test_italian_staff_writes_italian_texts_and_an_italian_respondent_reads_them
     page.locator("#texts_it-intro").fill("Ci vogliono due minuti.")
     page.locator("#texts_it-thanks").fill("Grazie davvero: leggiamo ogni risposta.")
     page.screenshot(path=tmp_path / "editor.png", full_page=True)
-    page.get_by_role("button", name="Salva").click()
+    page.get_by_role("button", name="Salva", exact=True).click()
     assert page.get_by_text("Sondaggio salvato.").is_visible()
     with app.app_context():
         assert db.session.get(Survey, survey_id).texts["it"]["title"] == "Come stiamo andando?"

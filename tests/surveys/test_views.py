@@ -274,3 +274,48 @@ def test_list_links_to_the_dashboard_when_it_exists(app, client, login, make_sur
     expected = (f"/surveys/{survey_id}" if "dashboards.survey" in app.view_functions
                 else f"/surveys/{survey_id}/edit")
     assert f'<a href="{expected}">NPS survey</a>' in html
+
+
+def test_retention_is_set_on_the_edit_page_and_audited(app, client, login, make_survey):
+    admin_id = login(client, "admin")
+    survey_id = make_survey("nps")
+    page = f"/surveys/{survey_id}/edit"
+    assert "Anonymise answers after" in client.get(page).get_data(as_text=True)
+    response = post(client, f"/surveys/{survey_id}/retention", {"retention_days": "365"}, page)
+    assert response.status_code == 303
+    assert load(app, survey_id).retention_days == 365
+    [event] = audit(app, "survey.retention")
+    assert (event.actor_id, event.details) == (admin_id, {"old": None, "new": 365})
+    assert post(client, f"/surveys/{survey_id}/retention", {"retention_days": ""},
+                page).status_code == 303
+    assert load(app, survey_id).retention_days is None
+
+
+@pytest.mark.parametrize("value", ["29", "3651", "-1", "abc", "1e3", "365.5"])
+def test_bad_retention_says_why_and_keeps_the_old_value(app, client, login, make_survey, value):
+    login(client, "hr")
+    survey_id = make_survey("enps", settings={"retention_days": 400})
+    page = f"/surveys/{survey_id}/edit"
+    response = post(client, f"/surveys/{survey_id}/retention", {"retention_days": value}, page)
+    assert response.status_code == 422
+    html = response.get_data(as_text=True)
+    assert "between 30 and 3650" in html and f'value="{value}"' in html
+    assert load(app, survey_id).retention_days == 400
+
+
+def test_retention_of_a_survey_one_may_not_manage_is_404(app, client, login, make_survey):
+    login(client, "hr")
+    survey_id = make_survey("nps")
+    token = csrf_token(client.get("/surveys").get_data(as_text=True) or "")
+    assert client.post(f"/surveys/{survey_id}/retention",
+                       data={"retention_days": "60", "csrf_token": token}).status_code == 404
+
+
+def test_retention_setting_speaks_italian(app, client, login, make_survey):
+    login(client, "admin")
+    survey_id = make_survey("nps")
+    html = client.get(f"/surveys/{survey_id}/edit?lang=it").get_data(as_text=True)
+    assert "Rendi anonime le risposte dopo … giorni" in html and "Salva la conservazione" in html
+    response = post(client, f"/surveys/{survey_id}/retention?lang=it", {"retention_days": "7"},
+                    f"/surveys/{survey_id}/edit")
+    assert "Scrivi un numero di giorni tra 30 e 3650" in response.get_data(as_text=True)

@@ -174,7 +174,7 @@ def _record_claim(case: FollowUp, user: User, now: datetime, *, started: bool) -
     _event(case, EventKind.ASSIGNED, user, now, new=user.id)
     if started:
         _event(case, EventKind.STATUS, user, now, old=CaseStatus.NEW, new=CaseStatus.IN_PROGRESS)
-    audit.record(user, "followup.claim", case, team=case.team, priority=case.priority)
+    audit.record(user, "followup.claim", case, at=now, team=case.team, priority=case.priority)
     logger.info("follow-up %s claimed by user %s", case.id, user.id)
 
 
@@ -221,7 +221,7 @@ def assign(case: FollowUp, assignee: User | None, *, by: User,
     _guarded_update(case, {"assignee_id": old_id},
                     {"assignee_id": new_id, **_first_action(case, now)})
     _event(case, EventKind.ASSIGNED, by, now, old=old_id, new=new_id)
-    audit.record(by, "followup.assign", case, old=old_id, new=new_id)
+    audit.record(by, "followup.assign", case, at=now, old=old_id, new=new_id)
 
 
 def allowed_transitions(case: FollowUp) -> list[str]:
@@ -259,7 +259,7 @@ def transition(case: FollowUp, to: str, *, by: User, outcome: str | None = None,
     if take:
         _event(case, EventKind.ASSIGNED, by, now, new=by.id)
     _event(case, EventKind.STATUS, by, now, old=old, new=to, body=note).outcome = outcome
-    audit.record(by, "followup.status", case, old=old, new=to, outcome=outcome,
+    audit.record(by, "followup.status", case, at=now, old=old, new=to, outcome=outcome,
                  with_note=note is not None)
     logger.info("follow-up %s: %s → %s by user %s", case.id, old, to, by.id)
 
@@ -307,7 +307,7 @@ def add_note(case: FollowUp, text: str, *, by: User, now: datetime | None = None
         case.first_action_dt = now
     event = _event(case, EventKind.NOTE, by, now, body=text)
     db.session.flush()
-    audit.record(by, "followup.note", case, event_id=event.id, length=len(text))
+    audit.record(by, "followup.note", case, at=now, event_id=event.id, length=len(text))
     return event
 
 
@@ -362,7 +362,7 @@ def reply(case: FollowUp, *, subject: str, body: str, by: User, wait: bool = Fal
         case.first_action_dt = now
     _event(case, EventKind.REPLY, by, now, new=person.email[:64], mail=mail)
     db.session.flush()
-    audit.record(by, "followup.reply", case, mail_id=mail.id, locale=mail.locale)
+    audit.record(by, "followup.reply", case, at=now, mail_id=mail.id, locale=mail.locale)
     if wait:
         transition(case, CaseStatus.WAITING, by=by, now=now)
     return mail

@@ -172,6 +172,7 @@ def _init_mail_and_jobs(app: Flask) -> None:
     jobs.check_config(app)
     import survey_app.accounts.emails  # noqa: F401
     import survey_app.followups.tasks  # noqa: F401
+    import survey_app.privacy.tasks  # noqa: F401
     import survey_app.responses.tasks  # noqa: F401
     import survey_app.waves.tasks  # noqa: F401
 

@@ -10,9 +10,9 @@ from survey_app.followups import services as followups
 from survey_app.followups.models import FollowUp, FollowUpEvent, FollowUpMail
 from survey_app.invitations.models import Invitation, LinkOpen
 from survey_app.invitations.services import create_invitation
-from survey_app.people.erasure import erase_person, person_erased
 from survey_app.people.models import Person
 from survey_app.people.services import get_or_create_person
+from survey_app.privacy.erasure import erase_person, person_erased
 from survey_app.responses.models import Answer, Response
 from survey_app.responses.services import Submission, record_response
 from survey_app.surveys.models import Survey

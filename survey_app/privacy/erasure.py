@@ -23,7 +23,7 @@ from dataclasses import dataclass
 
 from blinker import Namespace
 from flask import current_app
-from sqlalchemy import delete, or_, select, update
+from sqlalchemy import ColumnElement, delete, or_, select, update
 
 from survey_app.core.db import db
 from survey_app.followups.models import (
@@ -64,16 +64,9 @@ def erase_person(person: Person) -> ErasureResult:
     responses = list(db.session.scalars(select(Response).where(
         or_(Response.person_id == person_id, Response.invitation_id.in_(invitation_ids)))))
     for response in responses:
-        _anonymise(response)
-    cases = list(db.session.scalars(select(FollowUp).where(
-        or_(FollowUp.person_id == person_id,
-            FollowUp.response_id.in_([r.id for r in responses])))))
-    for case in cases:
-        case.person_id = None
-        if case.status in OPEN_STATUSES:
-            case.status = CaseStatus.CLOSED
-    _blank_case_texts([case.id for case in cases])
-    db.session.flush()
+        strip_identity(response)
+    cases = anonymise_cases(or_(FollowUp.person_id == person_id,
+                                FollowUp.response_id.in_([r.id for r in responses])))
     person_erased.send(current_app._get_current_object(),  # type: ignore[attr-defined]
                        person_id=person_id)
     for model in (LinkOpen, InvitationEmail, ProvisionalAnswer):
@@ -87,8 +80,20 @@ def erase_person(person: Person) -> ErasureResult:
     return ErasureResult(count, len(responses), len(cases))
 
 
+def anonymise_cases(where: ColumnElement[bool]) -> list[FollowUp]:
+    """The cases matching ``where`` lose their person, their notes' and replies' text and
+    address, and are closed if still open (flushes)."""
+    cases = list(db.session.scalars(select(FollowUp).where(where)))
+    for case in cases:
+        case.person_id = None
+        if case.status in OPEN_STATUSES:
+            case.status = CaseStatus.CLOSED
+    _blank_case_texts([case.id for case in cases])
+    db.session.flush()
+    return cases
+
+
 def _blank_case_texts(case_ids: list[int]) -> None:
-    """Notes and replies of the erased person's cases lose their text and address."""
     if not case_ids:
         return
     db.session.execute(update(FollowUpEvent).where(FollowUpEvent.followup_id.in_(case_ids))
@@ -99,7 +104,8 @@ def _blank_case_texts(case_ids: list[int]) -> None:
                        .values(subject=None, body=None, to_address=ERASED_ADDRESS))
 
 
-def _anonymise(response: Response) -> None:
+def strip_identity(response: Response) -> None:
+    """``response`` loses its person, invitation, link, comment and free-text answers."""
     response.person_id = None
     response.invitation_id = None
     response.comment = None
