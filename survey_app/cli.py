@@ -51,11 +51,15 @@ def register_commands(app: Flask) -> None:
         app.cli.add_command(command)
 
 
-def _replace_run_command() -> None:
-    """``polso run`` = Flask's ``run`` plus a job consumer in threads (``core.jobs``)."""
+def _add_app_building_commands() -> None:
+    """Commands that build the app themselves: ``polso run`` = Flask's ``run`` plus a job
+    consumer in threads (``core.jobs``); ``polso check`` reports a configuration Polso
+    refuses to start with as one error line (``core.checks``)."""
+    from survey_app.core.checks import check_command
     from survey_app.core.jobs import run_command
 
     main.add_command(run_command)
+    main.add_command(check_command)
 
 
-_replace_run_command()
+_add_app_building_commands()
