@@ -18,6 +18,7 @@ from flask import Flask
 
 from survey_app import create_app
 from survey_app.config import ROOT
+from survey_app.core import checks
 from tests.conftest import SMTPRecorder
 
 REDIS = "redis://127.0.0.1:6379/8"
@@ -145,3 +146,26 @@ def test_a_refused_start_is_one_error_line(good):
     assert code == 1
     assert list(lines) == ["settings"]
     assert "POLSO_SECRET_KEY" in lines["settings"]
+
+
+@pytest.mark.parametrize(("settings", "level"), [
+    ({"SECRET_KEY": "short", "DEBUG": True}, "warning"),
+    ({"SECRET_KEY": "short"}, "error"),
+    ({"SECRET_KEY": GOOD_KEY}, "ok"),
+])
+def test_a_short_secret_key_is_an_error_outside_debug_mode(database_url, settings, level):
+    app = create_app({"DATABASE_URL": database_url, **settings})
+    assert checks.check_secret_key(app).level == level
+
+
+@pytest.mark.parametrize(("address", "force_https", "level"), [
+    ("https://polso.example.com", True, "ok"),
+    ("http://127.0.0.1:5000", False, "ok"),
+    ("http://polso.example.com", False, "warning"),
+    ("http://polso.example.com", True, "error"),
+    ("polso.example.com", False, "error"),
+])
+def test_base_url_must_be_https_when_forced(database_url, address, force_https, level):
+    app = create_app({"SECRET_KEY": GOOD_KEY, "DATABASE_URL": database_url,
+                      "BASE_URL": address, "FORCE_HTTPS": force_https})
+    assert checks.check_base_url(app).level == level
