@@ -1,33 +1,29 @@
-"""``polso check``: the configuration, database, job broker and mail server, before start.
+"""The checks of ``polso check``: configuration, database, job broker and mail server.
 
-Each check is a plain function of the app returning one :class:`Result`; the command prints one
-line per check (``ok`` / ``warning`` / ``error``) and exits 1 when any is an error. Nothing is
-changed but what connecting creates (a missing SQLite file, huey's own tables) and the test
-e-mail of ``--send-test-to``. What each check demands is in the README (Running in production).
+Each check is a plain function of the app returning one :class:`Result`; the command
+(``survey_app.cli``) prints one line per check (``ok`` / ``warning`` / ``error``) and exits 1
+when any is an error. Nothing is changed but what connecting creates (a missing SQLite file,
+huey's own tables) and the test e-mail of ``--send-test-to``. What each check demands is in the
+README (Running in production).
 """
 
 from __future__ import annotations
 
-import os
 import runpy
 import smtplib
-import socket
 import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-import click
 import psycopg
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from email_validator import EmailNotValidError, validate_email
 from flask import Flask
 from limits.storage import storage_from_string
 from redis.exceptions import RedisError
 from sqlalchemy.exc import SQLAlchemyError
 
-from survey_app import create_app
 from survey_app.config import ROOT
 from survey_app.core import mail
 from survey_app.core.db import db
@@ -35,8 +31,6 @@ from survey_app.core.jobs import get_huey
 
 #: Shortest secret key accepted outside development (``secrets.token_urlsafe(32)`` gives 43).
 MIN_SECRET_KEY_LENGTH = 32
-#: Seconds the database (PostgreSQL) and mail checks wait for a connection.
-CONNECT_TIMEOUT = 10
 #: What a job broker or rate-limit store raises when it cannot be reached.
 BROKER_ERRORS = (OSError, RedisError, sqlite3.Error, psycopg.Error)
 _LOOPBACK = {"localhost", "127.0.0.1", "::1"}
@@ -197,33 +191,3 @@ def _without_password(url: str) -> str:
 
 def _first_line(problem: BaseException) -> str:
     return (str(problem).strip().splitlines() or [type(problem).__name__])[0][:200]
-
-
-def _address(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
-    if value is None:
-        return None
-    try:
-        return validate_email(value, check_deliverability=False).normalized
-    except EmailNotValidError as problem:
-        raise click.BadParameter(str(problem)) from None
-
-
-@click.command("check")
-@click.option("--send-test-to", metavar="ADDRESS", callback=_address,
-              help="Also send a test e-mail to this address.")
-def check_command(send_test_to: str | None) -> None:
-    """Check the configuration before start: one line per check, exit 1 on any error."""
-    # A server that never answers fails its check instead of hanging it (smtplib uses the
-    # socket default, libpq reads PGCONNECT_TIMEOUT); this process only checks, then exits.
-    socket.setdefaulttimeout(CONNECT_TIMEOUT)
-    os.environ.setdefault("PGCONNECT_TIMEOUT", str(CONNECT_TIMEOUT))
-    try:
-        app = create_app()
-    except (RuntimeError, ValueError) as problem:  # settings Polso refuses to start with
-        click.echo(error("settings", str(problem)).line())
-        raise SystemExit(1) from None
-    results = run_checks(app, send_test_to=send_test_to)
-    for result in results:
-        click.echo(result.line())
-    if any(result.level == "error" for result in results):
-        raise SystemExit(1)
