@@ -87,8 +87,11 @@ def check_base_url(app: Flask) -> Result:
 
 
 def check_database(app: Flask) -> Result:
-    """Reachable, and its schema at the head revision of ``migrations/``."""
-    heads = set(ScriptDirectory(str(ROOT / "migrations")).get_heads())
+    """Reachable, and its schema at the head revision of ``migrations/``; a revision this code
+    does not know is newer code's (after a rollback: fine for expand-only migrations)."""
+    scripts = ScriptDirectory(str(ROOT / "migrations"))
+    heads = set(scripts.get_heads())
+    known = {script.revision for script in scripts.walk_revisions()}
     with app.app_context():
         where = db.engine.url.render_as_string(hide_password=True)
         try:
@@ -100,6 +103,10 @@ def check_database(app: Flask) -> Result:
             db.engine.dispose()
     if current == heads:
         return ok("database", f"{where} reachable, at head {', '.join(sorted(heads))}")
+    if current - known:
+        return warning("database", f"{where} is at {', '.join(sorted(current - known))}, newer "
+                                   "than this code: fine only after an expand-only upgrade "
+                                   "(docs/upgrading.md)")
     at = f"at {', '.join(sorted(current))}" if current else "not migrated"
     return error("database", f"{where} is {at}, not at head {', '.join(sorted(heads))}: "
                              "run `polso db upgrade`")

@@ -19,6 +19,7 @@ from flask import Flask
 from survey_app import create_app
 from survey_app.config import ROOT
 from survey_app.core import checks
+from survey_app.core.db import db
 from tests.conftest import SMTPRecorder
 
 REDIS = "redis://127.0.0.1:6379/8"
@@ -62,26 +63,34 @@ def good(app: Flask, database_url: str, smtp_server: SMTPRecorder) -> dict[str, 
 
 
 @pytest.fixture
-def behind_head(database_url: str, tmp_path: Path) -> Iterator[str]:
-    """A database migrated to the revision before head (a separate file or schema)."""
-    head = ScriptDirectory(str(ROOT / "migrations")).get_current_head()
-    previous = ScriptDirectory(str(ROOT / "migrations")).get_revision(head).down_revision
-    url, engine = f"sqlite:///{tmp_path / 'old.sqlite3'}", None
+def scratch_app(database_url: str, tmp_path: Path) -> Iterator[Flask]:
+    """An app on a database of its own, not migrated (a new SQLite file or PostgreSQL schema)."""
+    url, engine = f"sqlite:///{tmp_path / 'scratch.sqlite3'}", None
     if database_url.startswith("postgresql"):
         engine = sa.create_engine(database_url)
         with engine.begin() as conn:
-            conn.execute(sa.text("DROP SCHEMA IF EXISTS check_old CASCADE"))
-            conn.execute(sa.text("CREATE SCHEMA check_old"))
-        url = f"{database_url}?options=-csearch_path%3Dcheck_old"
-    old = create_app({"TESTING": True, "DATABASE_URL": url})
-    with old.app_context():
-        flask_migrate.upgrade(revision=previous)
-        old.extensions["sqlalchemy"].engine.dispose()
-    yield url
+            conn.execute(sa.text("DROP SCHEMA IF EXISTS check_scratch CASCADE"))
+            conn.execute(sa.text("CREATE SCHEMA check_scratch"))
+        url = f"{database_url}?options=-csearch_path%3Dcheck_scratch"
+    scratch = create_app({"TESTING": True, "SECRET_KEY": GOOD_KEY, "DATABASE_URL": url})
+    yield scratch
+    with scratch.app_context():
+        db.engine.dispose()
     if engine is not None:
         with engine.begin() as conn:
-            conn.execute(sa.text("DROP SCHEMA check_old CASCADE"))
+            conn.execute(sa.text("DROP SCHEMA check_scratch CASCADE"))
         engine.dispose()
+
+
+@pytest.fixture
+def behind_head(scratch_app: Flask) -> str:
+    """The URL of a database migrated to the revision before head."""
+    scripts = ScriptDirectory(str(ROOT / "migrations"))
+    with scratch_app.app_context():
+        flask_migrate.upgrade(revision=scripts.get_revision(scripts.get_current_head())
+                              .down_revision)
+        db.engine.dispose()
+    return scratch_app.config["DATABASE_URL"]
 
 
 def test_good_configuration_passes_every_check(good):
@@ -169,3 +178,14 @@ def test_base_url_must_be_https_when_forced(database_url, address, force_https, 
     app = create_app({"SECRET_KEY": GOOD_KEY, "DATABASE_URL": database_url,
                       "BASE_URL": address, "FORCE_HTTPS": force_https})
     assert checks.check_base_url(app).level == level
+
+
+def test_a_database_newer_than_the_code_is_a_warning(scratch_app):
+    """After an expand-only upgrade the previous code may run on the new schema (rollback)."""
+    with scratch_app.app_context():
+        flask_migrate.upgrade()
+        with db.engine.begin() as conn:
+            conn.execute(sa.text("UPDATE alembic_version SET version_num = 'ffffffffffff'"))
+    result = checks.check_database(scratch_app)
+    assert result.level == "warning"
+    assert "ffffffffffff" in result.detail and "newer" in result.detail
