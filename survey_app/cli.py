@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
+import os
+import socket
+
 import click
+from email_validator import EmailNotValidError, validate_email
 from flask import Flask
 from flask.cli import FlaskGroup
 
+from survey_app.core import checks
 from survey_app.core.db import set_write_intent
+
+#: Seconds ``polso check`` waits for the database (PostgreSQL) and the mail server to connect.
+CHECK_CONNECT_TIMEOUT = 10
 
 
 class CommandError(click.ClickException):
@@ -49,6 +57,36 @@ def register_commands(app: Flask) -> None:
 
     for command in (people_cli, remind_command, send_command, waves_cli, worker_command):
         app.cli.add_command(command)
+
+
+def _address(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    if value is None:
+        return None
+    try:
+        return validate_email(value, check_deliverability=False).normalized
+    except EmailNotValidError as problem:
+        raise click.BadParameter(str(problem)) from None
+
+
+@main.command("check", with_appcontext=False)
+@click.option("--send-test-to", metavar="ADDRESS", callback=_address,
+              help="Also send a test e-mail to this address.")
+def check_command(send_test_to: str | None) -> None:
+    """Check the configuration before start: one line per check, exit 1 on any error."""
+    # A server that never answers fails its check instead of hanging it (smtplib uses the
+    # socket default, libpq reads PGCONNECT_TIMEOUT); this process only checks, then exits.
+    socket.setdefaulttimeout(CHECK_CONNECT_TIMEOUT)
+    os.environ.setdefault("PGCONNECT_TIMEOUT", str(CHECK_CONNECT_TIMEOUT))
+    try:
+        app = _create_app()  # built here, not by FlaskGroup: a refused start is one error line
+    except (RuntimeError, ValueError) as problem:
+        click.echo(checks.error("settings", str(problem)).line())
+        raise SystemExit(1) from None
+    results = checks.run_checks(app, send_test_to=send_test_to)
+    for result in results:
+        click.echo(result.line())
+    if any(result.level == "error" for result in results):
+        raise SystemExit(1)
 
 
 def _replace_run_command() -> None:
