@@ -10,8 +10,8 @@ from survey_app.core import jobs
 from survey_app.core.db import db, utcnow
 from survey_app.followups.models import FollowUp
 from survey_app.invitations.models import Invitation
-from survey_app.people.erasure import erase_person
 from survey_app.people.models import Person
+from survey_app.privacy.erasure import erase_person
 from survey_app.responses import tasks
 from survey_app.responses.models import ProvisionalAnswer, Response
 from survey_app.responses.provisional import settle_due
