@@ -8,6 +8,10 @@ Sync workers; how many (``WEB_CONCURRENCY`` or ``-w`` overrides it) depends on t
 - PostgreSQL: two per core, so one worker computes while another waits on the server.
 
 Measured with ``bench/submit_ab.py`` (README, Performance).
+
+``POLSO_LOG_FORMAT=json`` formats gunicorn's own lines (start-up, worker exits) as the app's
+JSON lines; ``PROMETHEUS_MULTIPROC_DIR`` makes each worker's request metrics add up in
+``/metrics`` (the directory is emptied at start and a dead worker's live gauges dropped).
 """
 
 import os
@@ -17,3 +21,6 @@ _postgresql = os.environ.get("POLSO_DATABASE_URL", "").startswith("postgresql")
 
 workers = int(os.environ.get("WEB_CONCURRENCY") or (2 * _cores if _postgresql else _cores))
 worker_class = "sync"
+
+if os.environ.get("POLSO_LOG_FORMAT") == "json":
+    logconfig_dict = {"formatters": {"generic": {"()": "survey_app.core.requestlog.JsonFormatter"}}}

@@ -46,6 +46,10 @@ class Config:
     RATELIMIT_LOGIN = "10 per minute"
     RATELIMIT_HEADERS_ENABLED = True
 
+    # --- Operations: logs and metrics (issue 19, README "Running in production") ---
+    #: ``text`` (plain lines) or ``json`` (one JSON object per line on standard error).
+    LOG_FORMAT = "text"
+
     #: Languages the interface speaks; the first is the fallback.
     LANGUAGES = ("en", "it")
     BABEL_DEFAULT_LOCALE = "en"

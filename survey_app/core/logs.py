@@ -1,4 +1,4 @@
-"""Keep secret link tokens out of every log line (access logs included)."""
+"""Keep secret link tokens and e-mail addresses out of every log line (access logs included)."""
 
 from __future__ import annotations
 
@@ -7,11 +7,13 @@ import re
 
 #: ``/s/<token>`` and ``/u/<token>`` paths: the token would tie a request to a person.
 _TOKEN_IN_PATH = re.compile(r"(/[su]/)[A-Za-z0-9_-]{6,}")
+#: An e-mail address names a person: its local part is dropped, the domain kept for diagnosis.
+_EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@([A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+)")
 
 
 def redact(text: str) -> str:
-    """``text`` with link tokens replaced by ``…``."""
-    return _TOKEN_IN_PATH.sub(r"\1…", text)
+    """``text`` with link tokens replaced by ``…`` and e-mail addresses by ``…@domain``."""
+    return _EMAIL.sub(r"…@\1", _TOKEN_IN_PATH.sub(r"\1…", text))
 
 
 class RedactTokens(logging.Filter):

@@ -8,7 +8,7 @@ from pathlib import Path
 from flask import Flask
 from flask_babel import get_locale
 
-from survey_app.core import logs
+from survey_app.core import logs, requestlog
 from survey_app.core.db import db, set_write_intent
 from survey_app.core.errors import register_error_pages
 from survey_app.core.i18n import select_locale
@@ -41,6 +41,9 @@ def check_config(app: Flask) -> None:
         options = engine_options(app.config["DATABASE_URL"], app.config["SQLITE_BUSY_TIMEOUT"])
     app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", options)
     app.config["SENTIMENT_THRESHOLDS"] = _thresholds(app.config["SENTIMENT_THRESHOLDS"])
+    if app.config["LOG_FORMAT"] not in ("text", "json"):
+        raise RuntimeError(f"POLSO_LOG_FORMAT must be text or json, "
+                           f"not {app.config['LOG_FORMAT']!r}")
 
 
 def _thresholds(value: object) -> tuple[float, float]:
@@ -96,6 +99,7 @@ def init_extensions(app: Flask) -> None:
     # ``app.logger`` (the "survey_app" logger) gets Flask's stderr handler unless one is
     # configured; untouched, our INFO lines were dropped under gunicorn until an error touched it.
     app.logger.setLevel(logging.INFO)
+    requestlog.init_app(app)
     logs.install_token_redaction(app.logger)
 
 

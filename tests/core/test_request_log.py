@@ -1,0 +1,118 @@
+"""Request ids and JSON logs (issue 19, point 5), down to a real gunicorn's standard error."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from survey_app.core.requestlog import HEADER, JsonFormatter
+from survey_app.core.tokens import new_token
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_a_sane_incoming_request_id_is_kept_and_returned(client):
+    response = client.get("/healthz", headers={HEADER: "lb-0123456789abcdef"})
+    assert response.headers[HEADER] == "lb-0123456789abcdef"
+
+
+@pytest.mark.parametrize("incoming", ["", "short", "x" * 200, "evil\"id<script>1234",
+                                      "spaces are not ok"])
+def test_an_odd_incoming_request_id_is_replaced(client, incoming):
+    response = client.get("/healthz", headers={HEADER: incoming} if incoming else {})
+    assert response.headers[HEADER] != incoming
+    assert len(response.headers[HEADER]) == 32
+
+
+def test_error_pages_show_the_request_id_a_user_can_quote(client):
+    response = client.get("/no-such-page", headers={"Accept-Language": "it"})
+    assert response.status_code == 404
+    request_id = response.headers[HEADER]
+    assert f"ID richiesta: {request_id}" in response.get_data(as_text=True)
+
+
+def test_json_lines_redact_tokens_and_e_mail_addresses():
+    token = new_token()
+    record = logging.LogRecord("survey_app.x", logging.WARNING, __file__, 1,
+                               "mail to %s for /s/%s failed", ("ada@example.com", token), None)
+    line = json.loads(JsonFormatter().format(record))
+    assert line["message"] == "mail to …@example.com for /s/… failed"
+    assert line["level"] == "WARNING" and line["logger"] == "survey_app.x" and line["time"]
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def _get(url: str, **headers: str) -> tuple[int, dict[str, str], str]:
+    request = urllib.request.Request(url, headers=headers)
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return response.status, dict(response.headers), response.read().decode()
+    except urllib.error.HTTPError as error:
+        return error.code, dict(error.headers), error.read().decode()
+
+
+def _wait_until_up(url: str, process: subprocess.Popen[bytes]) -> None:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError("gunicorn exited")
+        try:
+            _get(url)
+            return
+        except OSError:
+            time.sleep(0.2)
+    raise RuntimeError("gunicorn did not start")
+
+
+def test_gunicorn_writes_one_json_object_per_line(app, database_url, tmp_path):
+    port = _free_port()
+    token = new_token()
+    env = {**os.environ, "POLSO_DATABASE_URL": database_url, "POLSO_SECRET_KEY": "test-secret",
+           "POLSO_LOG_FORMAT": "json", "WEB_CONCURRENCY": "1",
+           "POLSO_JOBS_URL": f"sqlite:///{tmp_path / 'jobs.sqlite3'}"}
+    log = tmp_path / "stderr.log"
+    gunicorn = Path(sys.executable).parent / "gunicorn"
+    with log.open("w") as stderr:
+        process = subprocess.Popen([str(gunicorn), "-b", f"127.0.0.1:{port}", "wsgi:app"],
+                                   cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=stderr)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        _wait_until_up(f"{base}/healthz", process)
+        ok = _get(f"{base}/healthz", **{HEADER: "proxy-id-12345678"})
+        missing = _get(f"{base}/no-such-page")
+        link = _get(f"{base}/s/{token}")
+    finally:
+        process.terminate()
+        process.wait(30)
+
+    assert ok[0] == 200 and ok[1][HEADER] == "proxy-id-12345678"
+    assert missing[0] == 404 and missing[1][HEADER] in missing[2]
+    text = log.read_text()
+    lines = [json.loads(line) for line in text.splitlines()]  # every line is one JSON object
+    assert token not in text
+    assert all({"time", "level", "logger", "message"} <= line.keys() for line in lines)
+    assert any(line["logger"].startswith("gunicorn") for line in lines)
+    requests = {line["request_id"]: line for line in lines
+                if line["logger"] == "survey_app.request"}
+    assert requests["proxy-id-12345678"] | {"time": None} == {
+        "time": None, "level": "INFO", "logger": "survey_app.request",
+        "message": requests["proxy-id-12345678"]["message"], "request_id": "proxy-id-12345678",
+        "endpoint": "health.healthz", "method": "GET", "status": 200,
+        "duration_ms": requests["proxy-id-12345678"]["duration_ms"]}
+    not_found = requests[missing[1][HEADER]]
+    assert not_found["status"] == 404 and "endpoint" not in not_found
+    assert requests[link[1][HEADER]]["endpoint"] == "respond.personal"
