@@ -15,6 +15,7 @@ JSON lines; ``PROMETHEUS_MULTIPROC_DIR`` makes each worker's request metrics add
 """
 
 import os
+from pathlib import Path
 
 _cores = os.cpu_count() or 1
 _postgresql = os.environ.get("POLSO_DATABASE_URL", "").startswith("postgresql")
@@ -24,3 +25,19 @@ worker_class = "sync"
 
 if os.environ.get("POLSO_LOG_FORMAT") == "json":
     logconfig_dict = {"formatters": {"generic": {"()": "survey_app.core.requestlog.JsonFormatter"}}}
+
+
+def on_starting(server):
+    """Start request metrics from zero: files left by an earlier run would be added in."""
+    directory = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+    if directory:
+        for path in Path(directory).glob("*.db"):
+            path.unlink()
+
+
+def child_exit(server, worker):
+    """Drop a dead worker's live gauges (its counters are kept, as Prometheus expects)."""
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        from prometheus_client import multiprocess
+
+        multiprocess.mark_process_dead(worker.pid)

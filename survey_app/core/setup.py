@@ -139,6 +139,7 @@ def register_blueprints(app: Flask) -> None:
     from survey_app.dashboards.views import bp as dashboards_bp
     from survey_app.followups.views import bp as followups_bp
     from survey_app.invitations.views import bp as invitations_bp
+    from survey_app.ops import metrics
     from survey_app.people.views import bp as people_bp
     from survey_app.respond.views import bp as respond_bp
     from survey_app.surveys.views import bp as surveys_bp
@@ -155,6 +156,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(surveys_bp)
     app.register_blueprint(dashboards_bp)
     app.register_blueprint(followups_bp)
+    metrics.init_app(app)
 
 
 def register_cli(app: Flask) -> None:

@@ -4,21 +4,12 @@ from __future__ import annotations
 
 import json
 import logging
-import os
-import socket
-import subprocess
-import sys
-import time
-import urllib.error
-import urllib.request
-from pathlib import Path
 
 import pytest
 
 from survey_app.core.requestlog import HEADER, JsonFormatter
 from survey_app.core.tokens import new_token
-
-ROOT = Path(__file__).resolve().parents[2]
+from tests.subprocess_server import Gunicorn, get
 
 
 def test_a_sane_incoming_request_id_is_kept_and_returned(client):
@@ -50,54 +41,15 @@ def test_json_lines_redact_tokens_and_e_mail_addresses():
     assert line["level"] == "WARNING" and line["logger"] == "survey_app.x" and line["time"]
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def _get(url: str, **headers: str) -> tuple[int, dict[str, str], str]:
-    request = urllib.request.Request(url, headers=headers)
-    try:
-        with urllib.request.urlopen(request, timeout=10) as response:
-            return response.status, dict(response.headers), response.read().decode()
-    except urllib.error.HTTPError as error:
-        return error.code, dict(error.headers), error.read().decode()
-
-
-def _wait_until_up(url: str, process: subprocess.Popen[bytes]) -> None:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError("gunicorn exited")
-        try:
-            _get(url)
-            return
-        except OSError:
-            time.sleep(0.2)
-    raise RuntimeError("gunicorn did not start")
-
-
 def test_gunicorn_writes_one_json_object_per_line(app, database_url, tmp_path):
-    port = _free_port()
     token = new_token()
-    env = {**os.environ, "POLSO_DATABASE_URL": database_url, "POLSO_SECRET_KEY": "test-secret",
-           "POLSO_LOG_FORMAT": "json", "WEB_CONCURRENCY": "1",
-           "POLSO_JOBS_URL": f"sqlite:///{tmp_path / 'jobs.sqlite3'}"}
     log = tmp_path / "stderr.log"
-    gunicorn = Path(sys.executable).parent / "gunicorn"
-    with log.open("w") as stderr:
-        process = subprocess.Popen([str(gunicorn), "-b", f"127.0.0.1:{port}", "wsgi:app"],
-                                   cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=stderr)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        _wait_until_up(f"{base}/healthz", process)
-        ok = _get(f"{base}/healthz", **{HEADER: "proxy-id-12345678"})
-        missing = _get(f"{base}/no-such-page")
-        link = _get(f"{base}/s/{token}")
-    finally:
-        process.terminate()
-        process.wait(30)
+    env = {"POLSO_DATABASE_URL": database_url, "POLSO_LOG_FORMAT": "json",
+           "WEB_CONCURRENCY": "1", "POLSO_JOBS_URL": f"sqlite:///{tmp_path / 'jobs.sqlite3'}"}
+    with Gunicorn(env, log) as server:
+        ok = get(f"{server.url}/healthz", **{HEADER: "proxy-id-12345678"})
+        missing = get(f"{server.url}/no-such-page")
+        link = get(f"{server.url}/s/{token}")
 
     assert ok[0] == 200 and ok[1][HEADER] == "proxy-id-12345678"
     assert missing[0] == 404 and missing[1][HEADER] in missing[2]
