@@ -67,3 +67,80 @@ def test_a_backup_restores_every_row(app, client, submit, make_survey, make_link
     restored = polso(database_url, tmp_path, "restore", str(tmp_path / "polso.backup"), "--yes")
     assert restored.returncode == 0, restored.stderr
     assert snapshot(app) == before
+
+
+@pytest.fixture
+def backed_up(app, make_survey, database_url, tmp_path) -> Path:
+    """A committed survey and a backup of it (the caller restores it)."""
+    make_survey("csat")
+    path = tmp_path / "polso.backup"
+    made = polso(database_url, tmp_path, "backup", str(path))
+    assert made.returncode == 0, made.stderr
+    return path
+
+
+def _set_revision(app, revision: str) -> str:
+    with app.app_context():
+        old = db.session.scalar(sa.text("SELECT version_num FROM alembic_version"))
+        db.session.execute(sa.text("UPDATE alembic_version SET version_num = :r"),
+                           {"r": revision})
+        db.session.commit()
+        return old
+
+
+@pytest.mark.live
+def test_a_backup_of_a_newer_schema_is_refused_and_nothing_changes(app, make_survey,
+                                                                   database_url, tmp_path):
+    make_survey("csat")
+    head = _set_revision(app, "0f0f0f0f0f0f")  # as a newer Polso would have left it
+    made = polso(database_url, tmp_path, "backup", str(tmp_path / "newer.backup"))
+    _set_revision(app, head)
+    assert made.returncode == 0, made.stderr
+    make_survey("nps")
+    before = snapshot(app)
+
+    refused = polso(database_url, tmp_path, "restore", str(tmp_path / "newer.backup"), "--yes")
+    assert refused.returncode == 2
+    assert "newer Polso (schema revision 0f0f0f0f0f0f" in refused.stderr
+    assert snapshot(app) == before
+
+
+@pytest.mark.live
+def test_a_damaged_backup_is_refused_and_nothing_changes(app, backed_up, make_survey,
+                                                         database_url, tmp_path):
+    data = backed_up.read_bytes()
+    backed_up.write_bytes(data[: len(data) // 2])
+    make_survey("nps")
+    before = snapshot(app)
+
+    refused = polso(database_url, tmp_path, "restore", str(backed_up), "--yes")
+    assert refused.returncode == 2 and "Error:" in refused.stderr
+    assert "Traceback" not in refused.stderr
+    assert snapshot(app) == before
+
+
+@pytest.mark.live
+@pytest.mark.parametrize("content", [None, b"", b"not a backup at all\n" * 100])
+def test_a_missing_or_foreign_file_is_refused(app, make_survey, database_url, tmp_path,
+                                              content):
+    path = tmp_path / "other.file"
+    if content is not None:
+        path.write_bytes(content)
+    make_survey("nps")
+    before = snapshot(app)
+    refused = polso(database_url, tmp_path, "restore", str(path), "--yes")
+    assert refused.returncode == 2 and "Error:" in refused.stderr
+    assert "Traceback" not in refused.stderr
+    assert snapshot(app) == before
+
+
+@pytest.mark.live
+def test_an_empty_database_takes_a_restore_without_yes(app, backed_up, database_url, tmp_path):
+    before = snapshot(app)
+    with app.app_context():
+        for table in reversed(db.metadata.sorted_tables):
+            db.session.execute(table.delete())
+        db.session.commit()
+    restored = polso(database_url, tmp_path, "restore", str(backed_up))
+    assert restored.returncode == 0, restored.stderr
+    assert snapshot(app) == before
