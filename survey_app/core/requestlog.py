@@ -40,26 +40,29 @@ def init_app(app: Flask) -> None:
 
 
 def request_id() -> str | None:
-    """This request's id (``None`` outside a request)."""
-    return g.get("request_id") if has_request_context() else None
+    """This request's id, made on first use (``None`` outside a request): a hook registered
+    before ours (CSRF, rate limits) may render an error page before :func:`_start` runs."""
+    if not has_request_context():
+        return None
+    if "request_id" not in g:
+        incoming = request.headers.get(HEADER, "")
+        g.request_id = incoming if _SANE_ID.fullmatch(incoming) else secrets.token_hex(16)
+    return g.request_id
 
 
 def _start() -> None:
-    incoming = request.headers.get(HEADER, "")
-    g.request_id = incoming if _SANE_ID.fullmatch(incoming) else secrets.token_hex(16)
+    request_id()
     g.request_start = time.perf_counter()
 
 
 def elapsed_seconds() -> float:
-    """Seconds since this request began (0 when the request never reached ``_start``)."""
+    """Seconds since this request began (0 when it was refused before :func:`_start`)."""
     start = g.get("request_start")
     return time.perf_counter() - start if start is not None else 0.0
 
 
 def _finish(response: Response) -> Response:
-    if g.get("request_id") is None:  # refused before our hook ran (e.g. by the rate limiter)
-        _start()
-    response.headers[HEADER] = g.request_id
+    response.headers[HEADER] = request_id()  # type: ignore[assignment]  # in a request
     endpoint = request.url_rule.endpoint if request.url_rule else None
     duration_ms = round(elapsed_seconds() * 1000, 2)
     user_id = int(current_user.get_id()) if current_user.is_authenticated else None

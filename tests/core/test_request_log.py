@@ -68,3 +68,10 @@ def test_gunicorn_writes_one_json_object_per_line(app, database_url, tmp_path):
     not_found = requests[missing[1][HEADER]]
     assert not_found["status"] == 404 and "endpoint" not in not_found
     assert requests[link[1][HEADER]]["endpoint"] == "respond.personal"
+
+
+def test_a_request_refused_before_any_view_still_shows_its_id(client):
+    """The CSRF check answers from a before-request hook registered ahead of ours."""
+    response = client.post("/login", data={"email": "x@example.com", "password": "nope"})
+    assert response.status_code == 400
+    assert f"Request ID: {response.headers[HEADER]}" in response.get_data(as_text=True)
