@@ -65,7 +65,7 @@ def _finish(response: Response) -> Response:
     response.headers[HEADER] = request_id()  # type: ignore[assignment]  # in a request
     endpoint = request.url_rule.endpoint if request.url_rule else None
     duration_ms = round(elapsed_seconds() * 1000, 2)
-    user_id = int(current_user.get_id()) if current_user.is_authenticated else None
+    user_id = current_user.id if current_user.is_authenticated else None
     logger.info("%s %s %s %.2f ms", request.method, endpoint or "-", response.status_code,
                 duration_ms, extra={"endpoint": endpoint, "method": request.method,
                                     "status": response.status_code,

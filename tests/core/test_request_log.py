@@ -75,3 +75,13 @@ def test_a_request_refused_before_any_view_still_shows_its_id(client):
     response = client.post("/login", data={"email": "x@example.com", "password": "nope"})
     assert response.status_code == 400
     assert f"Request ID: {response.headers[HEADER]}" in response.get_data(as_text=True)
+
+
+def test_the_request_line_names_the_signed_in_user(client, login, caplog):
+    user_id = login(client, "viewer")
+    caplog.clear()
+    with caplog.at_level(logging.INFO, "survey_app.request"):
+        response = client.get("/no-such-page")
+    [line] = [r for r in caplog.records if r.name == "survey_app.request"]
+    assert (line.user_id, line.status, line.endpoint) == (user_id, 404, None)
+    assert response.headers[HEADER]
