@@ -44,14 +44,26 @@ class BackupError(DomainError):
 
 
 def backup(path: Path, progress: Progress) -> None:
-    """Write a backup of the current app's database to ``path`` (replaced if it exists)."""
+    """Write a backup of the current app's database to ``path``.
+
+    It is written next to ``path`` and renamed onto it once complete: a failed backup leaves
+    no partial file and an earlier backup of the same name intact.
+    """
     url = make_url(current_app.config["DATABASE_URL"])
-    if url.get_backend_name() == "sqlite":
-        _sqlite_backup(Path(url.database or ""), path, progress)
-    else:
-        _check_client(url, "pg_dump")
-        _run(["pg_dump", "--format=custom", "--no-owner", "--no-privileges", "--verbose",
-              f"--file={path}", _libpq_url(url)], url, progress)
+    unfinished = path.with_name(path.name + ".partial")
+    try:
+        if url.get_backend_name() == "sqlite":
+            _sqlite_backup(_sqlite_file(url, path), unfinished, progress)
+        else:
+            _check_client(url, "pg_dump")
+            _run(["pg_dump", "--format=custom", "--no-owner", "--no-privileges", "--verbose",
+                  f"--file={unfinished}", _libpq_url(url)], url, progress)
+        unfinished.replace(path)
+    except (OSError, sqlite3.Error) as error:
+        raise BackupError(f"Cannot write {path}: {error}.") from error
+    finally:
+        if unfinished.is_file():
+            unfinished.unlink()
 
 
 def restore(path: Path, *, replace: bool, progress: Progress) -> str:
@@ -82,7 +94,7 @@ def _restorer(path: Path, url: URL, progress: Progress
               ) -> Iterator[tuple[str | None, Callable[[], None]]]:
     """The backup's schema revision and the step that applies it, once the file is checked."""
     if url.get_backend_name() == "sqlite":
-        yield _sqlite_revision(path), partial(_sqlite_restore, path, Path(url.database or ""),
+        yield _sqlite_revision(path), partial(_sqlite_restore, path, _sqlite_file(url, path),
                                               progress)
         return
     _check_client(url, "pg_restore")
@@ -117,8 +129,15 @@ def _check_revision(revision: str | None) -> None:
 # --- SQLite ----------------------------------------------------------------------------------
 
 
+def _sqlite_file(url: URL, other: Path) -> Path:
+    """The database file, refusing when ``other`` (the backup) is that same file."""
+    database = Path(url.database or "")
+    if other.resolve() == database.resolve():
+        raise BackupError(f"{other} is the database itself: choose another file.")
+    return database
+
+
 def _sqlite_backup(source: Path, target: Path, progress: Progress) -> None:
-    target.unlink(missing_ok=True)
     with closing(sqlite3.connect(source)) as src, closing(sqlite3.connect(target)) as dst:
         src.backup(dst, pages=SQLITE_STEP_PAGES, progress=_page_progress(progress))
 
@@ -176,8 +195,9 @@ def _check_client(url: URL, tool: str) -> None:
     if shutil.which(tool) is None:
         raise BackupError(f"{tool} is not installed: install the PostgreSQL client "
                           f"(Debian: apt-get install postgresql-client).")
-    version = subprocess.run([tool, "--version"], capture_output=True, text=True).stdout
-    client = int(re.search(r"(\d+)(?:\.\d+)", version).group(1))  # type: ignore[union-attr]
+    version = re.search(r"(\d+)\.\d+",
+                        subprocess.run([tool, "--version"], capture_output=True, text=True).stdout)
+    client = int(version.group(1)) if version else 0
     with db.engine.connect() as connection:
         server = int(connection.execute(sa.text("SHOW server_version_num")).scalar_one()) // 10000
     if client < server:

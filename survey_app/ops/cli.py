@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import click
 from flask.cli import with_appcontext
 from flask_migrate.cli import db as db_cli
+from sqlalchemy.exc import OperationalError
 
 from survey_app.cli import CommandError
 from survey_app.core.db import db
@@ -18,15 +21,25 @@ def _progress(line: str) -> None:
     click.echo(line, err=True)
 
 
+@contextmanager
+def _refusals() -> Iterator[None]:
+    """A refusal or an unreachable database: one line, exit status 2, nothing changed."""
+    try:
+        yield
+    except (BackupError, OperationalError) as error:
+        db.session.rollback()
+        message = str(error) if isinstance(error, BackupError) else (
+            f"The database cannot be reached: {' '.join(str(error.orig).split())}")
+        raise CommandError(message) from error
+
+
 @click.command("backup")
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
 @with_appcontext
 def backup_command(file: Path) -> None:
     """Back up the database to FILE (consistent while Polso runs)."""
-    try:
+    with _refusals():
         backup.backup(file, _progress)
-    except BackupError as error:
-        raise CommandError(str(error)) from error
     click.echo(f"Backup written to {file} ({file.stat().st_size:,} bytes).")
 
 
@@ -39,11 +52,8 @@ def restore_command(file: Path, yes: bool) -> None:
 
     Stop the web server and the workers first.
     """
-    try:
+    with _refusals():
         revision = backup.restore(file, replace=yes, progress=_progress)
-    except BackupError as error:
-        db.session.rollback()
-        raise CommandError(str(error)) from error
     click.echo(f"Restored {file} (schema revision {revision}), migrated to head.")
 
 

@@ -144,3 +144,40 @@ def test_an_empty_database_takes_a_restore_without_yes(app, backed_up, database_
     restored = polso(database_url, tmp_path, "restore", str(backed_up))
     assert restored.returncode == 0, restored.stderr
     assert snapshot(app) == before
+
+
+def test_a_backup_into_a_missing_folder_is_refused_clearly(app, database_url, tmp_path):
+    made = polso(database_url, tmp_path, "backup", str(tmp_path / "nowhere" / "polso.backup"))
+    assert made.returncode == 2 and made.stderr.splitlines()[-1].startswith("Error: ")
+    assert "Traceback" not in made.stderr
+    assert not (tmp_path / "nowhere").exists()
+
+
+@pytest.mark.live
+def test_a_failed_backup_leaves_an_earlier_file_alone(app, backed_up, database_url, tmp_path):
+    """The backup is written next to FILE and renamed onto it only when complete."""
+    earlier = backed_up.read_bytes()
+    backed_up.with_name(backed_up.name + ".partial").mkdir()  # the next backup cannot be written
+    made = polso(database_url, tmp_path, "backup", str(backed_up))
+    assert made.returncode == 2 and "Traceback" not in made.stderr
+    assert backed_up.read_bytes() == earlier
+
+
+def test_a_sqlite_backup_onto_the_database_itself_is_refused(app, database_url, tmp_path):
+    if not database_url.startswith("sqlite"):
+        pytest.skip("a SQLite database file")
+    database = Path(database_url.removeprefix("sqlite:///"))
+    size = database.stat().st_size
+    for command in ("backup", "restore"):
+        refused = polso(database_url, tmp_path, command, str(database), "--yes"
+                        ) if command == "restore" else polso(database_url, tmp_path, command,
+                                                             str(database))
+        assert refused.returncode == 2 and "the database itself" in refused.stderr
+    assert database.stat().st_size == size
+
+
+def test_an_unreachable_database_is_one_line_not_a_traceback(tmp_path):
+    made = polso("postgresql+psycopg://postgres@127.0.0.1:1/polso", tmp_path, "backup",
+                 str(tmp_path / "polso.backup"))
+    assert made.returncode == 2 and "Traceback" not in made.stderr
+    assert made.stderr.splitlines()[-1].startswith("Error: The database cannot be reached")
