@@ -181,3 +181,21 @@ def test_an_unreachable_database_is_one_line_not_a_traceback(tmp_path):
                  str(tmp_path / "polso.backup"))
     assert made.returncode == 2 and "Traceback" not in made.stderr
     assert made.stderr.splitlines()[-1].startswith("Error: The database cannot be reached")
+
+
+def test_a_postgresql_client_older_than_the_server_is_refused(app, database_url, tmp_path):
+    """pg_dump refuses newer servers or loses what it does not know: say which to install."""
+    if not database_url.startswith("postgresql"):
+        pytest.skip("PostgreSQL client tools")
+    old = tmp_path / "bin"
+    old.mkdir()
+    (old / "pg_dump").write_text("#!/bin/sh\necho 'pg_dump (PostgreSQL) 9.6.24'\n")
+    (old / "pg_dump").chmod(0o755)
+    env = {**os.environ, "PATH": f"{old}:{os.environ['PATH']}",
+           "POLSO_DATABASE_URL": database_url, "POLSO_SECRET_KEY": "test-secret"}
+    made = subprocess.run([POLSO, "db", "backup", str(tmp_path / "polso.backup")], env=env,
+                          capture_output=True, text=True, timeout=120)
+    assert made.returncode == 2
+    assert "pg_dump 9 is older than the PostgreSQL" in made.stderr
+    assert "install postgresql-client-" in made.stderr
+    assert not (tmp_path / "polso.backup").exists()
