@@ -3,8 +3,9 @@
 
 ``python3 scripts/dev.py serve``  installs into ``.venv``, migrates the SQLite database under
 ``instance/``, loads demo data, prints survey links and serves http://127.0.0.1:5000.
-``python3 scripts/dev.py test``   installs the same way (plus Chromium for browser tests) and runs
-the whole test suite; extra arguments go to pytest. ``POLSO_DATABASE_URL`` selects PostgreSQL.
+``python3 scripts/dev.py test``   installs the same way (plus Chromium for browser tests, and the
+PostgreSQL client tools for the backup tests on PostgreSQL) and runs the whole test suite; extra
+arguments go to pytest. ``POLSO_DATABASE_URL`` selects PostgreSQL.
 """
 
 from __future__ import annotations
@@ -48,16 +49,27 @@ def install() -> None:
     run(BIN / "pybabel", "compile", "-d", ROOT / "survey_app/translations")
 
 
-def ensure_chromium() -> None:
-    """Install Debian's Chromium for the browser tests when it is missing."""
-    if CHROMIUM.exists():
-        return
+def apt_install(reason: str, *packages: str) -> None:
+    """Install Debian ``packages`` (as root), or stop saying how to."""
     if shutil.which("apt-get") is None or os.geteuid() != 0:
-        sys.exit("Browser tests need /usr/bin/chromium: run `sudo apt-get install chromium`.")
-    print("Installing Chromium for the browser tests (apt-get) …", flush=True)
+        sys.exit(f"{reason}: run `sudo apt-get install {' '.join(packages)}`.")
+    print(f"{reason}: installing {', '.join(packages)} (apt-get) …", flush=True)
     env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
     run("apt-get", "update", "-q", env=env)
-    run("apt-get", "install", "-y", "-q", "chromium", "fonts-dejavu-core", env=env)
+    run("apt-get", "install", "-y", "-q", *packages, env=env)
+
+
+def ensure_chromium() -> None:
+    """Install Debian's Chromium for the browser tests when it is missing."""
+    if not CHROMIUM.exists():
+        apt_install("Browser tests need /usr/bin/chromium", "chromium", "fonts-dejavu-core")
+
+
+def ensure_postgresql_client() -> None:
+    """Install pg_dump, pg_restore and psql for the backup tests on PostgreSQL when missing."""
+    if not all(shutil.which(tool) for tool in ("pg_dump", "pg_restore", "psql")):
+        apt_install("Backup tests on PostgreSQL need pg_dump, pg_restore and psql",
+                    "postgresql-client")
 
 
 def dev_env() -> dict[str, str]:
@@ -88,6 +100,8 @@ def test(pytest_args: list[str]) -> None:
     """Run the whole suite (on PostgreSQL too when ``POLSO_DATABASE_URL`` names one)."""
     install()
     ensure_chromium()
+    if os.environ.get("POLSO_DATABASE_URL", "").startswith("postgresql"):
+        ensure_postgresql_client()
     database = os.environ.get("POLSO_DATABASE_URL", "SQLite (temporary file)")
     print(f"Running the test suite against {database}", flush=True)
     run(BIN / "python", "-m", "pytest", *pytest_args)

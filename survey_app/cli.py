@@ -42,6 +42,7 @@ def register_commands(app: Flask) -> None:
     from survey_app.demo import demo_command
     from survey_app.followups.cli import followups_cli
     from survey_app.invitations.cli import links_cli
+    from survey_app.ops import cli as ops_cli
     from survey_app.responses.cli import responses_cli
     from survey_app.sentiment.cli import sentiment_cli
     from survey_app.surveys.cli import surveys_cli
@@ -50,6 +51,7 @@ def register_commands(app: Flask) -> None:
                     surveys_cli):
         app.cli.add_command(command)
     app.cli.add_command(users_cli)
+    ops_cli.register()
 
     from survey_app.core.jobs import worker_command
     from survey_app.people.cli import people_cli

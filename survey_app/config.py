@@ -63,6 +63,12 @@ class Config:
     #: An e-mailed password-reset link works this long (once).
     PASSWORD_RESET_LIFETIME_MINUTES = 60
 
+    # --- Operations: logs and metrics (issue 19, README "Running in production") ---
+    #: ``text`` (plain lines) or ``json`` (one JSON object per line on standard error).
+    LOG_FORMAT = "text"
+    #: Bearer token Prometheus sends to ``GET /metrics``; empty: ``/metrics`` answers 404.
+    METRICS_TOKEN = ""
+
     #: Languages the interface speaks; the first is the fallback.
     LANGUAGES = ("en", "it")
     BABEL_DEFAULT_LOCALE = "en"

@@ -10,7 +10,7 @@ from pathlib import Path
 from flask import Flask
 from flask_babel import get_locale
 
-from survey_app.core import logs
+from survey_app.core import logs, requestlog
 from survey_app.core.db import db, set_write_intent
 from survey_app.core.errors import register_error_pages
 from survey_app.core.i18n import (
@@ -56,6 +56,9 @@ def check_config(app: Flask) -> None:
     if not is_time_zone(app.config["TIMEZONE"]):
         raise RuntimeError(f"POLSO_TIMEZONE must be an IANA time zone such as 'Europe/Rome' or "
                            f"'UTC', not {app.config['TIMEZONE']!r}")
+    if app.config["LOG_FORMAT"] not in ("text", "json"):
+        raise RuntimeError(f"POLSO_LOG_FORMAT must be text or json, "
+                           f"not {app.config['LOG_FORMAT']!r}")
 
 
 def _thresholds(value: object) -> tuple[float, float]:
@@ -144,6 +147,7 @@ def init_extensions(app: Flask) -> None:
     # ``app.logger`` (the "survey_app" logger) gets Flask's stderr handler unless one is
     # configured; untouched, our INFO lines were dropped under gunicorn until an error touched it.
     app.logger.setLevel(logging.INFO)
+    requestlog.init_app(app)
     logs.install_token_redaction(app.logger)
     logs.install_control_escaping()
 
@@ -192,6 +196,7 @@ def register_blueprints(app: Flask) -> None:
     from survey_app.dashboards.views import bp as dashboards_bp
     from survey_app.followups.views import bp as followups_bp
     from survey_app.invitations.views import bp as invitations_bp
+    from survey_app.ops import metrics
     from survey_app.people.views import bp as people_bp
     from survey_app.respond.views import bp as respond_bp
     from survey_app.surveys.views import bp as surveys_bp
@@ -208,6 +213,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(surveys_bp)
     app.register_blueprint(dashboards_bp)
     app.register_blueprint(followups_bp)
+    metrics.init_app(app)
 
 
 def register_cli(app: Flask) -> None:

@@ -1,6 +1,6 @@
-"""Keep secret link tokens out of every log line (access logs included), and keep each record
-on one line: control characters in a message are escaped, so ``%0d%0a`` in a path cannot
-write a fake log line."""
+"""Keep secret link tokens and e-mail addresses out of every log line (access logs included),
+and keep each record on one line: control characters in a message are escaped, so ``%0d%0a`` in
+a path cannot write a fake log line."""
 
 from __future__ import annotations
 
@@ -12,6 +12,8 @@ from survey_app.core.inputs import CONTROL
 #: ``/s/<token>`` and ``/u/<token>`` paths: the token would tie a request to a person;
 #: ``/password/set/<token>``: a staff member's single-use link to choose a password.
 _TOKEN_IN_PATH = re.compile(r"(/[su]/|/password/set/)[A-Za-z0-9_.-]{6,}")
+#: An e-mail address names a person: its local part is dropped, the domain kept for diagnosis.
+_EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@([A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+)")
 
 
 _ESCAPES = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
@@ -38,8 +40,8 @@ def install_control_escaping() -> None:
 
 
 def redact(text: str) -> str:
-    """``text`` with link tokens replaced by ``…``."""
-    return _TOKEN_IN_PATH.sub(r"\1…", text)
+    """``text`` with link tokens replaced by ``…`` and e-mail addresses by ``…@domain``."""
+    return _EMAIL.sub(r"…@\1", _TOKEN_IN_PATH.sub(r"\1…", text))
 
 
 class RedactTokens(logging.Filter):

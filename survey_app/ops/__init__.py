@@ -1,0 +1,1 @@
+"""Running Polso: metrics for Prometheus, database backups and restores."""
