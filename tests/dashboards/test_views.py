@@ -188,3 +188,14 @@ def test_breakdown_by_an_attribute_with_too_many_values_is_declined(client, logi
     assert "12 responses" in text(section(page, "headline-title"))  # the rest still shows
     assert rows(client.get(f"/surveys/{survey}?breakdown=plan").get_data(as_text=True),
                 "breakdown-title")["pro"].startswith("12 |")
+
+
+def test_one_comment_is_labelled_with_its_own_category(client, login, make_survey,
+                                                       add_responses):
+    """A single answer is "2 · detractor", not "2 · Detractors" (the legend's plural)."""
+    survey = make_survey("nps", title="Acme NPS")
+    add_responses(survey, [dict(score=2, comment="Slow replies", sentiment="negative")])
+    login(client, "admin")
+    page = client.get(f"/surveys/{survey}").get_data(as_text=True)
+    [meta] = [text(m) for m in re.findall(r'<p class="comment-meta">(.*?)</p>', page, re.S)]
+    assert meta.startswith("2 · detractor Negative · ")
