@@ -199,3 +199,17 @@ def test_one_comment_is_labelled_with_its_own_category(client, login, make_surve
     page = client.get(f"/surveys/{survey}").get_data(as_text=True)
     [meta] = [text(m) for m in re.findall(r'<p class="comment-meta">(.*?)</p>', page, re.S)]
     assert meta.startswith("2 · detractor Negative · ")
+
+
+def test_italian_sentiment_is_neuter_apart_from_the_csat_category(client, login, make_survey,
+                                                                 add_responses):
+    """A neutral comment is "Neutro" (like Negativo, Positivo); CSAT's category stays
+    "Neutrali" (people)."""
+    survey = make_survey("csat", title="Supporto")
+    add_responses(survey, [dict(score=3, comment="Ok", sentiment="neutral")])
+    login(client, "admin")
+    page = client.get(f"/surveys/{survey}?lang=it").get_data(as_text=True)
+    legend = text(section(page, "sentiment-title"))
+    assert "Negativo" in legend and "Neutro" in legend and "Neutrali" not in legend
+    assert re.search(r"<option value=\"neutral\"[^>]*>Neutro</option>", page)
+    assert "Neutrali" in text(section(page, "headline-title"))
