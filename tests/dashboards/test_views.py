@@ -8,6 +8,7 @@ import pytest
 import sqlalchemy as sa
 
 from survey_app.core.db import db
+from survey_app.responses.models import Response
 from tests.dashboards.helpers import rows, section, text
 
 ROLES = ("admin", "hr", "support", "viewer")
@@ -213,3 +214,24 @@ def test_italian_sentiment_is_neuter_apart_from_the_csat_category(client, login,
     assert "Negativo" in legend and "Neutro" in legend and "Neutrali" not in legend
     assert re.search(r"<option value=\"neutral\"[^>]*>Neutro</option>", page)
     assert "Neutrali" in text(section(page, "headline-title"))
+
+
+def test_the_headline_says_flagged_answers_are_left_out(app, client, login, make_survey,
+                                                        add_responses):
+    """"2 responses" next to "3 answered" reads wrong unless the page says one waits apart."""
+    survey = make_survey("nps", title="Acme NPS")
+    add_responses(survey, [dict(score=9), dict(score=3), dict(score=10)])
+    login(client, "admin")
+    assert "suspected" not in client.get(f"/surveys/{survey}").get_data(as_text=True)
+    with app.app_context():
+        db.session.scalars(sa.select(Response)).first().is_suspected_automated = True
+        db.session.commit()
+    page = client.get(f"/surveys/{survey}").get_data(as_text=True)
+    headline = text(section(page, "headline-title"))
+    assert "2 responses" in headline
+    assert ("1 more answer is flagged as suspected automated and not counted until someone "
+            "reviews it. Review") in headline
+    assert f'href="/surveys/{survey}/suspected"' in section(page, "headline-title")
+    italian = text(section(client.get(f"/surveys/{survey}?lang=it").get_data(as_text=True),
+                           "headline-title"))
+    assert "Un'altra risposta è segnalata come sospetta automatica" in italian
