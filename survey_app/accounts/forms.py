@@ -21,6 +21,9 @@ def role_choices() -> list[SelectChoice]:
     return [SelectChoice(role.value, labels[role]) for role in Role]
 
 
+#: Preselected for a new account: a forgotten Role field must not hand out admin rights.
+NEW_ACCOUNT_ROLE = Role.VIEWER.value
+
 LANGUAGE_CHOICES = [SelectChoice("en", "English"), SelectChoice("it", "Italiano")]
 
 
@@ -62,7 +65,7 @@ class TimezoneForm(BaseForm):
 class UserCreateForm(BaseForm):
     email = EmailField(_l("E-mail"), validators=[DataRequired(), Email(), Length(max=254)])
     name = StringField(_l("Name"), validators=[Optional(), Length(max=200)])
-    role = SelectField(_l("Role"), choices=role_choices)
+    role = SelectField(_l("Role"), choices=role_choices, default=NEW_ACCOUNT_ROLE)
     locale = SelectField(_l("Language"), choices=LANGUAGE_CHOICES)
     password = PasswordField(_l("Password"), validators=_new_password_validators())
     confirm = PasswordField(_l("Password again"), validators=[
@@ -90,5 +93,5 @@ class ForgotPasswordForm(BaseForm):
 class InviteForm(BaseForm):
     email = EmailField(_l("E-mail"), validators=[DataRequired(), Email(), Length(max=254)])
     name = StringField(_l("Name"), validators=[Optional(), Length(max=200)])
-    role = SelectField(_l("Role"), choices=role_choices)
+    role = SelectField(_l("Role"), choices=role_choices, default=NEW_ACCOUNT_ROLE)
     locale = SelectField(_l("Language"), choices=LANGUAGE_CHOICES)

@@ -199,9 +199,10 @@ def _path(points: Sequence[tuple[float, float]]) -> str:
 
 
 def _short_date(day: date | None, granularity: str) -> str:
+    """A week by its first day; a month as "Sep '26" ("Sep 26" would read as a day)."""
     if day is None:
         return ""
-    return format_date(day, "d MMM" if granularity == "week" else "MMM yy")
+    return format_date(day, "d MMM" if granularity == "week" else "MMM ''yy")
 
 
 def _point_label(group: Group, granularity: str) -> str:

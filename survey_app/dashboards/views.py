@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, Response, abort, render_template, request, stream_with_context
 from flask_babel import gettext as _
 from flask_login import current_user
+from sqlalchemy import select
 
 from survey_app.accounts.access import (
     STAFF,
@@ -18,7 +19,9 @@ from survey_app.dashboards import charts
 from survey_app.dashboards.anonymity import GroupHiddenError, NarrowingRefusedError
 from survey_app.dashboards.export import prepare_export
 from survey_app.dashboards.filters import InvalidFilterError, parse_filters
+from survey_app.dashboards.overview import surveys_with_scores
 from survey_app.dashboards.services import build_dashboard
+from survey_app.surveys.models import Survey
 
 bp = Blueprint("dashboards", __name__)
 
@@ -48,8 +51,10 @@ def survey(survey_id: int):
     # Respondents' e-mails go to those who may export them, not to read-only viewers.
     can_export = can_export_survey(current_user, survey)
     board = build_dashboard(survey, filters, show_identity=can_export)
+    # Flagged answers are counted apart, as on the survey list: say so next to the counts.
+    [listed] = surveys_with_scores(select(Survey).where(Survey.id == survey.id))
     return render_template("dashboards/survey.html", board=board, charts=charts,
-                           can_export=can_export)
+                           can_export=can_export, flagged=listed.flagged)
 
 
 @bp.get("/surveys/<int:survey_id>/export.csv")

@@ -10,6 +10,7 @@ from survey_app.accounts.services import verify_password
 from survey_app.audit.models import AuditEvent
 from survey_app.core.db import db
 from tests.conftest import DEFAULT_PASSWORD, csrf_token
+from tests.htmlforms import page_forms
 
 NEW_USER = {"email": "New.Person@Example.com", "name": "New Person", "role": "support",
             "locale": "it", "password": "a fine passphrase", "confirm": "a fine passphrase"}
@@ -183,3 +184,12 @@ def test_every_users_form_needs_a_csrf_token(app, client, login, make_user, path
     user = get_user(app, user_id)
     assert (user.role, user.session_version, user.is_active) == ("viewer", 1, True)
     assert user_count(app) == 2
+
+
+def test_new_accounts_start_with_the_least_privileged_role(client, login):
+    """An admin who forgets the Role field must not hand out admin rights."""
+    login(client, "admin")
+    forms = page_forms(client.get("/users").get_data(as_text=True), "/users")
+    roles = {form.action: dict(form.data())["role"] for form in forms
+             if form.action in ("/users#new-user", "/users/invite#invite")}
+    assert roles == {"/users#new-user": "viewer", "/users/invite#invite": "viewer"}

@@ -13,6 +13,8 @@ from pathlib import Path
 
 import pytest
 
+from survey_app.core.db import db
+from survey_app.responses.models import Response
 from tests.conftest import DEFAULT_PASSWORD
 
 pytestmark = [pytest.mark.browser, pytest.mark.live]
@@ -161,3 +163,27 @@ def test_pulse_dashboard_small_numbers_and_free_text_fit(browser, live_server, p
     for band in page.locator("#chart-trend .chart-band").all():
         assert band.bounding_box()["height"] > 1
     context.close()
+
+
+def test_the_survey_list_keeps_its_actions_on_a_phone(browser, live_server, app, make_survey,
+                                                      add_responses, make_user):
+    """The list is built on the dashboards' figures; its last column must not scroll away."""
+    survey = make_survey("nps", title="Acme — how are we doing?", slug="acme-nps",
+                         is_public=True)
+    add_responses(survey, [dict(score=i % 11) for i in range(60)])
+    make_survey("enps", title="Pulse del team")  # "anonymous" under its title
+    with app.app_context():
+        db.session.scalars(db.select(Response)).first().is_suspected_automated = True
+        db.session.commit()
+    make_user("admin", email="viewer@browser.example.com")
+    page = browser.new_context(viewport={"width": 390, "height": 844},
+                               java_script_enabled=False).new_page()
+    sign_in(page, live_server.url)
+    page.goto(f"{live_server.url}/surveys")
+    assert page.get_by_text("1 flagged").is_visible()
+    wrap = page.locator(".table-wrap").bounding_box()
+    for name in ("Edit", "Send"):  # reachable without scrolling the table sideways
+        for link in page.get_by_role("link", name=name, exact=True).all():
+            box = link.bounding_box()
+            assert box["x"] + box["width"] <= wrap["x"] + wrap["width"], name
+    page.context.close()

@@ -47,6 +47,15 @@ def test_trend_line_breaks_at_hidden_points_and_draws_the_margin_band(app_ctx):
     assert all(chart.left <= p.x <= chart.right for p in chart.points)
 
 
+
+def test_monthly_labels_cannot_be_read_as_a_day(app_ctx):
+    """'Sep 26' reads as the 26th of September: a month shows its year with an apostrophe."""
+    trend = [Group(None, False, 10, nps(5, 3, 2), start=date(2026, month, 1))
+             for month in (9, 10)]
+    chart = charts.trend_chart("nps", trend, "month")
+    assert [t.label for t in chart.x_ticks] == ["Sep '26", "Oct '26"]
+    assert chart.points[0].label.startswith("Sep '26: ")
+
 def test_stacked_bar_widths_add_up_and_small_parts_carry_no_text():
     bar = charts.stacked_bar([("a", "A", 90), ("b", "B", 9), ("c", "C", 1)])
     assert sum(s.width for s in bar.segments) == bar.width

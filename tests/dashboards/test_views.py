@@ -8,6 +8,7 @@ import pytest
 import sqlalchemy as sa
 
 from survey_app.core.db import db
+from survey_app.responses.models import Response
 from tests.dashboards.helpers import rows, section, text
 
 ROLES = ("admin", "hr", "support", "viewer")
@@ -188,3 +189,49 @@ def test_breakdown_by_an_attribute_with_too_many_values_is_declined(client, logi
     assert "12 responses" in text(section(page, "headline-title"))  # the rest still shows
     assert rows(client.get(f"/surveys/{survey}?breakdown=plan").get_data(as_text=True),
                 "breakdown-title")["pro"].startswith("12 |")
+
+
+def test_one_comment_is_labelled_with_its_own_category(client, login, make_survey,
+                                                       add_responses):
+    """A single answer is "2 · detractor", not "2 · Detractors" (the legend's plural)."""
+    survey = make_survey("nps", title="Acme NPS")
+    add_responses(survey, [dict(score=2, comment="Slow replies", sentiment="negative")])
+    login(client, "admin")
+    page = client.get(f"/surveys/{survey}").get_data(as_text=True)
+    [meta] = [text(m) for m in re.findall(r'<p class="comment-meta">(.*?)</p>', page, re.S)]
+    assert meta.startswith("2 · detractor Negative · ")
+
+
+def test_italian_sentiment_is_neuter_apart_from_the_csat_category(client, login, make_survey,
+                                                                 add_responses):
+    """A neutral comment is "Neutro" (like Negativo, Positivo); CSAT's category stays
+    "Neutrali" (people)."""
+    survey = make_survey("csat", title="Supporto")
+    add_responses(survey, [dict(score=3, comment="Ok", sentiment="neutral")])
+    login(client, "admin")
+    page = client.get(f"/surveys/{survey}?lang=it").get_data(as_text=True)
+    legend = text(section(page, "sentiment-title"))
+    assert "Negativo" in legend and "Neutro" in legend and "Neutrali" not in legend
+    assert re.search(r"<option value=\"neutral\"[^>]*>Neutro</option>", page)
+    assert "Neutrali" in text(section(page, "headline-title"))
+
+
+def test_the_headline_says_flagged_answers_are_left_out(app, client, login, make_survey,
+                                                        add_responses):
+    """"2 responses" next to "3 answered" reads wrong unless the page says one waits apart."""
+    survey = make_survey("nps", title="Acme NPS")
+    add_responses(survey, [dict(score=9), dict(score=3), dict(score=10)])
+    login(client, "admin")
+    assert "suspected" not in client.get(f"/surveys/{survey}").get_data(as_text=True)
+    with app.app_context():
+        db.session.scalars(sa.select(Response)).first().is_suspected_automated = True
+        db.session.commit()
+    page = client.get(f"/surveys/{survey}").get_data(as_text=True)
+    headline = text(section(page, "headline-title"))
+    assert "2 responses" in headline
+    assert ("1 more answer is flagged as suspected automated and not counted until someone "
+            "reviews it. Review") in headline
+    assert f'href="/surveys/{survey}/suspected"' in section(page, "headline-title")
+    italian = text(section(client.get(f"/surveys/{survey}?lang=it").get_data(as_text=True),
+                           "headline-title"))
+    assert "Un'altra risposta è segnalata come sospetta automatica" in italian

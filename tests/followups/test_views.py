@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -12,7 +13,7 @@ from survey_app.audit.models import AuditEvent
 from survey_app.core.db import db, utcnow
 from survey_app.followups.models import FollowUp, FollowUpEvent
 from tests.conftest import csrf_token
-from tests.followups.conftest import NEGATIVE_EN, SCRIPT, get_case
+from tests.followups.conftest import NEGATIVE_EN, NEGATIVE_IT, SCRIPT, get_case
 
 
 def _page(client, url: str, status: int = 200) -> str:
@@ -298,3 +299,11 @@ def test_metrics_page_shows_recovered_detractors_by_month(app, client, login, ma
     client.post("/logout", data={"csrf_token": csrf_token(html)})
     login(client, "viewer")
     _page(client, "/followups/metrics", 403)
+
+
+def test_a_case_names_the_answer_language(client, login, make_case):
+    """The case shows "Italiano", not the code "it" only a developer reads."""
+    case_id = make_case(locale="it", comment=NEGATIVE_IT)
+    login(client, "support")
+    page = client.get(f"/followups/{case_id}").get_data(as_text=True)
+    assert re.search(r"<dt>Language</dt>\s*<dd>Italiano</dd>", page)

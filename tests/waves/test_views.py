@@ -103,3 +103,17 @@ def test_survey_list_links_to_the_send_page(client, login, make_survey):
     survey_id = make_survey("nps")
     login(client, "admin")
     assert f'href="/surveys/{survey_id}/send"' in client.get("/surveys").get_data(as_text=True)
+
+
+def test_italian_wave_figures_name_opened_invitations_in_the_plural(
+        app, client, login, smtp_server, make_survey, make_people):
+    """The tile, the column and the note under them agree: "Aperti" (invitations), not the
+    case page's "Aperto" (a case opened on a date)."""
+    make_people(2)
+    survey_id = make_survey("nps")
+    login(client, "admin")
+    sent = _post(client, f"/surveys/{survey_id}/send", {"action": "send"})
+    summary = client.get(sent.headers["Location"] + "?lang=it").get_data(as_text=True)
+    assert "<dt>Aperti</dt>" in summary and "“Aperti” conta anche" in summary
+    waves = client.get(f"/surveys/{survey_id}/send?lang=it").get_data(as_text=True)
+    assert ">Aperti</th>" in waves and ">Aperto<" not in waves
