@@ -235,3 +235,17 @@ def test_the_headline_says_flagged_answers_are_left_out(app, client, login, make
     italian = text(section(client.get(f"/surveys/{survey}?lang=it").get_data(as_text=True),
                            "headline-title"))
     assert "Un'altra risposta è segnalata come sospetta automatica" in italian
+
+
+def test_choice_answers_are_drawn_in_neutral_colours_not_the_agreement_scale(
+        client, login, make_survey, add_responses):
+    """Choice options have no order of good to bad: red for "Every week" would read as bad."""
+    survey = make_survey("pulse")
+    add_responses(survey, [dict(score=8, answers={1: 4, 3: v}) for v in (0, 0, 1, 2, 2, 2)])
+    login(client, "hr")
+    page = client.get(f"/surveys/{survey}").get_data(as_text=True)
+    charts = re.findall(r'<svg[^>]*id="chart-q\d+".*?</svg>', page, re.S)
+    choice_chart = [c for c in charts if "Every week" in c]
+    assert len(choice_chart) == 1, "no chart for the choice question"
+    classes = re.findall(r'class="(choice-\d+|scale-\d+)"', choice_chart[0])
+    assert classes == ["choice-1", "choice-2", "choice-3"]
