@@ -186,7 +186,7 @@ def test_an_unreachable_database_is_one_line_not_a_traceback(tmp_path):
 def test_a_postgresql_client_older_than_the_server_is_refused(app, database_url, tmp_path):
     """pg_dump refuses newer servers or loses what it does not know: say which to install."""
     if not database_url.startswith("postgresql"):
-        pytest.skip("PostgreSQL client tools")
+        pytest.skip("needs a PostgreSQL server")
     old = tmp_path / "bin"
     old.mkdir()
     (old / "pg_dump").write_text("#!/bin/sh\necho 'pg_dump (PostgreSQL) 9.6.24'\n")
