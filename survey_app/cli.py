@@ -39,6 +39,7 @@ def main() -> None:
 def register_commands(app: Flask) -> None:
     """Attach every feature's command group to ``app.cli``."""
     from survey_app.accounts.cli import users_cli
+    from survey_app.dashboards import cli as dashboards_cli
     from survey_app.demo import demo_command
     from survey_app.followups.cli import followups_cli
     from survey_app.invitations.cli import links_cli
@@ -52,6 +53,7 @@ def register_commands(app: Flask) -> None:
         app.cli.add_command(command)
     app.cli.add_command(users_cli)
     ops_cli.register()
+    dashboards_cli.register()
 
     from survey_app.core.jobs import worker_command
     from survey_app.people.cli import people_cli

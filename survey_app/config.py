@@ -86,6 +86,9 @@ class Config:
     DASHBOARD_COMMENTS_PER_PAGE = 20
     #: Latest comments per category read to find a dashboard's top words (a bounded sample).
     DASHBOARD_WORDS_SAMPLE = 500
+    #: Read dashboard counts from the daily rollups where they hold them (``False``: always
+    #: from the responses; the benchmark's baseline and the rollup = raw tests).
+    DASHBOARD_ROLLUPS = True
     #: Comment sentiment labels: negative at or below the first, positive at or above the second
     #: (a JSON list in the environment, e.g. ``POLSO_SENTIMENT_THRESHOLDS='[-0.1, 0.1]'``).
     SENTIMENT_THRESHOLDS = DEFAULT_THRESHOLDS

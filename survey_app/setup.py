@@ -105,6 +105,7 @@ def import_models() -> None:
     """Import every feature's models so the metadata (and Alembic) sees all tables."""
     import survey_app.accounts.models  # noqa: F401
     import survey_app.audit.models  # noqa: F401
+    import survey_app.dashboards.models  # noqa: F401
     import survey_app.followups.models  # noqa: F401
     import survey_app.invitations.models  # noqa: F401
     import survey_app.people.models  # noqa: F401

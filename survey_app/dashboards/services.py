@@ -11,11 +11,12 @@ from collections import Counter, defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date
+from typing import Any
 
 from flask import current_app
 
 from survey_app.core.scoring import categorise
-from survey_app.dashboards import queries
+from survey_app.dashboards import queries, rollups
 from survey_app.dashboards.anonymity import Policy
 from survey_app.dashboards.filters import Filters, categories_of
 from survey_app.dashboards.metrics import (
@@ -139,7 +140,7 @@ def build_dashboard(survey: Survey, filters: Filters, *, show_identity: bool = T
     breakdown = filters.breakdown or (keys[0] if keys else None)
     board = Dashboard(survey, filters, policy, keys, breakdown, show_identity=show_identity)
     if policy.is_anonymous and filters.narrowing:
-        counts = queries.group_counts(survey, filters)
+        counts = counts_source(filters).group_counts(survey, filters)
         policy.check_narrowing(counts.n, counts.parents)
         board.siblings = counts.siblings
         if not policy.shows_filtered(counts.siblings):
@@ -148,10 +149,10 @@ def build_dashboard(survey: Survey, filters: Filters, *, show_identity: bool = T
     first_day = queries.first_response_day(survey) if filters.period.start is None else None
     buckets = filters.period.buckets(first_day)
     try:
-        cells = queries.score_cells(survey, filters, buckets, breakdown)
+        cells = counts_source(filters, breakdown).score_cells(survey, filters, buckets, breakdown)
     except queries.TooManyGroupsError:
         board.breakdown_error = "too_many"
-        cells = queries.score_cells(survey, filters, buckets, None)
+        cells = counts_source(filters).score_cells(survey, filters, buckets, None)
     board.invited, board.responded = queries.invitation_counts(survey, filters.period)
     _headline(board, cells, buckets)
     if board.hidden or board.is_empty:
@@ -161,13 +162,19 @@ def build_dashboard(survey: Survey, filters: Filters, *, show_identity: bool = T
     return board
 
 
+def counts_source(filters: Filters, breakdown: str | None = None) -> Any:
+    """Where the counts come from: :mod:`.rollups` when they hold them, else :mod:`.queries`
+    (same functions, same results; ``tests/dashboards/test_rollups.py``)."""
+    return rollups if rollups.usable(filters, breakdown) else queries
+
+
 def _step_from_data(survey: Survey, filters: Filters) -> Filters:
     """Monthly instead of the default weekly trend when weeks would average fewer than
     ``MIN_MARGIN_N`` answers (one count); a step asked for is kept."""
     period = filters.period
     if not period.is_step_auto or period.granularity != "week" or period.days is None:
         return filters
-    n = sum(queries.score_counts(survey, filters, period).values())
+    n = sum(counts_source(filters).score_counts(survey, filters, period).values())
     step = trend_step(n, period.days)
     return filters if step == "week" else replace(filters, period=period.with_step(step))
 
@@ -202,7 +209,8 @@ def _headline(board: Dashboard, current: list[queries.Cell], buckets: list[date]
                        for label in ("negative", "neutral", "positive")]
     board.sentiment.append(("unknown", n - sum(v for _l, v in board.sentiment)))
     previous_period = board.filters.period.previous()
-    previous = Counter(queries.score_counts(survey, board.filters, previous_period)
+    previous = Counter(counts_source(board.filters).score_counts(survey, board.filters,
+                                                                 previous_period)
                        if previous_period else {})
     previous_n = sum(previous.values())
     if previous_n and policy.shows(previous_n):
