@@ -1,5 +1,6 @@
 """Dashboard rollups: countable responses per survey, day and score (and per segment value),
-kept exact by triggers on ``responses`` and filled from the existing rows.
+kept exact by triggers on ``responses`` and filled from the existing rows; a partial index of
+the flagged (suspected automated) responses for the survey list.
 
 The triggers add a response's counts (+1) on insert, take them away (−1) on delete, and both on
 an update of a column the rollups depend on, each with ``INSERT … ON CONFLICT DO UPDATE`` (safe
@@ -189,6 +190,10 @@ def _fill(dialect: str) -> None:
 
 def upgrade() -> None:
     _tables()
+    # The survey list counts flagged answers apart (its other counts come from the rollups).
+    op.create_index('ix_responses_survey_suspected', 'responses', ['survey_id'],
+                    postgresql_where=sa.text('is_suspected_automated'),
+                    sqlite_where=sa.text('is_suspected_automated = 1'))
     dialect = op.get_bind().dialect.name
     if dialect == 'postgresql':
         # Writers wait until the rollups are filled and the trigger is in place (one commit).
@@ -210,5 +215,6 @@ def downgrade() -> None:
     else:
         for name in ('insert', 'delete', 'update'):
             op.execute(f'DROP TRIGGER rollup_responses_{name}')
+    op.drop_index('ix_responses_survey_suspected', table_name='responses')
     op.drop_table('rollup_segment_scores')
     op.drop_table('rollup_scores')

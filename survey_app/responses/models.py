@@ -70,6 +70,10 @@ class Response(db.Model):
         sa.Index("ix_responses_survey_category", "survey_id", "category", "submitted_dt"),
         #: Dashboards: anonymous comments and exports come in this (hash, not time) order.
         sa.Index("ix_responses_survey_token", "survey_id", "token_digest"),
+        #: Survey list: the flagged answers per survey, counted without reading the others.
+        sa.Index("ix_responses_survey_suspected", "survey_id",
+                 postgresql_where=sa.text("is_suspected_automated"),
+                 sqlite_where=sa.text("is_suspected_automated = 1")),
         #: Follow-ups: a person's answers in time order (case history, recovered detractors).
         sa.Index("ix_responses_person_submitted", "person_id", "submitted_dt"),
     )
