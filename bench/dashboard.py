@@ -168,7 +168,10 @@ def fill_rollups(survey_id: int) -> None:
     for done, (start, end) in enumerate(spans, 1):
         rebuild.rebuild_span(survey_id, start, end)
         db.session.commit()
-        progress("filling the rollups (months)", done, len(spans), started)
+        sys.stdout.write(f"\r  filling the rollups: month {done}/{len(spans)}, "
+                         f"{time.perf_counter() - started:.0f} s")
+        sys.stdout.flush()
+    print()
     print(f"  rollups filled in {time.perf_counter() - started:.1f} s")
     refresh_statistics(db.engine)
 
