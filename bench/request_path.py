@@ -68,7 +68,8 @@ WRK_RATE = re.compile(r"Requests/sec:\s+([\d.]+)")
 def server_command(server: str, app: str, port: int, workers: int) -> list[str]:
     if server == "granian":
         return [str(BIN / "granian"), "--interface", "wsgi", "--host", "127.0.0.1",
-                "--port", str(port), "--workers", str(workers), "--log-level", "warning",
+                "--port", str(port), "--workers", str(workers), "--blocking-threads", "1",
+                "--log-level", "warning",
                 "--no-ws", app]
     return [str(BIN / "gunicorn"), "-w", str(workers), "-k", "sync", "-b", f"127.0.0.1:{port}",
             "--log-level", "warning", app]
@@ -79,7 +80,7 @@ def start(server: str, app: str, cwd: Path, workers: int,
     port = free_port()
     process = subprocess.Popen(server_command(server, app, port, workers), cwd=cwd, env=env,
                                stderr=subprocess.DEVNULL)
-    for _ in range(200):
+    for _ in range(600):
         try:
             if request(port, "GET", "/healthz")[0] == 200:
                 return process, port
@@ -244,7 +245,11 @@ def main() -> None:
         finally:
             for proc in running:
                 proc.terminate()
-                proc.wait(10)
+            for proc in running:
+                try:
+                    proc.wait(30)
+                except subprocess.TimeoutExpired:
+                    proc.kill()
         report(results, servers)
 
 
