@@ -22,6 +22,7 @@ from survey_app.core.i18n import (
 )
 from survey_app.core.inputs import BoundedIntConverter, refuse_control_characters
 from survey_app.core.proxy import TrustedProxies, check_trusted_proxies
+from survey_app.core.sessions import CookieSessions
 from survey_app.core.sqlite import configure_sqlite, engine_options
 from survey_app.extensions import babel, csrf, limiter, login_manager, migrate, talisman
 
@@ -123,6 +124,7 @@ def init_extensions(app: Flask) -> None:
     migrate.init_app(app, db, directory=str(Path(app.root_path).parent / "migrations"),
                      render_as_batch=True, compare_type=True)
     app.url_map.converters["int"] = BoundedIntConverter  # before any route is added
+    app.session_interface = CookieSessions()
     limiter.init_app(app)  # before CSRF: an over-limit request is refused first, cheaply
     app.before_request(refuse_control_characters)
     csrf.init_app(app)

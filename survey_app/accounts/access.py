@@ -18,6 +18,7 @@ from flask_login import current_user
 from sqlalchemy import Select, select
 
 from survey_app.accounts.models import Role, User
+from survey_app.core import requestlog
 from survey_app.core.db import db
 from survey_app.core.i18n import use_locale
 from survey_app.surveys.models import Survey
@@ -55,6 +56,7 @@ def load_user(user_id: str) -> User | None:
     user = db.session.get(User, int(ident))
     if user is None or not user.is_active or user.session_version != int(version):
         return None
+    requestlog.note_user(user.id)
     return user
 
 

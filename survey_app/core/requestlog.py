@@ -17,7 +17,6 @@ from datetime import UTC, datetime
 
 from flask import Flask, Response, g, has_request_context, request
 from flask.logging import default_handler
-from flask_login import current_user
 
 from survey_app.core.logs import redact
 
@@ -50,6 +49,12 @@ def request_id() -> str | None:
     return g.request_id
 
 
+def note_user(user_id: int) -> None:
+    """Name the signed-in user on this request's log line (called when their session loads;
+    asking Flask-Login here instead would load a user on every request, health checks too)."""
+    g.log_user_id = user_id
+
+
 def _start() -> None:
     request_id()
     g.request_start = time.perf_counter()
@@ -65,7 +70,7 @@ def _finish(response: Response) -> Response:
     response.headers[HEADER] = request_id()  # type: ignore[assignment]  # in a request
     endpoint = request.url_rule.endpoint if request.url_rule else None
     duration_ms = round(elapsed_seconds() * 1000, 2)
-    user_id = current_user.id if current_user.is_authenticated else None
+    user_id = g.get("log_user_id")
     logger.info("%s %s %s %.2f ms", request.method, endpoint or "-", response.status_code,
                 duration_ms, extra={"endpoint": endpoint, "method": request.method,
                                     "status": response.status_code,
