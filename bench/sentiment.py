@@ -91,8 +91,8 @@ def throughput(texts: list[str], score, seconds: float) -> float:
 
 def row(lang: str, data: str, name: str, a: Agreement, rate: float) -> str:
     return (
-        f"| {lang} | {data} | {name} | {a.n} | {a.pearson:.3f} | {a.accuracy:.1%} | {a.macro_f1:.3f} "
-        f"| {a.negative_recall:.1%} | {rate:,.0f} |"
+        f"| {lang} | {data} | {name} | {a.n} | {a.pearson:.3f} | {a.accuracy:.1%} "
+        f"| {a.macro_f1:.3f} | {a.negative_recall:.1%} | {rate:,.0f} |"
     )
 
 
