@@ -155,7 +155,7 @@ def test_comments_need_five_comments_and_come_shuffled_dated_by_period(
     tech = f"/surveys/{survey}?segment=department:Tech&trend=week"
     comments = text(section(hr.get(tech).get_data(as_text=True), "comments-title"))
     assert "Not enough comments" in comments and "comment number" not in comments
-    words = text(section(hr.get(tech).get_data(as_text=True), "words-title"))
+    words = text(section(hr.get(tech).get_data(as_text=True), "phrases-title"))
     assert "Not enough comments to show" in words and "number" not in words
 
     add_responses(survey, group("Tech", 1, comments=1))
