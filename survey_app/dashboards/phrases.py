@@ -19,6 +19,9 @@ LANGUAGES = {"en": "english", "it": "italian"}
 #: Words of a comment read at most: a pasted essay costs no more than a long comment.
 MAX_WORDS = 300
 
+#: Longer "words" are pasted links, codes or key mashing, not phrases.
+MAX_WORD_LENGTH = 30
+
 #: Letters with English contractions kept together ("don't"); an Italian elision splits
 #: ("dell'assistenza" → "dell", "assistenza"), the article being a stop word.
 _WORD = {"en": re.compile(r"[^\W\d_]+(?:'[^\W\d_]+)*"), "it": re.compile(r"[^\W\d_]+")}
@@ -89,7 +92,7 @@ def language_of(text: str, locale: str | None) -> str:
 def _candidates(text: str, lang: str) -> tuple[dict, dict]:
     """Words and two-word phrases of one comment: ``{key: surface}`` each.
 
-    A word is a key when it is not a stop word and has two letters or more; a phrase is two
+    A word is a key when it is not a stop word and has 2 to 30 letters; a phrase is two different
     such words next to each other, or with one connector between them, within a clause.
     Keys are stems, so "consegna" and "consegne" count together.
     """
@@ -104,7 +107,7 @@ def _candidates(text: str, lang: str) -> tuple[dict, dict]:
         connector = ""
         for token in tokens:
             token = token.removesuffix("'s")
-            if token in stops or len(token) < 2:
+            if token in stops or not 2 <= len(token) <= MAX_WORD_LENGTH:
                 if previous and not connector and token in connectors:
                     connector = token
                 else:
@@ -112,7 +115,7 @@ def _candidates(text: str, lang: str) -> tuple[dict, dict]:
                 continue
             key = stem(token)
             words.setdefault((key,), token)
-            if previous:
+            if previous and previous[0] != key:  # "app app" is no phrase
                 surface = f"{previous[1]} {connector} {token}" if connector else (
                     f"{previous[1]} {token}")
                 pairs.setdefault((previous[0], key), (surface, ((previous[0],), (key,))))
