@@ -60,7 +60,8 @@ class Rules:
     after_but: float = 1.5
     #: Weight of a concession clause ("although …", "anche se …").
     concession: float = 0.5
-    #: Multiplier for a word written in capitals (3+ letters) in mixed-case text.
+    #: Multiplier for a word written in capitals (3+ letters) in mixed-case text, or with a
+    #: letter repeated ("goood", "bellooo").
     caps: float = 1.3
     #: Added to the magnitude per exclamation mark (at most 4).
     exclamation: float = 0.08
@@ -70,8 +71,6 @@ class Rules:
     again_positive: float = 0.5
     #: Multiplier of positive valences in a question ("is it possible to …?" is no praise).
     question: float = 0.25
-    #: Multiplier of a word written with a letter repeated ("sooo good", "bellooo").
-    elongation: float = 1.3
     #: Multiplier of praise meant ironically: after an irony marker ("love it 🙃"), or a
     #: one-word praise sentence closing a complaint ("On hold for an hour. Fantastic.").
     irony: float = -0.75
@@ -140,7 +139,10 @@ class Analyzer:
         return "\x00".join(toks).lower().translate(self._fold).split("\x00") if toks else []
 
     def units(self, text: str) -> list[tuple[int, float, bool, str]]:
-        """Return ``(kind, value, in_capitals, token)`` per token or matched phrase."""
+        """Return ``(kind, value, emphasised, token)`` per token or matched phrase.
+
+        *emphasised*: written in capitals in mixed-case text, or elongated ("goood").
+        """
         toks = self.tokens(text)
         lower = self._lower(toks)
         # Capitals are emphasis only when the writer also uses lower case.
@@ -166,8 +168,8 @@ class Analyzer:
         return out
 
     def _unelongated(self, tok: str) -> tuple[str, int, float]:
-        """Look ``sooo`` up as ``so``, ``goood`` as ``good``: runs cut to one letter, then two."""
-        for repeat in (r"\1", r"\1\1"):
+        """Look ``goood`` up as ``good``, ``sooo`` as ``so``: runs cut to two letters, then one."""
+        for repeat in (r"\1\1", r"\1"):
             short = ELONGATED.sub(repeat, tok)
             if short in self.lexicon.words:
                 return (short, *self.lexicon.words[short])
