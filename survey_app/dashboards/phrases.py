@@ -96,24 +96,26 @@ def _candidates(text: str, lang: str) -> tuple[dict, dict]:
     such words next to each other, or with one connector between them, within a clause.
     Keys are stems, so "consegna" and "consegne" count together.
     """
-    stops, connectors, stem = stop_words(lang), CONNECTORS[lang], _stemmer(lang).stemWord
+    stops, connectors, stem = stop_words(lang), CONNECTORS[lang], _stemmer(lang).stemWords
     words: dict[tuple[str, ...], str] = {}
     pairs: dict[tuple[str, ...], tuple[str, tuple[str, ...]]] = {}
     budget = MAX_WORDS
     for clause in _BREAK.split(text.lower()):
-        tokens = _WORD[lang].findall(clause.replace("\u2019", "'"))[:budget]
+        tokens = [t.removesuffix("'s") for t in
+                  _WORD[lang].findall(clause.replace("\u2019", "'"))[:budget]]
         budget -= len(tokens)
+        content = [t not in stops and 2 <= len(t) <= MAX_WORD_LENGTH for t in tokens]
+        stems = iter(stem([t for t, c in zip(tokens, content, strict=True) if c]))
         previous: tuple[str, str] | None = None  # (stem, surface) of the last content word
         connector = ""
-        for token in tokens:
-            token = token.removesuffix("'s")
-            if token in stops or not 2 <= len(token) <= MAX_WORD_LENGTH:
+        for token, is_content in zip(tokens, content, strict=True):
+            if not is_content:
                 if previous and not connector and token in connectors:
                     connector = token
                 else:
                     previous, connector = None, ""
                 continue
-            key = stem(token)
+            key = next(stems)
             words.setdefault((key,), token)
             if previous and previous[0] != key:  # "app app" is no phrase
                 surface = f"{previous[1]} {connector} {token}" if connector else (
@@ -145,25 +147,22 @@ def key_phrases(comments: Iterable[tuple[str, str | None]], *, limit: int = 10,
 
 
 def _rank(found: list[tuple[dict, dict]], limit: int, min_comments: int) -> list[KeyPhrase]:
-    pair_counts: Counter[tuple[str, ...]] = Counter()
-    for _, pairs in found:
-        pair_counts.update(pairs.keys())
+    pair_counts = Counter(key for _, pairs in found for key in pairs)
     kept = {key for key, n in pair_counts.items() if n >= min_comments}
-    counts: Counter[tuple[str, ...]] = Counter()
-    surfaces: defaultdict[tuple[str, ...], Counter[str]] = defaultdict(Counter)
+    seen: Counter[tuple[tuple[str, ...], str]] = Counter()  # (key, surface) → comments
     for words, pairs in found:
         covered = set()
         for key, (surface, parts) in pairs.items():
             if key in kept:
-                counts[key] += 1
-                surfaces[key][surface] += 1
+                seen[key, surface] += 1
                 covered.update(parts)
-        for key, surface in words.items():
-            if key not in covered:
-                counts[key] += 1
-                surfaces[key][surface] += 1
-    ranked = sorted(
-        ((min(surfaces[key].items(), key=lambda s: (-s[1], s[0]))[0], n, len(key))
-         for key, n in counts.items() if n >= min_comments),
-        key=lambda item: (-item[1], -item[2], item[0]))
+        seen.update((key, surface) for key, surface in words.items() if key not in covered)
+    counts: Counter[tuple[str, ...]] = Counter()
+    best: dict[tuple[str, ...], tuple[int, str]] = {}  # the most written surface of a key
+    for (key, surface), n in seen.items():
+        counts[key] += n
+        if key not in best or (-n, surface) < (-best[key][0], best[key][1]):
+            best[key] = (n, surface)
+    ranked = sorted(((best[key][1], n, len(key)) for key, n in counts.items()
+                     if n >= min_comments), key=lambda item: (-item[1], -item[2], item[0]))
     return [KeyPhrase(text, n) for text, n, _ in ranked[:limit]]
