@@ -147,20 +147,23 @@ class Analyzer:
         lower = self._lower(toks)
         # Capitals are emphasis only when the writer also uses lower case.
         mixed_case = any(not t.isupper() for t in toks if t.isalpha())
+        elongated = ELONGATED.search(text) is not None  # one search, not one per token
         words, phrases = self.lexicon.words, self.lexicon.phrases
         out: list[tuple[int, float, bool, str]] = []
         i, n = 0, len(toks)
         while i < n:
             tok = lower[i]
+            following = lower[i + 1] if i + 1 < n else None
             for parts, kind, value in phrases.get(tok, ()):
-                if tuple(lower[i : i + len(parts)]) == parts:
+                # The second word first: most candidates fail there, without a slice.
+                if parts[1] == following and tuple(lower[i : i + len(parts)]) == parts:
                     out.append((kind, value, False, " ".join(parts)))
                     i += len(parts)
                     break
             else:
                 kind, value = words.get(tok, (-1, 0.0))
                 caps = mixed_case and len(tok) > 2 and toks[i].isupper()
-                if kind < 0 and len(tok) > 2 and ELONGATED.search(tok):
+                if elongated and kind < 0 and len(tok) > 2 and ELONGATED.search(tok):
                     tok, kind, value = self._unelongated(tok)
                     caps = kind >= 0
                 out.append((kind, value, caps, tok))
@@ -190,11 +193,10 @@ class Analyzer:
         negated_last = False
         sentence_start = 0
         irony = False
-        sentence_words = 0  # words in the current sentence, to spot a one-word "Fantastic."
+        units = self.units(text)
+        sentence_unit = 0  # index of the current sentence's first unit
         lone_praise: list[float] | None = None  # the item of a closing one-word praise sentence
-        for kind, value, caps, tok in self.units(text):
-            if tok not in ".!?;,:":
-                sentence_words += tok.count(" ") + 1
+        for index, (kind, value, caps, tok) in enumerate(units):
             if kind == SENT or kind == EMOJI:
                 v = value * boost
                 if caps:
@@ -206,7 +208,8 @@ class Analyzer:
                     dangling, neg_left = 0.0, 0
                 items.append([v, after_but * (r.concession if conceding else 1.0)])
                 boost, boost_left = 1.0, 0
-                lone_praise = items[-1] if sentence_words == 1 and v >= r.irony_min else None
+                lone_praise = items[-1] if (v >= r.irony_min and index == sentence_unit
+                                            and " " not in tok) else None
                 continue
             if kind == AFTER:
                 if items:
@@ -261,9 +264,9 @@ class Analyzer:
                             item[0] *= r.question
                 neg_left, conceding, boost_left = 0, False, 1
                 sentence_start = len(items) + (1 if dangling else 0)
-                if sentence_words > 1 or tok == "!":  # "Bravi!" is praise; "Fantastic." irony
+                if index - sentence_unit != 1 or tok == "!":  # "Fantastic." irony, "Bravi!" not
                     lone_praise = None
-                sentence_words = 0
+                sentence_unit = index + 1
             elif tok in ",:":
                 neg_left, conceding = 0, False
             elif neg_left:
@@ -278,7 +281,7 @@ class Analyzer:
                 dangling = 0.0
         if dangling:
             items.append([dangling, after_but])
-        if sentence_words > 1:
+        if len(units) - sentence_unit > 1:
             lone_praise = None
         if irony:
             for item in items:
