@@ -18,7 +18,7 @@ AGAIN = 7  #: repetition marker ("still", "again"); value 1 when it also makes p
 EMOJI = 8  #: emoji or emoticon: a valence that negation does not flip
 EVENT = 9  #: service event that only counts when it did not happen ("nobody answered")
 AFTER = 10  #: intensifier written after its word ("slow af"): multiplies the previous valence
-IRONY = 11  #: irony marker ("🙃", "/s"): praise in the text is meant the other way round
+IRONY = 11  #: irony marker ("🙃"): praise in the text is meant the other way round
 
 KINDS = {
     "sent": SENT,
