@@ -80,11 +80,11 @@ class Config:
     LINK_LIFETIME_DAYS = 30
     EDIT_WINDOW_HOURS = 24
     MIN_GROUP_SIZE = 5
-    #: Anonymous surveys: fewest comments a shown list of comments (or top words) may draw on.
+    #: Anonymous surveys: fewest comments a shown list of comments (or key phrases) may draw on.
     COMMENT_MIN_GROUP_SIZE = 5
     #: Comments per page on a dashboard.
     DASHBOARD_COMMENTS_PER_PAGE = 20
-    #: Latest comments per category read to find a dashboard's top words (a bounded sample).
+    #: Latest comments per category read to find a dashboard's key phrases (a bounded sample).
     DASHBOARD_WORDS_SAMPLE = 500
     #: Read dashboard counts from the daily rollups where they hold them (``False``: always
     #: from the responses; the benchmark's baseline and the rollup = raw tests).

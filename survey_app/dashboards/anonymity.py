@@ -1,12 +1,12 @@
 """The anonymity rules for anonymous surveys — the one place they are decided.
 
-Every reader of anonymous results (dashboard, breakdowns, comments, top words, CSV export,
+Every reader of anonymous results (dashboard, breakdowns, comments, key phrases, CSV export,
 ``polso responses export`` and any later API) asks this module what it may show:
 
 * a group (the filtered result, a segment, a trend point, a question's answers) with fewer
   responses than the survey's ``min_group_size`` shows :data:`NOT_ENOUGH` instead of numbers;
-* comments (and free-text answers, and the words drawn from them) need, besides a shown group,
-  at least ``COMMENT_MIN_GROUP_SIZE`` comments;
+* comments (and free-text answers, and the key phrases drawn from them) need, besides a shown
+  group, at least ``COMMENT_MIN_GROUP_SIZE`` comments (key phrases: in each language too);
 * no differencing: when a group is hidden, the next-smallest siblings are hidden too until at
   least two are hidden and they add up to the threshold, so no hidden group can be computed
   from a total; a group hidden in the breakdown stays hidden in every question table, and a
@@ -62,7 +62,7 @@ class Policy:
     is_anonymous: bool
     #: Fewest responses a shown group may have.
     min_group: int
-    #: Fewest comments a shown list of comments (or word list) may draw on.
+    #: Fewest comments a shown list of comments (or key-phrase list) may draw on.
     min_comments: int
 
     @classmethod
@@ -134,7 +134,7 @@ class Policy:
     # -- comments --------------------------------------------------------------------------
 
     def shows_comments(self, group_n: int, comments: int) -> bool:
-        """Whether a group's comments (or free-text answers, or their words) may be read."""
+        """Whether a group's comments (or free-text answers, or their key phrases) may be read."""
         return not self.is_anonymous or (group_n >= self.min_group
                                          and comments >= self.min_comments)
 

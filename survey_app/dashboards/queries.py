@@ -4,7 +4,7 @@ The page's numbers come from one grouped query, :func:`score_cells` (``GROUP BY`
 segment value and score, with ``count(*) FILTER (…)`` for sentiment and comments): the headline,
 distribution, trend, breakdown and sentiment are sums over its few hundred rows. The previous
 period is one small ``GROUP BY score``; everything else reads a bounded number of rows (a page
-of comments, a sample for the top words).
+of comments, a sample for the key phrases).
 """
 
 from __future__ import annotations

@@ -28,11 +28,11 @@ from survey_app.dashboards.metrics import (
     score_from_categories,
     trend_step,
 )
-from survey_app.dashboards.words import top_words
+from survey_app.dashboards.phrases import LanguagePhrases, key_phrases
 from survey_app.surveys.models import Question, QuestionKind, Survey
 
-#: Side of the top-words comparison: unhappy vs happy categories per survey kind.
-WORD_SIDES = {"nps": ("detractor", "promoter"), "csat": ("dissatisfied", "satisfied")}
+#: Side of the key-phrases comparison: unhappy vs happy categories per survey kind.
+PHRASE_SIDES = {"nps": ("detractor", "promoter"), "csat": ("dissatisfied", "satisfied")}
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,7 +107,8 @@ class Dashboard:
     comment_count: int | None = None
     comments: list[Comment] | None = None
     comment_pages: int = 0
-    words: dict[str, list[tuple[str, int]] | None] = field(default_factory=dict)
+    #: Key phrases per side and language; ``None`` when the side's comments may not be read.
+    phrases: dict[str, list[LanguagePhrases] | None] = field(default_factory=dict)
     show_identity: bool = True
     invited: int = 0
     responded: int = 0
@@ -121,8 +122,8 @@ class Dashboard:
         return None if not self.invited else 100 * self.responded / self.invited
 
     @property
-    def word_sides(self) -> tuple[str, str]:
-        return WORD_SIDES["csat" if self.survey.kind == "csat" else "nps"]
+    def phrase_sides(self) -> tuple[str, str]:
+        return PHRASE_SIDES["csat" if self.survey.kind == "csat" else "nps"]
 
 
 def build_dashboard(survey: Survey, filters: Filters, *, show_identity: bool = True
@@ -266,12 +267,15 @@ def _comments(board: Dashboard, current: list[queries.Cell]) -> None:
     for cell in current:
         by_category[categorise(survey.kind, cell.score)] += cell.comments
     sample = current_app.config["DASHBOARD_WORDS_SAMPLE"]
-    for side in board.word_sides:
+    for side in board.phrase_sides:
         if by_category[side] and policy.shows_comments(board.n or 0, by_category[side]):
-            texts = [t for t, _locale in queries.comment_sample(survey, filters, [side], sample)]
-            board.words[side] = top_words(texts)
+            # A language's phrases are comments too: a handful written in Italian is left out.
+            board.phrases[side] = [
+                group for group in key_phrases(
+                    queries.comment_sample(survey, filters, [side], sample))
+                if policy.shows_comments(board.n or 0, group.comments)]
         else:
-            board.words[side] = None
+            board.phrases[side] = None
 
 
 def _questions(board: Dashboard) -> None:

@@ -155,7 +155,7 @@ def test_comments_need_five_comments_and_come_shuffled_dated_by_period(
     tech = f"/surveys/{survey}?segment=department:Tech&trend=week"
     comments = text(section(hr.get(tech).get_data(as_text=True), "comments-title"))
     assert "Not enough comments" in comments and "comment number" not in comments
-    words = text(section(hr.get(tech).get_data(as_text=True), "words-title"))
+    words = text(section(hr.get(tech).get_data(as_text=True), "phrases-title"))
     assert "Not enough comments to show" in words and "number" not in words
 
     add_responses(survey, group("Tech", 1, comments=1))
@@ -242,3 +242,22 @@ def test_cli_export_follows_the_same_rules(app, groups_2_4_5_6):
     assert sales.exit_code == 0
     assert [r["department"] for r in csv_rows(sales.output)] == ["Sales"] * 5
     assert list(csv_rows(sales.output)[0])[0] == "period"
+
+
+def test_key_phrases_of_a_language_with_few_comments_are_left_out(hr, make_survey,
+                                                                  add_responses):
+    # Six detractors write in English, two in Italian: enough comments on the side, but the
+    # two Italian ones would be read nearly word for word, so their language is left out.
+    survey = make_survey("enps")
+    add_responses(survey, [dict(score=2, comment=f"Workload too high, overtime again {i}")
+                           for i in range(6)]
+                  + [dict(score=3, comment="Carico di lavoro eccessivo", locale="it")
+                     for _ in range(2)])
+    phrases = section(hr.get(f"/surveys/{survey}").get_data(as_text=True), "phrases-title")
+    assert "overtime 6" in text(phrases) and "workload 6" in text(phrases)
+    assert "carico" not in phrases and "Italian" not in phrases and 'lang="it"' not in phrases
+
+    add_responses(survey, [dict(score=3, comment="Carico di lavoro eccessivo", locale="it")
+                           for _ in range(3)])
+    phrases = section(hr.get(f"/surveys/{survey}").get_data(as_text=True), "phrases-title")
+    assert "carico di lavoro 5" in text(phrases) and "Italian" in phrases

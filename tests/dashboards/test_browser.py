@@ -187,3 +187,48 @@ def test_the_survey_list_keeps_its_actions_on_a_phone(browser, live_server, app,
             box = link.bounding_box()
             assert box["x"] + box["width"] <= wrap["x"] + wrap["width"], name
     page.context.close()
+
+
+@pytest.fixture
+def bilingual(make_survey, add_responses, make_user):
+    """Detractors writing in English and Italian about delivery; promoters about support."""
+    survey = make_survey("nps", title="Shop NPS")
+    unhappy = [("The delivery took ages, customer service never answered", "en"),
+               ("Delivery took two weeks and customer service was useless", "en"),
+               ("customer service is slow, delivery was late", "en"),
+               ("Tempi di consegna lunghissimi, il servizio clienti non risponde", "it"),
+               ("I tempi di consegna sono assurdi", "it"),
+               ("Tempo di consegna di tre settimane, servizio clienti assente", "it")]
+    happy = [("Fine, the support team was quick", "en"), ("Support team very kind", "en")]
+    add_responses(survey, [dict(score=2, comment=c, locale=lang) for c, lang in unhappy]
+                  + [dict(score=10, comment=c, locale=lang) for c, lang in happy])
+    make_user("viewer", email="viewer@browser.example.com")
+    return survey
+
+
+@pytest.mark.parametrize(("width", "height"), [(1280, 900), (390, 844)])
+def test_key_phrases_per_language_are_readable_and_fit(browser, live_server, bilingual,
+                                                       width, height):
+    context = browser.new_context(viewport={"width": width, "height": height},
+                                  java_script_enabled=False)
+    page = context.new_page()
+    sign_in(page, live_server.url)
+    page.goto(f"{live_server.url}/surveys/{bilingual}")
+    card = page.locator("section", has=page.get_by_role("heading", name="Key phrases"))
+    card.scroll_into_view_if_needed()
+    assert card.is_visible()
+    box = card.bounding_box()
+    assert box["x"] + box["width"] <= width
+    assert page.evaluate("document.documentElement.scrollWidth") <= width
+    detractors = card.locator("div", has=page.get_by_role("heading", name="Detractors")).last
+    assert detractors.get_by_role("heading", name="English").is_visible()
+    assert detractors.get_by_role("heading", name="Italian").is_visible()
+    english = [t.strip() for t in detractors.locator("ol[lang=en] li").all_inner_texts()]
+    italian = [t.strip() for t in detractors.locator("ol[lang=it] li").all_inner_texts()]
+    assert english[:2] == ["customer service 3", "delivery 3"]
+    assert italian[:2] == ["tempi di consegna 3", "servizio clienti 2"]
+    assert not any(t.startswith(("took ", "fine ")) for t in english)
+    promoters = card.locator("div", has=page.get_by_role("heading", name="Promoters")).last
+    assert [t.strip() for t in promoters.locator("li").all_inner_texts()] == ["support team 2"]
+    assert promoters.get_by_role("heading", name="English").count() == 0  # one language only
+    context.close()

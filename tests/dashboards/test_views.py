@@ -73,8 +73,10 @@ def test_headline_distribution_categories_and_breakdown(client, login, make_surv
     table = rows(page, "breakdown-title")
     # pro: 10 10 9 9 9 8 → 5 promoters of 6 = +83; free: 7 7 3 0 → −50
     assert table["pro"].startswith("6 | +83") and table["free"].startswith("4 | -50")
-    words = text(section(page, "words-title"))
-    assert "delivery 5" in words and "fast 5" in words
+    # The two-word phrase takes the place of its words.
+    phrases = section(page, "phrases-title")
+    assert re.findall(r"<li>(.*?) <span", phrases) == ["fast delivery"]
+    assert "fast delivery 5" in text(phrases)
 
 
 def test_change_against_the_previous_period_is_tested(client, login, make_survey,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from survey_app.core.db import db
+from survey_app.core.sentiment import ANALYZER_VERSION
 from survey_app.responses.models import Response
 from survey_app.sentiment.cli import sentiment_cli
 
@@ -56,7 +57,7 @@ def test_rescore_commits_and_reports(app, make_survey, make_link, submit) -> Non
     with app.app_context():
         response = db.session.scalars(sa.select(Response)).one()
         assert (response.sentiment_label, response.sentiment_analyzer) == (
-            "negative", "polso-it-1")
+            "negative", f"polso-it-{ANALYZER_VERSION}")
         assert response.followup.priority == "red"
 
 

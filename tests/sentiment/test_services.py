@@ -9,6 +9,7 @@ import pytest
 import sqlalchemy as sa
 
 from survey_app.core.db import db
+from survey_app.core.sentiment import ANALYZER_VERSION
 from survey_app.followups.models import FollowUp
 from survey_app.followups.services import reprioritise
 from survey_app.invitations.services import create_invitation
@@ -58,7 +59,8 @@ def make_stale(response: Response) -> None:
 
 def test_italian_detractor_with_angry_comment_opens_a_red_case() -> None:
     response = answer(new_survey(), 5, ANGRY_IT, locale="it")
-    assert (response.sentiment_label, response.sentiment_analyzer) == ("negative", "polso-it-1")
+    assert (response.sentiment_label, response.sentiment_analyzer) == (
+        "negative", f"polso-it-{ANALYZER_VERSION}")
     assert response.sentiment_polarity < -0.5
     assert (response.followup.reason, response.followup.priority) == ("detractor", "red")
 
@@ -119,7 +121,7 @@ def test_rescore_changes_nothing_but_sentiment_and_priority() -> None:
         "silent case": set(),
     }
     assert after["detractor"]["sentiment_label"] == "negative"
-    assert after["detractor"]["sentiment_analyzer"] == "polso-it-1"
+    assert after["detractor"]["sentiment_analyzer"] == f"polso-it-{ANALYZER_VERSION}"
     assert after["detractor"]["version"] == before["detractor"]["version"]
     assert after["case"]["priority"] == "red"
 

@@ -10,7 +10,7 @@ from .engine import Analyzer
 
 #: Version of the analyzers; bump it whenever a rule, weight or lexicon changes, so stored
 #: scores from an older analyzer can be told apart (and re-scored with ``polso sentiment rescore``).
-ANALYZER_VERSION = 1
+ANALYZER_VERSION = 2
 
 #: Label thresholds ``(negative, positive)``: negative if polarity <= the first, positive if
 #: >= the second, neutral in between.  Chosen on the development data (docs/sentiment.md).
@@ -25,7 +25,7 @@ class Sentiment:
     polarity: float | None
     #: ``"negative"``, ``"neutral"``, ``"positive"`` or ``"unknown"``.
     label: str
-    #: Name and version of what scored it, e.g. ``"polso-en-1"``; ``"none"`` when unscored.
+    #: Name and version of what scored it, e.g. ``"polso-en-2"``; ``"none"`` when unscored.
     analyzer: str
 
 

@@ -17,6 +17,8 @@ SKIP = 6  #: function word: does not use up the scope of a negator or an intensi
 AGAIN = 7  #: repetition marker ("still", "again"); value 1 when it also makes praise ironic
 EMOJI = 8  #: emoji or emoticon: a valence that negation does not flip
 EVENT = 9  #: service event that only counts when it did not happen ("nobody answered")
+AFTER = 10  #: intensifier written after its word ("slow af"): multiplies the previous valence
+IRONY = 11  #: irony marker ("🙃"): praise in the text is meant the other way round
 
 KINDS = {
     "sent": SENT,
@@ -29,7 +31,12 @@ KINDS = {
     "again": AGAIN,
     "emoji": EMOJI,
     "event": EVENT,
+    "after": AFTER,
+    "irony": IRONY,
 }
+
+#: Three or more of the same letter ("sooo", "yesss", "pleeease"): written emphasis.
+ELONGATED = re.compile(r"([^\W\d_])\1{2,}")
 
 #: Tokens: emoticons, emoji (with modifiers), words, and the punctuation that shapes clauses.
 EMOTICON = r"(?:[:;=8][\-o']?[()\[\]dDpP/\\|*]+|<3+|\^\^|\^_\^)(?!\w)"
@@ -53,7 +60,8 @@ class Rules:
     after_but: float = 1.5
     #: Weight of a concession clause ("although …", "anche se …").
     concession: float = 0.5
-    #: Multiplier for a word written in capitals (3+ letters) in mixed-case text.
+    #: Multiplier for a word written in capitals (3+ letters) in mixed-case text, or with a
+    #: letter repeated ("goood", "bellooo").
     caps: float = 1.3
     #: Added to the magnitude per exclamation mark (at most 4).
     exclamation: float = 0.08
@@ -63,6 +71,13 @@ class Rules:
     again_positive: float = 0.5
     #: Multiplier of positive valences in a question ("is it possible to …?" is no praise).
     question: float = 0.25
+    #: Multiplier of praise meant ironically: after an irony marker ("love it 🙃"), or a
+    #: one-word praise sentence closing a complaint ("On hold for an hour. Fantastic.").
+    irony: float = -0.75
+    #: Smallest valence of a one-word praise sentence read as irony (so "Thanks." is not).
+    irony_min: float = 0.5
+    #: How negative the rest of the text must be for that praise to be read as irony.
+    irony_complaint: float = -0.3
     #: Normalisation: polarity = s / sqrt(s² + alpha).
     alpha: float = 1.0
 
@@ -124,27 +139,44 @@ class Analyzer:
         return "\x00".join(toks).lower().translate(self._fold).split("\x00") if toks else []
 
     def units(self, text: str) -> list[tuple[int, float, bool, str]]:
-        """Return ``(kind, value, in_capitals, token)`` per token or matched phrase."""
+        """Return ``(kind, value, emphasised, token)`` per token or matched phrase.
+
+        *emphasised*: written in capitals in mixed-case text, or elongated ("goood").
+        """
         toks = self.tokens(text)
         lower = self._lower(toks)
         # Capitals are emphasis only when the writer also uses lower case.
         mixed_case = any(not t.isupper() for t in toks if t.isalpha())
+        elongated = ELONGATED.search(text) is not None  # one search, not one per token
         words, phrases = self.lexicon.words, self.lexicon.phrases
         out: list[tuple[int, float, bool, str]] = []
         i, n = 0, len(toks)
         while i < n:
             tok = lower[i]
+            following = lower[i + 1] if i + 1 < n else None
             for parts, kind, value in phrases.get(tok, ()):
-                if tuple(lower[i : i + len(parts)]) == parts:
+                # The second word first: most candidates fail there, without a slice.
+                if parts[1] == following and tuple(lower[i : i + len(parts)]) == parts:
                     out.append((kind, value, False, " ".join(parts)))
                     i += len(parts)
                     break
             else:
                 kind, value = words.get(tok, (-1, 0.0))
                 caps = mixed_case and len(tok) > 2 and toks[i].isupper()
+                if elongated and kind < 0 and len(tok) > 2 and ELONGATED.search(tok):
+                    tok, kind, value = self._unelongated(tok)
+                    caps = kind >= 0
                 out.append((kind, value, caps, tok))
                 i += 1
         return out
+
+    def _unelongated(self, tok: str) -> tuple[str, int, float]:
+        """Look ``goood`` up as ``good``, ``sooo`` as ``so``: runs cut to two letters, then one."""
+        for repeat in (r"\1\1", r"\1"):
+            short = ELONGATED.sub(repeat, tok)
+            if short in self.lexicon.words:
+                return (short, *self.lexicon.words[short])
+        return tok, -1, 0.0
 
     def polarity(self, text: str) -> float:
         """Return the polarity of *text* in -1..1."""
@@ -160,7 +192,11 @@ class Analyzer:
         repeated = ironic = False
         negated_last = False
         sentence_start = 0
-        for kind, value, caps, tok in self.units(text):
+        irony = False
+        units = self.units(text)
+        sentence_unit = 0  # index of the current sentence's first unit
+        lone_praise: list[float] | None = None  # the item of a closing one-word praise sentence
+        for index, (kind, value, caps, tok) in enumerate(units):
             if kind == SENT or kind == EMOJI:
                 v = value * boost
                 if caps:
@@ -172,6 +208,16 @@ class Analyzer:
                     dangling, neg_left = 0.0, 0
                 items.append([v, after_but * (r.concession if conceding else 1.0)])
                 boost, boost_left = 1.0, 0
+                lone_praise = items[-1] if (v >= r.irony_min and index == sentence_unit
+                                            and " " not in tok) else None
+                continue
+            if kind == AFTER:
+                if items:
+                    items[-1][0] *= value
+                continue
+            if kind == IRONY:
+                irony = True
+                items.append([value, 1.0])
                 continue
             if kind == EVENT and neg_left:
                 v = value * r.strong_negation / r.negation if strong else value
@@ -218,6 +264,9 @@ class Analyzer:
                             item[0] *= r.question
                 neg_left, conceding, boost_left = 0, False, 1
                 sentence_start = len(items) + (1 if dangling else 0)
+                if index - sentence_unit != 1 or tok == "!":  # "Fantastic." irony, "Bravi!" not
+                    lone_praise = None
+                sentence_unit = index + 1
             elif tok in ",:":
                 neg_left, conceding = 0, False
             elif neg_left:
@@ -232,6 +281,14 @@ class Analyzer:
                 dangling = 0.0
         if dangling:
             items.append([dangling, after_but])
+        if len(units) - sentence_unit > 1:
+            lone_praise = None
+        if irony:
+            for item in items:
+                if item[0] > 0:
+                    item[0] *= r.irony
+        elif lone_praise is not None and sum(v for v, _ in items if v < 0) <= r.irony_complaint:
+            lone_praise[0] *= r.irony
         s = 0.0
         if repeated and any(v < 0 for v, _ in items):
             praise = r.again_positive if ironic else 1.0

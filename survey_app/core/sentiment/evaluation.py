@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import math
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -10,14 +11,30 @@ from pathlib import Path
 LABELS = ("negative", "neutral", "positive")
 
 
-def read_labelled(path: str | Path) -> list[tuple[float, str]]:
-    """Read ``label<TAB>text`` lines (the format of ``tests/data/sentiment/*.tsv``)."""
+#: Flags a labelled line may carry in its optional third column.
+FLAGS = frozenset({"sarcasm"})
+
+
+def read_labelled(path: str | Path, *, flag: str | None = None) -> list[tuple[float, str]]:
+    """Read ``label<TAB>text[<TAB>flags]`` lines (the format of ``tests/data/sentiment/*.tsv``).
+
+    :param flag: keep only the lines carrying this flag (e.g. ``"sarcasm"``).
+    """
     rows = []
     for line in Path(path).read_text(encoding="utf-8").splitlines():
         if line.strip():
-            label, text = line.split("\t", 1)
-            rows.append((float(label), text))
+            label, text, *flags = line.split("\t")
+            if flag is None or flag in ",".join(flags).split(","):
+                rows.append((float(label), text))
     return rows
+
+
+def part_of(text: str) -> str:
+    """The fixed part (``"dev"`` or ``"test"``) a labelled text belongs to: SHA-256 parity.
+
+    A stable hash, so adding texts later never moves an existing one between the parts.
+    """
+    return "dev" if hashlib.sha256(text.encode("utf-8")).digest()[0] % 2 == 0 else "test"
 
 
 def gold_class(value: float) -> str:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 from .engine import Analyzer, Lexicon, Rules
 from .lexicon import load
 
@@ -11,7 +13,9 @@ WORD = r"\d+(?:[/.,]\d+)?|[^\W\d_]+"
 #: Accents are dropped before lookup: comments often write "perche", "e'" or "piu".
 FOLD = str.maketrans("àáâèéêìíîòóôùúû", "aaaeeeiiiooouuu")
 
-RULES = Rules()
+#: The one-word ironic closing ("Fantastic.") is left to English: an Italian closing word such as
+#: "Ottimo." after a problem is as often sincere (a problem solved well, rule 2 of the guidelines).
+RULES = Rules(irony_min=math.inf)
 
 
 def build() -> Analyzer:
