@@ -111,6 +111,7 @@ def import_models() -> None:
     import survey_app.responses.models  # noqa: F401
     import survey_app.surveys.models  # noqa: F401
     import survey_app.waves.models  # noqa: F401
+    import survey_app.webhooks.models  # noqa: F401
 
 
 def init_extensions(app: Flask) -> None:
@@ -179,6 +180,10 @@ def _init_mail_and_jobs(app: Flask) -> None:
     import survey_app.privacy.tasks  # noqa: F401
     import survey_app.responses.tasks  # noqa: F401
     import survey_app.waves.tasks  # noqa: F401
+    import survey_app.webhooks.tasks  # noqa: F401
+    from survey_app.webhooks import events
+
+    events.connect()
 
 
 def _flag_writes() -> None:

@@ -12,6 +12,7 @@ from sqlalchemy import select
 from survey_app.core.db import db, utcnow
 from survey_app.core.errors import DomainError
 from survey_app.people.models import Person, PersonKind
+from survey_app.people.signals import person_unsubscribed
 
 logger = logging.getLogger(__name__)
 
@@ -79,6 +80,7 @@ def unsubscribe(person: Person, now: datetime | None = None) -> bool:
         return False
     person.unsubscribed_dt = now or utcnow()
     db.session.flush()
+    person_unsubscribed.send(person)
     logger.info("person %s unsubscribed", person.id)
     return True
 

@@ -22,6 +22,7 @@ from survey_app.audit import services as audit
 from survey_app.core.db import db, utcnow
 from survey_app.core.errors import DomainError
 from survey_app.followups import emails
+from survey_app.followups.signals import followup_resolved, followup_updated
 from survey_app.followups.models import (
     CaseStatus,
     EventKind,
@@ -98,7 +99,16 @@ def _event(case: FollowUp, kind: str, actor: User | None, now: datetime, *,
                           old_value=None if old is None else str(old),
                           new_value=None if new is None else str(new), body=body, mail=mail)
     case.events.append(event)
+    if kind == EventKind.STATUS and new == CaseStatus.RESOLVED:
+        followup_resolved.send(case)
+    elif kind in _ANNOUNCED:
+        change = "claim" if kind == EventKind.ASSIGNED and actor and new == actor.id else kind
+        followup_updated.send(case, change=str(change))
     return event
+
+
+#: Timeline lines announced as ``followup_updated`` (with ``change`` = the kind, or ``claim``).
+_ANNOUNCED = frozenset({EventKind.ASSIGNED, EventKind.STATUS, EventKind.NOTE, EventKind.REPLY})
 
 
 def _guarded_update(case: FollowUp, expect: dict[str, Any], values: dict[str, Any]) -> None:
