@@ -39,6 +39,14 @@ TEAM_ROLES = {
     "support": frozenset({Role.ADMIN, Role.SUPPORT}),
     "hr": frozenset({Role.ADMIN, Role.HR}),
 }
+#: Kinds of people each role may read (the people pages, the API): support and viewers no
+#: employees, HR no customers.
+PERSON_KINDS = {
+    Role.ADMIN: ("customer", "employee"),
+    Role.HR: ("employee",),
+    Role.SUPPORT: ("customer",),
+    Role.VIEWER: (),
+}
 #: Every staff role (``role_required(*STAFF)`` = any signed-in user).
 STAFF = tuple(Role)
 
@@ -122,6 +130,11 @@ def visible_surveys(user: User) -> Select[tuple[Survey]]:
     """``select(Survey)`` limited to the audiences ``user``'s role may see (none if no role)."""
     audiences = [a for a, roles in AUDIENCE_ROLES.items() if user.role in roles]
     return select(Survey).where(Survey.audience.in_(audiences))
+
+
+def visible_person_kinds(user: User) -> tuple[str, ...]:
+    """Kinds of people ``user``'s role may read (:data:`PERSON_KINDS`)."""
+    return PERSON_KINDS.get(user.role, ())
 
 
 def can_see_survey(user: User, survey: Survey) -> bool:

@@ -191,6 +191,7 @@ def record_response(
         segment=dict(person.attributes) if person else {},
         channel=channel,
         submitted_dt=_day_start(now) if survey.is_anonymous else now,
+        updated_dt=None if survey.is_anonymous else now,
         locale=submission.locale,
         followup=None,
     )
