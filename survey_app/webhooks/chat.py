@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+import sqlalchemy as sa
 from flask import current_app
 from flask_babel import force_locale
 from flask_babel import gettext as _
@@ -53,7 +54,7 @@ def _alert(event_type: str, data: dict[str, Any]) -> Alert:
         alert = _answer(case.response.survey, _response_data(case), _("New red case"))
         alert.link = (_("Open the case"), _base_url() + f"/followups/{case.id}")
         return alert
-    survey = db.session.get(Survey, data["survey_id"])
+    survey = db.session.scalar(sa.select(Survey).where(Survey.slug == data["survey"]))
     return _answer(survey, data, _("New detractor"))
 
 

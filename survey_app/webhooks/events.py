@@ -175,9 +175,7 @@ def _on_followup(event_type: str) -> Callable[..., None]:
         scope = _scope(response.survey.audience)
         if not _any_target(scope):
             return
-        data = payloads.followup(case)
-        if change is not None:
-            data = {**data, "change": change}
+        data = payloads.followup(case, change)
         emit(event_type, data, scope=scope, survey_id=response.survey_id,
              anonymous=response.is_anonymous and case.person_id is None)
     return receive

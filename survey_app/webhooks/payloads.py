@@ -1,68 +1,76 @@
-"""The ``data`` of each event: the object as the API returns it, under the anonymity rules.
-
-Anonymous surveys' objects carry no person, e-mail, link or time finer than the day.
-"""
+"""The ``data`` of each event: the object as the API returns it (``survey_app.schemas``, the
+one representation, anonymity rules included), and the schemas that describe each payload in
+the OpenAPI document's ``webhooks`` section."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
 
+from marshmallow import Schema, fields
+
 from survey_app.followups.models import FollowUp
 from survey_app.invitations.models import Invitation
 from survey_app.people.models import Person
 from survey_app.responses.models import Response
+from survey_app.schemas import (
+    CaseSchema,
+    PersonSchema,
+    ResponseSchema,
+    case_data,
+    person_data,
+    response_data,
+)
+from survey_app.schemas.common import Representation, moment
 
 
-def _time(value: datetime | None, *, day_only: bool = False) -> str | None:
-    if value is None:
-        return None
-    return value.date().isoformat() if day_only else value.isoformat().replace("+00:00", "Z")
+def response(answer: Response) -> dict[str, Any]:
+    return response_data(answer)
 
 
-def person(person: Person) -> dict[str, Any]:
-    return {"id": person.id, "email": person.email, "name": person.name, "kind": person.kind,
-            "locale": person.locale, "attributes": dict(person.attributes or {}),
-            "unsubscribed_at": _time(person.unsubscribed_dt)}
-
-
-def response(response: Response) -> dict[str, Any]:
-    anonymous = response.is_anonymous
-    data: dict[str, Any] = {
-        "id": response.id, "survey_id": response.survey_id, "score": response.score,
-        "category": response.category, "comment": response.comment,
-        "sentiment": {"label": response.sentiment_label,
-                      "polarity": response.sentiment_polarity},
-        "answers": [{"question_id": a.question_id,
-                     "value": a.value_text if a.value_int is None else a.value_int}
-                    for a in response.answers],
-        "channel": response.channel, "locale": response.locale,
-        "is_anonymous": anonymous,
-        "submitted_on" if anonymous else "submitted_at": _time(response.submitted_dt,
-                                                               day_only=anonymous),
-    }
-    if not anonymous:
-        data.update(segment=dict(response.segment or {}),
-                    updated_at=_time(response.updated_dt),
-                    person=person(response.person) if response.person_id else None)
+def followup(case: FollowUp, change: str | None = None) -> dict[str, Any]:
+    data = case_data(case)
+    if change is not None:
+        data["change"] = change
     return data
 
 
-def followup(case: FollowUp) -> dict[str, Any]:
-    anonymous = case.response.is_anonymous
-    return {
-        "id": case.id, "response_id": case.response_id, "team": case.team,
-        "reason": case.reason, "priority": case.priority, "status": case.status,
-        "outcome": case.outcome, "assignee_id": case.assignee_id,
-        # An anonymous respondent who asked to be contacted attached their identity on purpose.
-        "person": person(case.person) if case.person is not None else None,
-        "created_at": _time(case.created_dt, day_only=anonymous),
-        "due_at": _time(case.due_dt, day_only=anonymous),
-        "ended_at": _time(case.ended_dt, day_only=anonymous),
-    }
+def person(someone: Person) -> dict[str, Any]:
+    return person_data(someone)
 
 
-def invitation(invitation: Invitation, at: datetime) -> dict[str, Any]:
-    return {"id": invitation.id, "survey_id": invitation.survey_id,
-            "wave_id": invitation.wave_id, "person": person(invitation.person),
-            "bounced_at": _time(at)}
+def invitation(invited: Invitation, at: datetime) -> dict[str, Any]:
+    return {"id": invited.id, "survey": invited.survey.slug, "wave_id": invited.wave_id,
+            "person": person_data(invited.person), "bounced_at": moment(at)}
+
+
+class BouncedInvitationSchema(Representation):
+    id = fields.Integer(required=True)
+    survey = fields.String(required=True, metadata={"description": "The survey's slug."})
+    wave_id = fields.Integer(required=True, allow_none=True)
+    person = fields.Nested(PersonSchema, required=True)
+    bounced_at = fields.String(required=True, metadata={"format": "date-time"})
+
+
+class CaseChangeSchema(CaseSchema):
+    change = fields.String(required=True, metadata={
+        "enum": ["claim", "assigned", "status", "note", "reply"],
+        "description": "What staff did to the case."})
+
+
+class TestDataSchema(Representation):
+    endpoint_id = fields.Integer(required=True)
+    message = fields.String(required=True)
+
+
+#: Each event type's ``data`` schema (the OpenAPI ``webhooks`` section is built from it).
+DATA_SCHEMAS: dict[str, type[Schema]] = {
+    "response.created": ResponseSchema,
+    "response.updated": ResponseSchema,
+    "followup.opened": CaseSchema,
+    "followup.updated": CaseChangeSchema,
+    "followup.resolved": CaseSchema,
+    "person.unsubscribed": PersonSchema,
+    "invitation.bounced": BouncedInvitationSchema,
+    "webhook.test": TestDataSchema,
+}

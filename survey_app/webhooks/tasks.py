@@ -87,7 +87,7 @@ def sweep(now: datetime | None = None) -> list[int]:
                WebhookDelivery.next_attempt_dt <= now,
                sa.or_(WebhookDelivery.attempts > 0, WebhookDelivery.created_dt <= now - FRESH_GRACE,
                       WebhookDelivery.next_attempt_dt > WebhookDelivery.created_dt))
-        .order_by(WebhookDelivery.next_attempt_dt).limit(SWEEP_LIMIT)))
+        .order_by(WebhookDelivery.next_attempt_dt, WebhookDelivery.id).limit(SWEEP_LIMIT)))
     db.session.commit()
     if taken_back:
         logger.warning("webhooks: %s deliveries taken back from workers whose lease ran out",
