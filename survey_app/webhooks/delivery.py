@@ -160,6 +160,9 @@ def _send(endpoint: WebhookEndpoint, event: WebhookEvent, attempt: int) -> Outco
     except RefusedConnectError as error:
         return Outcome(DeliveryState.FAILED, error=f"refused: {error}"[:300],
                        duration_ms=_ms(started))
+    except httpx.InvalidURL:
+        return Outcome(DeliveryState.FAILED, error="refused: not a valid URL",
+                       duration_ms=_ms(started))
     except httpx.TimeoutException:
         return Outcome(DeliveryState.PENDING, error="timed out", duration_ms=_ms(started))
     except httpx.HTTPError as error:

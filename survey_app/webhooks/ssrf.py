@@ -45,6 +45,9 @@ _HOST_NAME = re.compile(r"(?=.{1,253}\Z)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)*"
                         r"[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.?", re.IGNORECASE)
 
 
+_DEFAULT_PORTS = {"https": 443, "http": 80}
+
+
 class UnsafeURLError(ValueError):
     """The URL may not be called; ``str(error)`` says why, in the user's language."""
 
@@ -140,14 +143,14 @@ def parse(url: str) -> tuple[SplitResult, str, int, bool]:
         raise UnsafeURLError(_l("This is not a valid URL.")) from None
     if parts.scheme not in ("https", "http"):
         raise UnsafeURLError(_l("Only https URLs are accepted."))
-    host = (parts.hostname or "").lower()
+    host = (parts.hostname or "").lower().removesuffix(".")
     if not host:
         raise UnsafeURLError(_l("The URL has no host."))
     if parts.username is not None or parts.password is not None:
         raise UnsafeURLError(_l("The URL may not contain a user name or password."))
     if literal_address(host) is None and not _HOST_NAME.fullmatch(host):
         raise UnsafeURLError(_l("The URL's host is not a valid name or address."))
-    port = port or (443 if parts.scheme == "https" else 80)
+    port = port or _DEFAULT_PORTS[parts.scheme]
     allowed = f"{host}:{port}" in allowed_hosts()
     if parts.scheme == "http" and not allowed:
         raise UnsafeURLError(_l("Only https URLs are accepted."))
@@ -163,6 +166,10 @@ def check_url(url: str) -> str:
     addresses = resolve(host, port)
     if not allowed:
         check_addresses(addresses)
+    try:
+        httpx.URL(url)  # what the client will parse (stricter than urlsplit)
+    except httpx.InvalidURL:
+        raise UnsafeURLError(_l("This is not a valid URL.")) from None
     return url
 
 
@@ -181,7 +188,8 @@ class GuardedTransport(httpx.HTTPTransport):
         address = addresses[0]
         ip_host = str(address) if address.version == 4 else f"[{address}]"
         request.url = request.url.copy_with(host=ip_host.strip("[]"))
-        request.headers["Host"] = host if port in (80, 443) else f"{host}:{port}"
+        default = _DEFAULT_PORTS[request.url.scheme] == port
+        request.headers["Host"] = host if default else f"{host}:{port}"
         if request.url.scheme == "https":
             request.extensions = {**request.extensions, "sni_hostname": host}
         return super().handle_request(request)
