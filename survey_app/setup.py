@@ -209,6 +209,7 @@ def register_blueprints(app: Flask) -> None:
     from survey_app.respond.views import bp as respond_bp
     from survey_app.surveys.views import bp as surveys_bp
     from survey_app.waves.views import bp as waves_bp
+    from survey_app.webhooks.views import bp as webhooks_bp
 
     app.register_blueprint(health_bp)
     app.register_blueprint(respond_bp)
@@ -221,6 +222,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(surveys_bp)
     app.register_blueprint(dashboards_bp)
     app.register_blueprint(followups_bp)
+    app.register_blueprint(webhooks_bp)
     metrics.init_app(app)
     api.init_app(app)
 
