@@ -101,6 +101,25 @@ def queue_page(user: User, filters: QueueFilters, now: datetime, size: int
     return rows[:size], len(rows) > size
 
 
+def case_page(user: Principal, filters: QueueFilters, now: datetime, *,
+              after: tuple[int, datetime, int] | None, limit: int) -> list[FollowUp]:
+    """Up to ``limit`` cases in queue order (red first, then due time, then id) after the
+    case whose ``(priority_rank, due_dt, id)`` is ``after`` — the API's keyset pages."""
+    conditions = _where(user, filters, now)
+    if after is not None:
+        rank, due, ident = after
+        conditions.append(sa.or_(
+            FollowUp.priority_rank > rank,
+            sa.and_(FollowUp.priority_rank == rank, FollowUp.due_dt > due),
+            sa.and_(FollowUp.priority_rank == rank, FollowUp.due_dt == due,
+                    FollowUp.id > ident)))
+    query = (select(FollowUp).where(*conditions)
+             .order_by(FollowUp.priority_rank, FollowUp.due_dt, FollowUp.id).limit(limit)
+             .options(joinedload(FollowUp.response).joinedload(Response.survey),
+                      joinedload(FollowUp.person), joinedload(FollowUp.assignee)))
+    return list(db.session.scalars(query))
+
+
 def status_counts(user: User, filters: QueueFilters, now: datetime) -> dict[str, int]:
     """Cases per status under the other filters (``open`` and ``all`` included)."""
     rows = db.session.execute(
