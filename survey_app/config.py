@@ -57,6 +57,8 @@ class Config:
     LOGIN_SLOWDOWN_AFTER = 3
     LOGIN_SLOWDOWN_MAX_SECONDS = 3
     RATELIMIT_HEADERS_ENABLED = True
+    #: Requests one API token may make (Flask-Limiter syntax; counted in RATELIMIT_STORAGE_URI).
+    API_RATELIMIT = "600/minute"
 
     #: An e-mailed staff invitation link works this long (once).
     INVITATION_LIFETIME_HOURS = 72

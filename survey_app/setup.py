@@ -104,6 +104,7 @@ def _sender(config: dict) -> str:
 def import_models() -> None:
     """Import every feature's models so the metadata (and Alembic) sees all tables."""
     import survey_app.accounts.models  # noqa: F401
+    import survey_app.api.models  # noqa: F401
     import survey_app.audit.models  # noqa: F401
     import survey_app.followups.models  # noqa: F401
     import survey_app.invitations.models  # noqa: F401
@@ -175,6 +176,7 @@ def _init_mail_and_jobs(app: Flask) -> None:
     mail.init_app(app)
     jobs.check_config(app)
     import survey_app.accounts.emails  # noqa: F401
+    import survey_app.api.tasks  # noqa: F401
     import survey_app.followups.tasks  # noqa: F401
     import survey_app.privacy.tasks  # noqa: F401
     import survey_app.responses.tasks  # noqa: F401
@@ -189,6 +191,7 @@ def _flag_writes() -> None:
 
 
 def register_blueprints(app: Flask) -> None:
+    from survey_app import api
     from survey_app.accounts.admin_views import bp as accounts_admin_bp
     from survey_app.accounts.views import bp as accounts_bp
     from survey_app.audit.views import bp as audit_bp
@@ -214,6 +217,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(dashboards_bp)
     app.register_blueprint(followups_bp)
     metrics.init_app(app)
+    api.init_app(app)
 
 
 def register_cli(app: Flask) -> None:

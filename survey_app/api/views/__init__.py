@@ -1,0 +1,8 @@
+"""The API's resources, one module (and flask-smorest blueprint) each, in the document's order."""
+
+from __future__ import annotations
+
+from survey_app.api.blueprint import ApiBlueprint
+
+#: Registered by :func:`survey_app.api.init_app`; add a resource's blueprint here.
+BLUEPRINTS: list[ApiBlueprint] = []
