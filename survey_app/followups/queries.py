@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy import case, select
 from sqlalchemy.orm import joinedload, selectinload
 
-from survey_app.accounts.access import followup_teams
+from survey_app.accounts.access import Principal, followup_teams
 from survey_app.accounts.models import User
 from survey_app.core.db import db
 from survey_app.followups.models import (

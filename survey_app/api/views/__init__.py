@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from survey_app.api.blueprint import ApiBlueprint
+from survey_app.api.views import cases, people, surveys
 
 #: Registered by :func:`survey_app.api.init_app`; add a resource's blueprint here.
-BLUEPRINTS: list[ApiBlueprint] = []
+BLUEPRINTS: list[ApiBlueprint] = [surveys.blp, people.blp, cases.blp]
