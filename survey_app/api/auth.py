@@ -29,6 +29,8 @@ logger = logging.getLogger("survey_app.security")
 F = TypeVar("F", bound=Callable[..., Any])
 
 _CHALLENGE = 'Bearer realm="polso"'
+#: The one 404 text, for what does not exist and what the token may not see alike.
+HIDDEN = "Nothing here, or not within this token's scope."
 
 
 def current_token() -> ApiToken:
@@ -77,7 +79,7 @@ def require(*roles: Role) -> Callable[[F], F]:
 def refuse_hidden(token: ApiToken, target: Any) -> NoReturn:
     """404 for an object outside the token's scope (as if it did not exist); audited."""
     _denied(token, target)
-    refuse(404, "Nothing here, or not within this token's scope.")
+    refuse(404, HIDDEN)
 
 
 def _denied(token: ApiToken, target: Any) -> None:

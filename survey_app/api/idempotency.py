@@ -42,6 +42,13 @@ KEY_PATTERN = re.compile(r"[\x21-\x7e]{1,255}")
 HEADER = "Idempotency-Key"
 #: Answers that say "not now" rather than "no": never replayed, the key is freed instead.
 PASSING = frozenset({409, 429})
+#: How the OpenAPI document describes the header.
+KEY_PARAMETER = {
+    "in": "header", "name": HEADER, "required": False,
+    "schema": {"type": "string", "minLength": 1, "maxLength": 255, "pattern": "^[!-~]+$"},
+    "description": "Makes a retry safe: the same key and body replay the first answer "
+                   "(Idempotent-Replayed: true) for 24 hours.",
+}
 
 
 def after_commit(callback: Callable[[], Any]) -> None:
@@ -63,7 +70,10 @@ def idempotent(view: F) -> F:
                 return replay
         return _run(view, args, kwargs, row)
 
-    return document(409)(wrapper)  # type: ignore[return-value]
+    wrapper = document(400, 404, 409, 413, 415)(wrapper)
+    manual = wrapper._apidoc.setdefault("manual_doc", {})  # type: ignore[attr-defined]
+    manual.setdefault("parameters", []).append(KEY_PARAMETER)
+    return wrapper  # type: ignore[return-value]
 
 
 def _fingerprint() -> str:

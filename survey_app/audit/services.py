@@ -63,8 +63,8 @@ def record_cli(action: str, target: Any = None, **details: Any) -> AuditEvent:
 
 def record_api(token: ApiToken, action: str, target: Any = None, **details: Any) -> AuditEvent:
     """:func:`record` for an API request: no staff user, ``via: api`` and the token's name
-    (``actor: token:NAME``) and id — a token is revoked, not deleted, so the id stays valid."""
-    return record(None, action, target, via="api", actor=token.actor, api_token_id=token.id,
+    (``by: token:NAME``) and id — a token is revoked, not deleted, so the id stays valid."""
+    return record(None, action, target, via="api", by=token.actor, api_token_id=token.id,
                   **details)
 
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -71,6 +73,62 @@ def get_or_create_person(
         person.attributes = {**person.attributes, **clean_attributes(attributes)}
     db.session.flush()
     return person
+
+
+@dataclass(frozen=True)
+class PersonDetails:
+    """What another system says about a person (API triggers): ``None`` = leave as it is."""
+
+    #: Already normalised (:func:`normalise_email`).
+    email: str
+    name: str | None = None
+    locale: str | None = None
+    attributes: dict[str, str] = field(default_factory=dict)
+
+
+#: People read per ``IN (…)`` query.
+_LOOKUP_BATCH = 500
+
+
+def upsert_people(details: Sequence[PersonDetails], *, kind: str,
+                  default_locale: str = "en") -> list[Person]:
+    """The people ``details`` describe, in order: created (as ``kind``, in ``default_locale``
+    unless one is given) or updated — a given name or language replaces the old one, given
+    attributes are merged in (as :func:`get_or_create_person` does). One query per 500 people.
+
+    :raises InvalidPersonError: bad kind, locale, name or attributes, or an e-mail twice.
+    """
+    if kind not in set(PersonKind):
+        raise InvalidPersonError(f"kind must be customer or employee, not {kind!r}")
+    emails = [d.email for d in details]
+    if len(set(emails)) != len(emails):
+        raise InvalidPersonError("each person may be given once")
+    found: dict[str, Person] = {}
+    for start in range(0, len(emails), _LOOKUP_BATCH):
+        chunk = emails[start:start + _LOOKUP_BATCH]
+        found.update((p.email, p) for p in db.session.scalars(
+            select(Person).where(Person.email.in_(chunk))))
+    people = []
+    for item in details:
+        locale = item.locale or None
+        if locale is not None and locale not in ("en", "it"):
+            raise InvalidPersonError(f"locale must be en or it, not {locale!r}")
+        name = (item.name or "").strip()
+        if len(name) > 200 or any(ord(c) < 32 for c in name):
+            raise InvalidPersonError("name: at most 200 characters, on one line")
+        person = found.get(item.email)
+        if person is None:
+            person = Person(email=item.email, name=name, kind=kind,
+                            locale=locale or default_locale, attributes={})
+            db.session.add(person)
+        else:
+            person.name = name or person.name
+            person.locale = locale or person.locale
+        if item.attributes:
+            person.attributes = {**person.attributes, **clean_attributes(item.attributes)}
+        people.append(person)
+    db.session.flush()
+    return people
 
 
 def unsubscribe(person: Person, now: datetime | None = None) -> bool:
