@@ -12,6 +12,7 @@ from datetime import datetime
 from typing import Any
 
 from flask import current_app
+from marshmallow import RAISE
 from marshmallow.validate import Length, OneOf
 from sqlalchemy import select
 
@@ -78,7 +79,7 @@ class ResolveSchema(StrictSchema):
 
 @blp.route("/cases", methods=["GET"])
 @auth.require(*WORKERS)
-@blp.arguments(CaseArgs, location="query")
+@blp.arguments(CaseArgs, location="query", unknown=RAISE)
 @blp.response(200, CasePageSchema)
 def list_cases(args: dict[str, Any]) -> Any:
     """List cases

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from marshmallow import RAISE
 from marshmallow.validate import Length, OneOf
 
 from survey_app.accounts.access import visible_person_kinds
@@ -38,7 +39,7 @@ class PeopleArgs(PageArgs):
 
 @blp.route("/people", methods=["GET"])
 @auth.require(Role.ADMIN, Role.HR, Role.SUPPORT)
-@blp.arguments(PeopleArgs, location="query")
+@blp.arguments(PeopleArgs, location="query", unknown=RAISE)
 @blp.response(200, PersonPageSchema)
 def list_people(args: dict[str, Any]) -> Any:
     """List people

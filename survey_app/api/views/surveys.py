@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from marshmallow import fields
+from marshmallow import RAISE, fields
 from marshmallow.validate import Length, OneOf
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
@@ -101,7 +101,7 @@ def survey_or_404(token: ApiToken, slug: str, *, rows: bool = False) -> Survey:
 
 @blp.route("/surveys", methods=["GET"])
 @auth.require(*READERS)
-@blp.arguments(PageArgs, location="query")
+@blp.arguments(PageArgs, location="query", unknown=RAISE)
 @blp.response(200, SurveyPageSchema)
 def list_surveys(args: dict[str, Any]) -> Any:
     """List surveys
@@ -133,7 +133,7 @@ def get_survey(slug: str) -> dict[str, Any]:
 
 @blp.route("/surveys/<string:slug>/responses", methods=["GET"])
 @auth.require(*EXPORTERS)
-@blp.arguments(ResponseArgs, location="query")
+@blp.arguments(ResponseArgs, location="query", unknown=RAISE)
 @blp.response(200, ResponsePageSchema)
 def list_responses(args: dict[str, Any], slug: str) -> Any:
     """List a survey's responses
@@ -192,7 +192,7 @@ def _find_response(public_id: str) -> Response | None:
 
 @blp.route("/surveys/<string:slug>/metrics", methods=["GET"])
 @auth.require(*READERS)
-@blp.arguments(MetricsArgs, location="query")
+@blp.arguments(MetricsArgs, location="query", unknown=RAISE)
 @blp.response(200, MetricsSchema)
 def get_metrics(args: dict[str, Any], slug: str) -> dict[str, Any]:
     """Get a survey's metrics
