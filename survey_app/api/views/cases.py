@@ -215,6 +215,8 @@ def _case_or_404(case_id: int) -> FollowUp:
 
 
 def _with_timeline(case: FollowUp) -> dict[str, Any]:
+    """The case as it is now, with its timeline (the services change the assignee by id)."""
+    db.session.expire(case, ["assignee"])
     events = list(reversed(queries.timeline(case)))
     ids = {int(v) for e in events if e.kind == "assigned"
            for v in (e.old_value, e.new_value) if v and v.isdigit()}
