@@ -9,7 +9,7 @@
   token is revoked), for case timelines worked from a helpdesk.
 
 Revision ID: 442ef02de3ea
-Revises: c8be8d529cf3
+Revises: d41e7a2b9c03
 Create Date: 2026-12-02 03:00:00.000000
 
 """
@@ -19,7 +19,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '442ef02de3ea'
-down_revision = 'c8be8d529cf3'
+down_revision = 'd41e7a2b9c03'
 branch_labels = None
 depends_on = None
 

@@ -13,8 +13,16 @@ from flask import Response
 from marshmallow import fields
 from werkzeug.exceptions import HTTPException, default_exceptions
 
+from survey_app.core.cursors import InvalidCursorError
 from survey_app.core.errors import DomainError, NotFoundError, error_page, problem
 from survey_app.core.strictjson import StrictSchema
+from survey_app.dashboards.anonymity import GroupHiddenError, NarrowingRefusedError
+from survey_app.dashboards.filters import InvalidFilterError
+from survey_app.followups.services import (
+    CaseChangedError,
+    CaseStateError,
+    InvalidTransitionError,
+)
 from survey_app.invitations.services import LinkExpiredError, SurveyClosedError
 from survey_app.responses.flood import TooManyAnswersError
 from survey_app.responses.services import AlreadyAnsweredError, StaleEditError
@@ -37,6 +45,13 @@ DOMAIN_PROBLEMS: dict[type[DomainError], tuple[int, str]] = {
     LinkExpiredError: (410, "link-expired"),
     SurveyClosedError: (410, "survey-closed"),
     TooManyAnswersError: (429, "rate-limited"),
+    InvalidFilterError: (400, "invalid-filter"),
+    InvalidCursorError: (400, "invalid-cursor"),
+    GroupHiddenError: (422, "anonymity-threshold"),
+    NarrowingRefusedError: (422, "anonymity-threshold"),
+    CaseStateError: (409, "invalid-transition"),
+    InvalidTransitionError: (409, "invalid-transition"),
+    CaseChangedError: (409, "conflict"),
 }
 
 

@@ -11,23 +11,20 @@ Each page is three statements (responses, their answers, their people), read as 
 
 from __future__ import annotations
 
-import base64
-import binascii
-import json
 from collections import defaultdict
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
-from flask_babel import gettext as _
 from sqlalchemy import select
 
+from survey_app.core import cursors
 from survey_app.core.db import db
 from survey_app.dashboards import queries
 from survey_app.dashboards.anonymity import Disclosure, Policy
 from survey_app.dashboards.export import prepare_export
-from survey_app.dashboards.filters import Filters, InvalidFilterError, bucket_start
+from survey_app.dashboards.filters import Filters, bucket_start
 from survey_app.people.models import Person
 from survey_app.responses.models import Answer, Response
 from survey_app.surveys.models import Survey
@@ -41,10 +38,6 @@ COLUMNS = (Response.id, Response.token_digest, Response.is_anonymous, Response.s
            Response.sentiment_label, Response.segment, Response.channel, Response.locale,
            Response.person_id, Response.invitation_id, Response.wave_id, Response.submitted_dt,
            Response.updated_dt)
-
-
-class InvalidCursorError(InvalidFilterError):
-    """The cursor was not made by this API for this survey."""
 
 
 @dataclass
@@ -86,18 +79,30 @@ def response_page(survey: Survey, filters: Filters, *, cursor: str | None = None
     order = policy.sync_order()
     conditions = [*queries.scope(survey, filters.period.start, filters.period.end),
                   *queries.filter_conditions(filters)]
-    if updated_since is not None and not policy.is_anonymous:
-        conditions.append(Response.updated_dt >= updated_since)
+    if not policy.is_anonymous:
+        # Rows the previous release wrote after the upgrade have no time yet (the migration).
+        conditions.append(Response.updated_dt.is_not(None))
+        if updated_since is not None:
+            conditions.append(Response.updated_dt >= updated_since)
     if cursor is not None:
-        conditions.append(_after(order, decode_cursor(cursor, survey, len(order))))
+        conditions.append(_after(order, _decode(cursor, survey, policy)))
     rows = list(db.session.execute(select(*COLUMNS).where(*conditions).order_by(*order)
                                    .limit(limit + 1)))
     page = Page(rows[:limit], disclosure=disclosure)
     if len(rows) > limit:
         last = page.rows[-1]
-        page.next_cursor = encode_cursor(survey, [getattr(last, c.key) for c in order])
+        page.next_cursor = cursors.encode(survey.id, *(getattr(last, c.key) for c in order))
     _load_details(page, identified=not policy.is_anonymous)
     return page
+
+
+def _decode(cursor: str, survey: Survey, policy: Policy) -> list[Any]:
+    """The sort key a cursor of this survey's pages holds (survey id first)."""
+    shape = (int, str) if policy.is_anonymous else (int, datetime, int)
+    survey_id, *key = cursors.decode(cursor, shape)
+    if survey_id != survey.id:
+        raise cursors.InvalidCursorError()
+    return key
 
 
 def _after(order: tuple[Any, ...], key: list[Any]) -> sa.ColumnElement[bool]:
@@ -122,46 +127,3 @@ def _load_details(page: Page, *, identified: bool) -> None:
     if identified and people:
         page.people = {p.id: p for p in db.session.scalars(
             select(Person).where(Person.id.in_(people)))}
-
-
-# --- cursors -------------------------------------------------------------------------------------
-
-
-def encode_cursor(survey: Survey, key: list[Any]) -> str:
-    """An opaque cursor: the survey and the last row's sort key, base64url-encoded JSON."""
-    values = [v.isoformat() if isinstance(v, datetime) else v for v in key]
-    text = json.dumps([survey.id, *values], separators=(",", ":"))
-    return base64.urlsafe_b64encode(text.encode()).rstrip(b"=").decode()
-
-
-def decode_cursor(cursor: str, survey: Survey, size: int) -> list[Any]:
-    """The sort key in ``cursor`` (see :func:`encode_cursor`).
-
-    :raises InvalidCursorError: not one of ours, or for another survey or order.
-    """
-    refused = InvalidCursorError(_("The cursor is not valid: use the next_cursor of the "
-                                   "previous page, unchanged."))
-    try:
-        if len(cursor) > 400 or not cursor.isascii():
-            raise ValueError(cursor)
-        values = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-    except (ValueError, binascii.Error, UnicodeDecodeError):
-        raise refused from None
-    if not isinstance(values, list) or len(values) != size + 1 or values[0] != survey.id:
-        raise refused
-    key = values[1:]
-    if size == 1:
-        if not isinstance(key[0], str) or len(key[0]) != 64:
-            raise refused
-        return key
-    moment, ident = key
-    if not isinstance(moment, str) or type(ident) is not int or not 0 <= ident < 2**63:
-        raise refused
-    try:
-        when = datetime.fromisoformat(moment)
-    except ValueError:
-        raise refused from None
-    if when.tzinfo is None:
-        raise refused
-    return [when.astimezone(UTC), ident]
-

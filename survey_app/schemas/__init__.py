@@ -12,8 +12,8 @@ from survey_app.schemas.followups import CaseSchema, TimelineEntrySchema, case_d
 from survey_app.schemas.metrics import MetricsSchema, metrics_data
 from survey_app.schemas.people import PersonSchema, person_data
 from survey_app.schemas.responses import (
-    AnswerSchema,
     Disclosure,
+    ResponseAnswerSchema,
     ResponseSchema,
     parse_response_id,
     public_id,
@@ -22,7 +22,7 @@ from survey_app.schemas.responses import (
 from survey_app.schemas.surveys import QuestionSchema, SurveySchema, survey_data
 
 __all__ = [
-    "AnswerSchema", "CaseSchema", "Disclosure", "MetricsSchema", "PersonSchema",
+    "ResponseAnswerSchema", "CaseSchema", "Disclosure", "MetricsSchema", "PersonSchema",
     "QuestionSchema", "ResponseSchema", "SurveySchema", "TimelineEntrySchema", "case_data",
     "metrics_data", "parse_response_id", "person_data", "public_id", "response_data",
     "survey_data",

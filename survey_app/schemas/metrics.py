@@ -46,9 +46,11 @@ class MetricsSchema(Representation):
     survey = fields.String(required=True)
     kind = fields.String(required=True, metadata={"enum": ["nps", "csat", "enps", "pulse"]})
     period = fields.String(required=True, metadata={"enum": ["week", "month"]})
-    date_from = fields.String(required=True, allow_none=True, data_key="from",
-                              metadata={"format": "date"})
-    date_to = fields.String(required=True, data_key="to", metadata={"format": "date"})
+    date_from = fields.String(required=True, allow_none=True, data_key="from", attribute="from",
+                              metadata={"format": "date",
+                                        "description": "First day; null: since the first answer."})
+    date_to = fields.String(required=True, data_key="to", attribute="to",
+                            metadata={"format": "date", "description": "Last day."})
     overall = fields.Nested(GroupSchema, required=True)
     periods = fields.List(fields.Nested(PeriodGroupSchema), required=True)
     segment = fields.String(required=True, allow_none=True, metadata={

@@ -37,7 +37,7 @@ class SentimentSchema(Representation):
                           metadata={"enum": ["negative", "neutral", "positive", "unknown"]})
 
 
-class AnswerSchema(Representation):
+class ResponseAnswerSchema(Representation):
     question_id = fields.Integer(required=True)
     position = fields.Integer(required=True)
     value = fields.Raw(required=True, allow_none=True, metadata={
@@ -62,7 +62,7 @@ class ResponseSchema(Representation):
         "promoter", "passive", "detractor", "satisfied", "neutral", "dissatisfied"]})
     comment = fields.String(required=True, allow_none=True)
     sentiment = fields.Nested(SentimentSchema, required=True)
-    answers = fields.List(fields.Nested(AnswerSchema), required=True)
+    answers = fields.List(fields.Nested(ResponseAnswerSchema), required=True)
     segment = fields.Dict(keys=fields.String(), required=True, metadata={
         "description": "Segment attributes when the person answered (anonymous: only those "
                        "the request's filters fix)."})

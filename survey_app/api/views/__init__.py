@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from survey_app.api.blueprint import ApiBlueprint
-from survey_app.api.views import invitations, responses
+from survey_app.api.views import cases, invitations, people, responses, surveys
 
 #: Registered by :func:`survey_app.api.init_app`; add a resource's blueprint here.
-BLUEPRINTS: list[ApiBlueprint] = [invitations.blp, responses.blp]
+BLUEPRINTS: list[ApiBlueprint] = [surveys.blp, invitations.blp, responses.blp, people.blp,
+                                  cases.blp]

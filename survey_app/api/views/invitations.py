@@ -52,7 +52,7 @@ class EmailAddress(Text):
             raise ValidationError("Not a valid e-mail address.") from None
 
 
-class PersonSchema(StrictSchema):
+class PersonInputSchema(StrictSchema):
     email = EmailAddress(required=True, validate=Length(max=254),
                          metadata={"format": "email", "example": "ann@example.com"})
     name = Text(validate=Length(max=200), metadata={
@@ -67,7 +67,7 @@ class PersonSchema(StrictSchema):
 
 
 class InvitationRequestSchema(StrictSchema):
-    person = fields.Nested(PersonSchema, required=True)
+    person = fields.Nested(PersonInputSchema, required=True)
     delay_seconds = StrictInteger(
         validate=Range(0, int(trigger.MAX_DELAY.total_seconds())),
         metadata={"description": "Send this many seconds from now (e.g. 86400: in 24 h)"})
