@@ -2,7 +2,7 @@
 delivery log. New tables only.
 
 Revision ID: e5b7c1d9a3f2
-Revises: 442ef02de3ea, d41e7a2b9c03
+Revises: 442ef02de3ea
 Create Date: 2026-12-02 03:00:00.000000
 
 """
@@ -12,9 +12,9 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = 'e5b7c1d9a3f2'
-# Issue 15 starts from c8be8d529cf3; on this branch it also joins the two API heads (the lead
-# re-chains heads at merge).
-down_revision = ('442ef02de3ea', 'd41e7a2b9c03')
+# Issue 15 started from c8be8d529cf3; on this branch it follows the API's migrations (the
+# lead re-chains heads at merge).
+down_revision = '442ef02de3ea'
 branch_labels = None
 depends_on = None
 

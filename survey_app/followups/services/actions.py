@@ -102,7 +102,8 @@ def check_may_work(user: Actor, case: FollowUp) -> None:
 
 def _event(case: FollowUp, kind: str, actor: Actor | None, now: datetime, *,
            old: Any = None, new: Any = None, body: str | None = None,
-           mail: FollowUpMail | None = None) -> FollowUpEvent:
+           mail: FollowUpMail | None = None, change: str | None = None) -> FollowUpEvent:
+    """Add a timeline line and announce it (``change``: how, when not the line's kind)."""
     event = FollowUpEvent(kind=kind, actor_id=actor.id if isinstance(actor, User) else None,
                           actor_token_name=actor.name if isinstance(actor, ApiToken) else None,
                           created_dt=now,
@@ -112,12 +113,11 @@ def _event(case: FollowUp, kind: str, actor: Actor | None, now: datetime, *,
     if kind == EventKind.STATUS and new == CaseStatus.RESOLVED:
         followup_resolved.send(case)
     elif kind in _ANNOUNCED:
-        change = "claim" if kind == EventKind.ASSIGNED and actor and new == actor.id else kind
-        followup_updated.send(case, change=str(change))
+        followup_updated.send(case, change=change or str(kind))
     return event
 
 
-#: Timeline lines announced as ``followup_updated`` (with ``change`` = the kind, or ``claim``).
+#: Timeline lines announced as ``followup_updated`` (``change``: the kind, or ``claim``).
 _ANNOUNCED = frozenset({EventKind.ASSIGNED, EventKind.STATUS, EventKind.NOTE, EventKind.REPLY})
 
 
@@ -201,7 +201,7 @@ def _started_by_claim(case: FollowUp) -> bool:
 def _record_claim(case: FollowUp, user: User, now: datetime, *, started: bool,
                   by: Actor | None = None) -> None:
     by = by or user
-    _event(case, EventKind.ASSIGNED, by, now, new=user.id)
+    _event(case, EventKind.ASSIGNED, by, now, new=user.id, change="claim")
     if started:
         _event(case, EventKind.STATUS, by, now, old=CaseStatus.NEW, new=CaseStatus.IN_PROGRESS)
     _audit(by, "followup.claim", case, at=now, team=case.team, priority=case.priority,
