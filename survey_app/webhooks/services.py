@@ -10,7 +10,7 @@ from urllib.parse import urlsplit
 import sqlalchemy as sa
 from flask_babel import gettext as _
 
-from survey_app.accounts.models import Role, User
+from survey_app.accounts.models import ApiToken, Role, User
 from survey_app.audit import services as audit
 from survey_app.core.db import db, utcnow
 from survey_app.core.errors import DomainError
@@ -37,6 +37,10 @@ CHAT_HOSTS = {EndpointKind.SLACK: ("hooks.slack.com",),
                                    ".api.powerplatform.com")}
 
 
+#: Who manages endpoints: a signed-in staff user, or an API token (acting with its role).
+Actor = User | ApiToken
+
+
 class InvalidEndpointError(DomainError):
     """The endpoint's settings are not acceptable; ``field`` names the culprit."""
 
@@ -45,22 +49,22 @@ class InvalidEndpointError(DomainError):
         self.field = field
 
 
-def scopes_of(user: User) -> list[str]:
+def scopes_of(user: Actor) -> list[str]:
     """Scopes ``user`` may manage (and see)."""
     return [scope for scope, roles in SCOPE_ROLES.items() if user.role in roles]
 
 
-def visible_endpoints(user: User) -> sa.Select[tuple[WebhookEndpoint]]:
+def visible_endpoints(user: Actor) -> sa.Select[tuple[WebhookEndpoint]]:
     return (sa.select(WebhookEndpoint).where(WebhookEndpoint.scope.in_(scopes_of(user)))
             .order_by(WebhookEndpoint.id))
 
 
-def can_manage(user: User, endpoint: WebhookEndpoint) -> bool:
+def can_manage(user: Actor, endpoint: WebhookEndpoint) -> bool:
     return endpoint.scope in scopes_of(user)
 
 
 def check_settings(kind: str, scope: str, url: str, events: list[str], survey_ids: list[int],
-                   *, user: User) -> None:
+                   *, user: Actor) -> None:
     """:raises InvalidEndpointError: a bad scope, URL, event list or survey."""
     if scope not in scopes_of(user):
         raise InvalidEndpointError("scope", _("You cannot manage endpoints of this scope."))
@@ -90,7 +94,7 @@ def _check_chat_host(kind: str, url: str) -> None:
                                             platform=kind.title()))
 
 
-def create_endpoint(user: User, *, url: str, events: list[str], scope: str,
+def create_endpoint(user: Actor, *, url: str, events: list[str], scope: str,
                     kind: str = EndpointKind.WEBHOOK, survey_ids: list[int] | None = None,
                     description: str = "", locale: str = "en") -> WebhookEndpoint:
     """A new active endpoint with a fresh secret (shown once by the caller).
@@ -101,14 +105,15 @@ def create_endpoint(user: User, *, url: str, events: list[str], scope: str,
     check_settings(kind, scope, url, events, survey_ids, user=user)
     endpoint = WebhookEndpoint(kind=kind, url=url, events=list(events), scope=scope,
                                survey_ids=survey_ids, description=description, locale=locale,
-                               secret=new_secret(), created_by=user, created_dt=utcnow())
+                               secret=new_secret(), created_by=_owner(user),
+                               created_dt=utcnow())
     db.session.add(endpoint)
     db.session.flush()
-    audit.record(user, "webhook.create", endpoint, **_details(endpoint))
+    _audit(user, "webhook.create", endpoint, **_details(endpoint))
     return endpoint
 
 
-def update_endpoint(endpoint: WebhookEndpoint, user: User, *, url: str, events: list[str],
+def update_endpoint(endpoint: WebhookEndpoint, user: Actor, *, url: str, events: list[str],
                     survey_ids: list[int], description: str, locale: str,
                     is_active: bool) -> None:
     """Change the endpoint; switching it on again forgets its failures.
@@ -123,29 +128,29 @@ def update_endpoint(endpoint: WebhookEndpoint, user: User, *, url: str, events: 
         endpoint.failing_since_dt = endpoint.disabled_reason = None
     endpoint.is_active = is_active
     db.session.flush()
-    audit.record(user, "webhook.update", endpoint, **_details(endpoint))
+    _audit(user, "webhook.update", endpoint, **_details(endpoint))
 
 
-def rotate_secret(endpoint: WebhookEndpoint, user: User, now: datetime | None = None) -> str:
+def rotate_secret(endpoint: WebhookEndpoint, user: Actor, now: datetime | None = None) -> str:
     """A new secret; the current one keeps signing (beside it) for 24 hours. Returns it."""
     now = now or utcnow()
     endpoint.previous_secret, endpoint.secret = endpoint.secret, new_secret()
     endpoint.previous_secret_expires_dt = now + ROTATION_OVERLAP
     db.session.flush()
-    audit.record(user, "webhook.rotate", endpoint)
+    _audit(user, "webhook.rotate", endpoint)
     return endpoint.secret
 
 
-def delete_endpoint(endpoint: WebhookEndpoint, user: User) -> None:
+def delete_endpoint(endpoint: WebhookEndpoint, user: Actor) -> None:
     """Delete the endpoint and its delivery log (its events stay for other endpoints)."""
-    audit.record(user, "webhook.delete", endpoint, **_details(endpoint))
+    _audit(user, "webhook.delete", endpoint, **_details(endpoint))
     db.session.execute(sa.delete(WebhookDelivery)
                        .where(WebhookDelivery.endpoint_id == endpoint.id))
     db.session.delete(endpoint)
     db.session.flush()
 
 
-def redeliver(row: WebhookDelivery, user: User, now: datetime | None = None) -> None:
+def redeliver(row: WebhookDelivery, user: Actor, now: datetime | None = None) -> None:
     """Send a finished delivery again (same event, same ``webhook-id``).
 
     :raises InvalidEndpointError: it is still being sent or retried, or the endpoint is off.
@@ -164,20 +169,20 @@ def redeliver(row: WebhookDelivery, user: User, now: datetime | None = None) -> 
     if changed != 1:
         raise InvalidEndpointError("delivery", _("This delivery is still being sent or "
                                                  "retried."))
-    audit.record(user, "webhook.redeliver", row.endpoint, delivery_id=row.id,
+    _audit(user, "webhook.redeliver", row.endpoint, delivery_id=row.id,
                  event_id=row.event_id)
     db.session.info.setdefault(PENDING, []).append(row.id)  # to the workers after the commit
     db.session.expire(row)
 
 
-def queue_test(endpoint: WebhookEndpoint, user: User, now: datetime | None = None) -> int:
+def queue_test(endpoint: WebhookEndpoint, user: Actor, now: datetime | None = None) -> int:
     """Write a ``webhook.test`` event for ``endpoint`` alone; the delivery's id (not handed
     to the workers: the caller sends it with :func:`send_now` after the commit)."""
     now = now or utcnow()
     data = {"endpoint_id": endpoint.id, "message": "Test event from Polso"}
     event_id = emit(TEST_EVENT, data, scope=endpoint.scope, survey_id=None,
                     endpoint_ids=[endpoint.id], now=now, hand_off=False)
-    audit.record(user, "webhook.test", endpoint, event_id=event_id)
+    _audit(user, "webhook.test", endpoint, event_id=event_id)
     return db.session.scalar(sa.select(WebhookDelivery.id).where(
         WebhookDelivery.event_id == event_id))
 
@@ -185,6 +190,18 @@ def queue_test(endpoint: WebhookEndpoint, user: User, now: datetime | None = Non
 def send_now(delivery_id: int) -> delivery.Outcome | None:
     """Send one delivery in this process, once (the test event); commits."""
     return delivery.deliver(delivery_id, retry=False)
+
+
+def _owner(actor: Actor) -> User | None:
+    """Who is e-mailed about the endpoint: the user, or the user who made the token."""
+    return actor if isinstance(actor, User) else actor.created_by
+
+
+def _audit(actor: Actor, action: str, target: Any, **details: Any) -> None:
+    if isinstance(actor, ApiToken):
+        audit.record_api(actor, action, target, **details)
+    else:
+        audit.record(actor, action, target, **details)
 
 
 def display_url(endpoint: WebhookEndpoint) -> str:
