@@ -26,6 +26,9 @@ class ApiBlueprint(flask_smorest.Blueprint):
     def __init__(self, tag: str, import_name: str, *, description: str) -> None:
         super().__init__(f"api_{tag}", import_name, url_prefix=PREFIX, description=description)
         self.tag = tag
+        # Here, not at registration: a blueprint is registered on every app of the process
+        # (tests, workers build a second one), and Flask refuses set-up calls after the first.
+        self.register_error_handler(DomainError, domain_problem)
 
     def route(self, rule: str, *, parameters: Any = None, tags: Any = None,
               **options: Any) -> Any:
@@ -57,7 +60,6 @@ class PolsoApi(flask_smorest.Api):
                            **options: Any) -> None:
         """Register ``blp`` (an :class:`ApiBlueprint`) with its tag; no CSRF (no cookies)."""
         csrf.exempt(blp)
-        blp.register_error_handler(DomainError, domain_problem)
         self._app.extensions["flask-smorest"]["blp_name_to_api"][blp.name] = self
         self._app.register_blueprint(blp, **options)
         blp.register_views_in_doc(self, self._app, self.spec, name=blp.name,
