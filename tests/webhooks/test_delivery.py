@@ -190,3 +190,26 @@ def test_the_sweep_sends_again_what_a_dead_worker_left(app, receiver, make_endpo
         assert delivery.deliver(delivery_id, now=later).state == DeliveryState.DELIVERED
     [request] = received(receiver)
     verify(secret, request)
+
+
+def test_deliveries_show_in_the_metrics(app, client, receiver, make_endpoint):
+    from prometheus_client.parser import text_string_to_metric_families
+
+    answers = iter([WerkzeugResponse("x", 500), WerkzeugResponse("ok", 200)])
+    receiver.expect_request("/hook").respond_with_handler(lambda _r: next(answers))
+    endpoint_id, _secret = make_endpoint()
+    delivery_id = _emit(app, endpoint_id)
+    with app.app_context():
+        first = delivery.deliver(delivery_id)
+        delivery.deliver(delivery_id, now=first.next_attempt_dt)
+    app.config["METRICS_TOKEN"] = "metrics-token"
+    try:
+        text = client.get("/metrics", headers={"Authorization": "Bearer metrics-token"}
+                          ).get_data(as_text=True)
+    finally:
+        app.config["METRICS_TOKEN"] = ""
+    samples = {(s.name, tuple(sorted(s.labels.items()))): s.value
+               for family in text_string_to_metric_families(text) for s in family.samples}
+    assert samples[("polso_webhook_deliveries", (("state", "delivered"),))] == 1
+    assert samples[("polso_webhook_retries_total", ())] == 1
+    assert samples[("polso_webhook_delivery_duration_seconds_count", ())] == 1

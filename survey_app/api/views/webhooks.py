@@ -30,6 +30,7 @@ from survey_app.webhooks.models import WebhookEndpoint
 from survey_app.webhooks.payloads import DATA_SCHEMAS
 from survey_app.webhooks.ssrf import MAX_URL_LENGTH
 
+
 class WebhooksBlueprint(ApiBlueprint):
     """The resource's operations, and the events themselves in the ``webhooks`` section."""
 

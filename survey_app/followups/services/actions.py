@@ -22,7 +22,6 @@ from survey_app.audit import services as audit
 from survey_app.core.db import db, utcnow
 from survey_app.core.errors import DomainError
 from survey_app.followups import emails
-from survey_app.followups.signals import followup_resolved, followup_updated
 from survey_app.followups.models import (
     CaseStatus,
     EventKind,
@@ -31,6 +30,7 @@ from survey_app.followups.models import (
     FollowUpMail,
     MailKind,
 )
+from survey_app.followups.signals import followup_resolved, followup_updated
 
 logger = logging.getLogger(__name__)
 
