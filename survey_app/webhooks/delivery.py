@@ -53,16 +53,12 @@ RETRY_STATUSES = frozenset({408, 409, 429})
 MAX_BODY_READ = 64 * 1024
 USER_AGENT = "Polso-Webhooks/1.0"
 
-_clients: dict[int, httpx.Client] = {}
-
-
 def client() -> httpx.Client:
-    """This app's HTTP client (one pool per process and app), built on first use."""
-    app = current_app._get_current_object()  # type: ignore[attr-defined]
-    http = _clients.get(id(app))
+    """This app's HTTP client (one connection pool per process and app), built on first use."""
+    http = current_app.extensions.get("polso_webhook_client")
     if http is None:
-        config = app.config
-        http = _clients[id(app)] = httpx.Client(
+        config = current_app.config
+        http = current_app.extensions["polso_webhook_client"] = httpx.Client(
             transport=GuardedTransport(retries=0),
             timeout=httpx.Timeout(config["WEBHOOK_READ_TIMEOUT"],
                                   connect=config["WEBHOOK_CONNECT_TIMEOUT"], pool=5.0),

@@ -10,8 +10,10 @@ import sqlalchemy as sa
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
+from sqlalchemy.orm import joinedload
 
 from survey_app.accounts.access import access_denied, role_required, visible_surveys
+from survey_app.accounts.models import User
 from survey_app.core.db import db
 from survey_app.core.inputs import page_arg
 from survey_app.surveys.models import Survey
@@ -26,8 +28,9 @@ PER_PAGE = 50
 MANAGERS = ("admin", "hr", "support")
 
 
-def _me() -> Any:
-    return current_user._get_current_object()  # type: ignore[attr-defined]
+def _me() -> User:
+    """The signed-in user as a model instance (from the session's identity map)."""
+    return db.session.get(User, current_user.id)
 
 
 def _endpoint_or_404(endpoint_id: int) -> WebhookEndpoint:
@@ -115,7 +118,7 @@ def _detail_page(endpoint: WebhookEndpoint, form: EndpointForm, status: int):
     deliveries = db.session.scalars(
         sa.select(WebhookDelivery).where(WebhookDelivery.endpoint_id == endpoint.id)
         .order_by(WebhookDelivery.created_dt.desc(), WebhookDelivery.id.desc())
-        .options(sa.orm.joinedload(WebhookDelivery.event))
+        .options(joinedload(WebhookDelivery.event))
         .limit(PER_PAGE + 1).offset((page - 1) * PER_PAGE)).all()
     return render_template(
         "webhooks/detail.html", endpoint=endpoint, form=form, page=page,
