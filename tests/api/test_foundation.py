@@ -249,3 +249,10 @@ def test_the_hourly_job_purges_old_keys(app, api, tokens):
         db.session.commit()
         assert purge_idempotency_keys.call_local() == 1
         assert db.session.scalar(select(func.count()).select_from(IdempotencyKey)) == 0
+
+
+def test_a_bad_rate_limit_setting_stops_the_start(database_url):
+    from survey_app import create_app
+
+    with pytest.raises(RuntimeError, match="POLSO_API_RATELIMIT"):
+        create_app({"TESTING": True, "DATABASE_URL": database_url, "API_RATELIMIT": "lots"})
