@@ -29,6 +29,7 @@ def init_app(app: Flask) -> PolsoApi:
         "servers": [{"url": app.config["BASE_URL"].rstrip("/")}],
         "security": [{"bearerAuth": []}],
     })
+    ratelimit.check_config(app)
     api = PolsoApi(app)
     api.spec.components.security_scheme(
         "bearerAuth", {"type": "http", "scheme": "bearer", "bearerFormat": "polso_…",

@@ -26,9 +26,8 @@ class ApiBlueprint(flask_smorest.Blueprint):
     def __init__(self, tag: str, import_name: str, *, description: str) -> None:
         super().__init__(f"api_{tag}", import_name, url_prefix=PREFIX, description=description)
         self.tag = tag
-        # Here, not at registration: a blueprint is registered on every app of the process
-        # (tests, workers build a second one), and Flask refuses set-up calls after the first.
         self.register_error_handler(DomainError, domain_problem)
+        csrf.exempt(self)  # token auth, no cookies: nothing for a forged request to ride on
 
     def route(self, rule: str, *, parameters: Any = None, tags: Any = None,
               **options: Any) -> Any:
@@ -39,7 +38,9 @@ class PolsoApi(flask_smorest.Api):
     """flask-smorest's ``Api`` with problem+json errors and the app's own error handling.
 
     Error answers are rendered by ``core.errors`` for every path under ``/api/`` (also URLs no
-    view serves), so the app-wide handler flask-smorest would install is left out.
+    view serves), so the app-wide handler flask-smorest would install is left out. The three
+    overrides follow flask-smorest 0.47's own methods (pinned exactly);
+    ``tests/api/test_openapi.py`` breaks if a new version changes what they rely on.
     """
 
     ERROR_SCHEMA = ProblemSchema
@@ -58,8 +59,8 @@ class PolsoApi(flask_smorest.Api):
 
     def register_blueprint(self, blp: flask_smorest.Blueprint, *, parameters: Any = None,
                            **options: Any) -> None:
-        """Register ``blp`` (an :class:`ApiBlueprint`) with its tag; no CSRF (no cookies)."""
-        csrf.exempt(blp)
+        """Register ``blp`` (an :class:`ApiBlueprint`) and document it under its tag (the
+        blueprint's name is ``api_<tag>``: ``invitations`` and others name staff blueprints)."""
         self._app.extensions["flask-smorest"]["blp_name_to_api"][blp.name] = self
         self._app.register_blueprint(blp, **options)
         blp.register_views_in_doc(self, self._app, self.spec, name=blp.name,

@@ -13,7 +13,7 @@ import math
 import time
 from functools import lru_cache
 
-from flask import Response, current_app, g
+from flask import Flask, Response, current_app, g
 from limits import RateLimitItem, parse
 
 from survey_app.accounts.models import ApiToken
@@ -27,6 +27,15 @@ SCOPE = "api-token"
 @lru_cache(maxsize=8)
 def _parsed(value: str) -> RateLimitItem:
     return parse(value)
+
+
+def check_config(app: Flask) -> None:
+    """Refuse to start with an ``API_RATELIMIT`` Flask-Limiter cannot read."""
+    try:
+        _parsed(str(app.config["API_RATELIMIT"]))
+    except ValueError:
+        raise RuntimeError(f"POLSO_API_RATELIMIT must be a rate such as '600/minute', "
+                           f"not {app.config['API_RATELIMIT']!r}") from None
 
 
 def check(token: ApiToken) -> None:
