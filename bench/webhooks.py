@@ -20,9 +20,9 @@ from __future__ import annotations
 
 import argparse
 import logging
-import re
 import multiprocessing
 import os
+import re
 import subprocess
 import sys
 import tempfile
