@@ -163,6 +163,9 @@ class Config:
     WEBHOOK_RETRY_HOURS = 24
     #: Webhooks: an endpoint failing (no success) for this long is disabled, its owner told.
     WEBHOOK_DISABLE_AFTER_HOURS = 24
+    #: Webhooks: events (and their delivery log) are deleted this many days after they
+    #: happened, once every delivery is finished (their payloads hold personal data).
+    WEBHOOK_KEEP_DAYS = 30
     #: Do not invite a person asked (by any survey) within this many days; per survey setting.
     THROTTLE_DAYS = 30
     #: Reminders: the first after this many days without an answer, then as often again.

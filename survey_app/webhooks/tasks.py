@@ -23,7 +23,12 @@ from survey_app.core import jobs, mail
 from survey_app.core.db import db, utcnow
 from survey_app.webhooks import delivery, summary
 from survey_app.webhooks.events import PENDING
-from survey_app.webhooks.models import DeliveryState, WebhookDelivery, WebhookEndpoint
+from survey_app.webhooks.models import (
+    DeliveryState,
+    WebhookDelivery,
+    WebhookEndpoint,
+    WebhookEvent,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -93,6 +98,30 @@ def sweep(now: datetime | None = None) -> list[int]:
         logger.warning("webhooks: %s deliveries taken back from workers whose lease ran out",
                        taken_back)
     return due
+
+
+@jobs.periodic_task(jobs.crontab(minute="30", hour="3"))
+def purge_webhook_events() -> int:
+    """Delete events (payload snapshots hold personal data) older than ``WEBHOOK_KEEP_DAYS``
+    whose deliveries are all finished, with their delivery log; the count deleted."""
+    count = purge(utcnow())
+    db.session.commit()
+    return count
+
+
+def purge(now: datetime) -> int:
+    cutoff = now - timedelta(days=current_app.config["WEBHOOK_KEEP_DAYS"])
+    unfinished = sa.select(WebhookDelivery.event_id).where(
+        WebhookDelivery.state.in_((DeliveryState.PENDING, DeliveryState.SENDING)))
+    old = sa.select(WebhookEvent.id).where(WebhookEvent.created_dt < cutoff,
+                                           WebhookEvent.id.not_in(unfinished))
+    db.session.execute(sa.delete(WebhookDelivery).where(WebhookDelivery.event_id.in_(old))
+                       .execution_options(synchronize_session=False))
+    deleted = db.session.execute(sa.delete(WebhookEvent).where(WebhookEvent.id.in_(old))
+                                 .execution_options(synchronize_session=False)).rowcount
+    if deleted:
+        logger.info("webhooks: %s events older than %s deleted", deleted, cutoff.date())
+    return deleted
 
 
 @jobs.periodic_task(jobs.crontab(minute="0", hour="7"))

@@ -213,3 +213,19 @@ def test_deliveries_show_in_the_metrics(app, client, receiver, make_endpoint):
     assert samples[("polso_webhook_deliveries", (("state", "delivered"),))] == 1
     assert samples[("polso_webhook_retries_total", ())] == 1
     assert samples[("polso_webhook_delivery_duration_seconds_count", ())] == 1
+
+
+def test_old_finished_events_are_purged(app, receiver, make_endpoint):
+    from survey_app.webhooks.models import WebhookEvent
+
+    receiver.expect_request("/hook").respond_with_data("ok")
+    endpoint_id, _secret = make_endpoint()
+    sent, waiting = _emit(app, endpoint_id), _emit(app, endpoint_id)
+    with app.app_context():
+        delivery.deliver(sent)
+        later = utcnow() + timedelta(days=app.config["WEBHOOK_KEEP_DAYS"] + 1)
+        assert tasks.purge(later) == 1  # the delivered one; the pending one is kept
+        db.session.commit()
+        assert db.session.get(WebhookDelivery, sent) is None
+        assert db.session.get(WebhookDelivery, waiting).state == DeliveryState.PENDING
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(WebhookEvent)) == 1
