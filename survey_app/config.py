@@ -57,6 +57,8 @@ class Config:
     LOGIN_SLOWDOWN_AFTER = 3
     LOGIN_SLOWDOWN_MAX_SECONDS = 3
     RATELIMIT_HEADERS_ENABLED = True
+    #: Requests one API token may make (Flask-Limiter syntax; counted in RATELIMIT_STORAGE_URI).
+    API_RATELIMIT = "600/minute"
 
     #: An e-mailed staff invitation link works this long (once).
     INVITATION_LIFETIME_HOURS = 72
@@ -147,6 +149,26 @@ class Config:
     #: Lease of a worker's claim on an e-mail (renewed while its batch runs): the sweep takes
     #: back and retries e-mails whose lease ran out, i.e. whose worker died or stalled.
     DELIVERY_STUCK_MINUTES = 10
+    #: Webhooks: ``host:port`` pairs that may use plain http and private addresses
+    #: (development and tests only; a list, or one comma-separated string). Empty in production.
+    WEBHOOK_ALLOWED_HOSTS: list[str] = []
+    #: Webhooks: seconds to connect, and to wait for each read of the answer.
+    WEBHOOK_CONNECT_TIMEOUT = 3.0
+    WEBHOOK_READ_TIMEOUT = 5.0
+    #: Webhooks: deliveries in flight at once to one endpoint, across all workers.
+    WEBHOOK_MAX_CONCURRENCY = 4
+    #: Webhooks: lease of a worker on a delivery it is sending (longer than both timeouts);
+    #: the sweep sends again what a dead worker left after this.
+    WEBHOOK_LEASE_SECONDS = 60
+    #: Webhooks: first retry after this many seconds, then 4× longer each time (±25 %).
+    WEBHOOK_RETRY_SECONDS = 5
+    #: Webhooks: retries stop once the event is this many hours old.
+    WEBHOOK_RETRY_HOURS = 24
+    #: Webhooks: an endpoint failing (no success) for this long is disabled, its owner told.
+    WEBHOOK_DISABLE_AFTER_HOURS = 24
+    #: Webhooks: events (and their delivery log) are deleted this many days after they
+    #: happened, once every delivery is finished (their payloads hold personal data).
+    WEBHOOK_KEEP_DAYS = 30
     #: Do not invite a person asked (by any survey) within this many days; per survey setting.
     THROTTLE_DAYS = 30
     #: Reminders: the first after this many days without an answer, then as often again.

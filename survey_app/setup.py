@@ -105,6 +105,7 @@ def _sender(config: dict) -> str:
 def import_models() -> None:
     """Import every feature's models so the metadata (and Alembic) sees all tables."""
     import survey_app.accounts.models  # noqa: F401
+    import survey_app.api.models  # noqa: F401
     import survey_app.audit.models  # noqa: F401
     import survey_app.dashboards.models  # noqa: F401
     import survey_app.followups.models  # noqa: F401
@@ -113,6 +114,7 @@ def import_models() -> None:
     import survey_app.responses.models  # noqa: F401
     import survey_app.surveys.models  # noqa: F401
     import survey_app.waves.models  # noqa: F401
+    import survey_app.webhooks.models  # noqa: F401
 
 
 def init_extensions(app: Flask) -> None:
@@ -178,10 +180,15 @@ def _init_mail_and_jobs(app: Flask) -> None:
     mail.init_app(app)
     jobs.check_config(app)
     import survey_app.accounts.emails  # noqa: F401
+    import survey_app.api.tasks  # noqa: F401
     import survey_app.followups.tasks  # noqa: F401
     import survey_app.privacy.tasks  # noqa: F401
     import survey_app.responses.tasks  # noqa: F401
     import survey_app.waves.tasks  # noqa: F401
+    import survey_app.webhooks.tasks  # noqa: F401
+    from survey_app.webhooks import events
+
+    events.connect()
 
 
 def _flag_writes() -> None:
@@ -192,6 +199,7 @@ def _flag_writes() -> None:
 
 
 def register_blueprints(app: Flask) -> None:
+    from survey_app import api
     from survey_app.accounts.admin_views import bp as accounts_admin_bp
     from survey_app.accounts.views import bp as accounts_bp
     from survey_app.audit.views import bp as audit_bp
@@ -204,6 +212,7 @@ def register_blueprints(app: Flask) -> None:
     from survey_app.respond.views import bp as respond_bp
     from survey_app.surveys.views import bp as surveys_bp
     from survey_app.waves.views import bp as waves_bp
+    from survey_app.webhooks.views import bp as webhooks_bp
 
     app.register_blueprint(health_bp)
     app.register_blueprint(respond_bp)
@@ -216,7 +225,9 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(surveys_bp)
     app.register_blueprint(dashboards_bp)
     app.register_blueprint(followups_bp)
+    app.register_blueprint(webhooks_bp)
     metrics.init_app(app)
+    api.init_app(app)
 
 
 def register_cli(app: Flask) -> None:

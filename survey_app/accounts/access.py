@@ -2,14 +2,16 @@
 
 Every staff feature imports from here. A page the role may not open answers 403 in the staff
 layout; a forbidden object answers 404, never its contents; both are in the security log;
-see ``docs/roles.md`` for the role table.
+see ``docs/roles.md`` for the role table. The rules take a :class:`Principal` — a signed-in
+:class:`User` or an API token (``ApiToken``), which acts with its role — so the API applies the
+very same rules as the pages.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from functools import wraps
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 from urllib.parse import urlsplit
 
 from blinker import Namespace
@@ -30,6 +32,14 @@ access_denied = Namespace().signal("access-denied")
 
 F = TypeVar("F", bound=Callable[..., Any])
 
+
+class Principal(Protocol):
+    """Whoever acts: a staff :class:`User` or an API token; only the role decides."""
+
+    @property
+    def role(self) -> str: ...
+
+
 #: Roles that see each survey audience.
 AUDIENCE_ROLES = {
     "employees": frozenset({Role.ADMIN, Role.HR}),
@@ -39,6 +49,14 @@ AUDIENCE_ROLES = {
 TEAM_ROLES = {
     "support": frozenset({Role.ADMIN, Role.SUPPORT}),
     "hr": frozenset({Role.ADMIN, Role.HR}),
+}
+#: Kinds of people each role may read (the people pages, the API): support and viewers no
+#: employees, HR no customers.
+PERSON_KINDS = {
+    Role.ADMIN: ("customer", "employee"),
+    Role.HR: ("employee",),
+    Role.SUPPORT: ("customer",),
+    Role.VIEWER: (),
 }
 #: Every staff role (``role_required(*STAFF)`` = any signed-in user).
 STAFF = tuple(Role)
@@ -120,13 +138,18 @@ def safe_next(target: str | None) -> str | None:
     return target
 
 
-def visible_surveys(user: User) -> Select[tuple[Survey]]:
+def visible_surveys(user: Principal) -> Select[tuple[Survey]]:
     """``select(Survey)`` limited to the audiences ``user``'s role may see (none if no role)."""
     audiences = [a for a, roles in AUDIENCE_ROLES.items() if user.role in roles]
     return select(Survey).where(Survey.audience.in_(audiences))
 
 
-def can_see_survey(user: User, survey: Survey) -> bool:
+def visible_person_kinds(user: Principal) -> tuple[str, ...]:
+    """Kinds of people ``user``'s role may read (:data:`PERSON_KINDS`)."""
+    return PERSON_KINDS.get(user.role, ())
+
+
+def can_see_survey(user: Principal, survey: Survey) -> bool:
     return user.role in AUDIENCE_ROLES.get(survey.audience, frozenset())
 
 
@@ -141,28 +164,34 @@ def get_visible_survey_or_404(survey_id: int) -> Survey:
     return survey
 
 
-def can_manage_survey(user: User, survey: Survey) -> bool:
+def can_manage_survey(user: Principal, survey: Survey) -> bool:
     """Create/edit/activate/close: admins for all, HR for employee surveys."""
     return user.role == Role.ADMIN or (user.role == Role.HR and survey.audience == "employees")
 
 
-def manageable_audiences(user: User) -> list[str]:
+def manageable_audiences(user: Principal) -> list[str]:
     """Audiences ``user`` may create surveys for."""
     if user.role == Role.ADMIN:
         return ["customers", "employees"]
     return ["employees"] if user.role == Role.HR else []
 
 
-def can_export_survey(user: User, survey: Survey) -> bool:
+def can_collect(user: Principal, survey: Survey) -> bool:
+    """Invite people to and submit answers for ``survey`` through the API: whoever sees the
+    survey, except read-only viewers (support: customer surveys; HR: employee surveys)."""
+    return user.role != Role.VIEWER and can_see_survey(user, survey)
+
+
+def can_export_survey(user: Principal, survey: Survey) -> bool:
     """Responses export: whoever sees the survey, except read-only viewers."""
     return user.role != Role.VIEWER and can_see_survey(user, survey)
 
 
-def can_work_followups(user: User, team: str) -> bool:
+def can_work_followups(user: Principal, team: str) -> bool:
     """Support works team ``support``, HR team ``hr``, admins both."""
     return user.role in TEAM_ROLES.get(team, frozenset())
 
 
-def followup_teams(user: User) -> list[str]:
+def followup_teams(user: Principal) -> list[str]:
     """Follow-up teams ``user`` may work, for filtering the queue in SQL."""
     return [team for team, roles in TEAM_ROLES.items() if user.role in roles]

@@ -1,4 +1,4 @@
-"""The staff User model."""
+"""The staff User model and the API tokens that act with a staff role."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from enum import StrEnum
 
 import sqlalchemy as sa
 from flask_login import UserMixin
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from survey_app.core.db import db, utcnow
 
@@ -72,3 +72,46 @@ class User(UserMixin, db.Model):
 
     def __repr__(self) -> str:
         return f"<User {self.email} {self.role}>"
+
+
+class ApiToken(db.Model):
+    """A bearer token for the JSON API that acts with one staff role; only its hash is kept."""
+
+    __tablename__ = "api_tokens"
+    __table_args__ = (
+        sa.CheckConstraint("role IN ('admin', 'hr', 'support', 'viewer')", "role_valid"),
+        #: A name names one token in use (``polso tokens revoke NAME``); revoked ones free it.
+        sa.Index("uq_api_tokens_name_active", "name", unique=True,
+                 sqlite_where=sa.text("revoked_dt IS NULL"),
+                 postgresql_where=sa.text("revoked_dt IS NULL")),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: What the token is for, e.g. ``helpdesk``; shown in the audit log as ``token:NAME``.
+    name: Mapped[str] = mapped_column(sa.String(64))
+    #: The staff role it acts as: it sees and may do exactly what that role may.
+    role: Mapped[str] = mapped_column(sa.String(8))
+    #: ``core.tokens.hash_api_token`` of the token (hex); the token itself is shown once.
+    token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    #: The admin who created it; NULL when made with ``polso tokens create``.
+    created_by_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("users.id", ondelete="SET NULL"))
+    created_dt: Mapped[datetime] = mapped_column(default=utcnow)
+    #: Last authenticated request, updated at most once a minute (see ``api.auth``).
+    last_used_dt: Mapped[datetime | None]
+    #: Set when revoked; a revoked token authenticates nothing (401).
+    revoked_dt: Mapped[datetime | None]
+
+    created_by: Mapped[User | None] = relationship()
+
+    @property
+    def is_active(self) -> bool:
+        return self.revoked_dt is None
+
+    @property
+    def actor(self) -> str:
+        """How the audit log names it."""
+        return f"token:{self.name}"
+
+    def __repr__(self) -> str:
+        return f"<ApiToken {self.name} {self.role}>"

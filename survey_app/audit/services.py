@@ -10,7 +10,7 @@ from typing import Any
 
 from flask import has_request_context, request
 
-from survey_app.accounts.models import User
+from survey_app.accounts.models import ApiToken, User
 from survey_app.audit.models import AuditEvent
 from survey_app.core.db import db, utcnow
 
@@ -59,6 +59,13 @@ def record_cli(action: str, target: Any = None, **details: Any) -> AuditEvent:
     the only identity there is (docs/roles.md).
     """
     return record(None, action, target, via="cli", os_user=_os_user(), **details)
+
+
+def record_api(token: ApiToken, action: str, target: Any = None, **details: Any) -> AuditEvent:
+    """:func:`record` for an API request: no staff user, ``via: api`` and the token's name
+    (``by: token:NAME``) and id — a token is revoked, not deleted, so the id stays valid."""
+    return record(None, action, target, via="api", by=token.actor, api_token_id=token.id,
+                  **details)
 
 
 def record_job(action: str, target: Any = None, **details: Any) -> AuditEvent:

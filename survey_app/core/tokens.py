@@ -45,3 +45,23 @@ def derive_token(key: str, salt: str) -> str:
     """
     digest = hmac.new(key.encode(), b"link-token:" + salt.encode(), hashlib.sha256).digest()
     return base64.urlsafe_b64encode(digest[:16]).rstrip(b"=").decode()
+
+
+#: Every API token starts with this, so a leaked one is easy to find (secret scanners, grep).
+API_TOKEN_PREFIX = "polso_"
+_API_TOKEN_PATTERN = re.compile(re.escape(API_TOKEN_PREFIX) + TOKEN_PATTERN.pattern)
+
+
+def new_api_token() -> str:
+    """A fresh API token: the prefix and 128 random bits (shown once, stored hashed)."""
+    return API_TOKEN_PREFIX + new_token()
+
+
+def is_api_token(token: str) -> bool:
+    """Whether ``token`` could have been made by :func:`new_api_token` (checked before lookup)."""
+    return _API_TOKEN_PATTERN.fullmatch(token) is not None
+
+
+def hash_api_token(token: str) -> str:
+    """The hash stored for an API token (its own prefix: never equal to a link's hash)."""
+    return hashlib.sha256(b"api-token:" + token.encode()).hexdigest()

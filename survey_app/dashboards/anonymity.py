@@ -56,6 +56,24 @@ class GroupHiddenError(DomainError):
 
 
 @dataclass(frozen=True, slots=True)
+class Disclosure:
+    """What of an anonymous survey's single answers a reader may see (the API, webhooks);
+    identified surveys show everything. Built by :meth:`Policy.disclosure` from the export's
+    checks (``dashboards.export.prepare_export``)."""
+
+    #: The group has enough comments for them to be read.
+    comments: bool = False
+    #: Free-text questions whose answers may be read.
+    text_questions: frozenset[int] = frozenset()
+    #: Segment attributes that may be shown (those a filter fixes to one value).
+    segment_keys: tuple[str, ...] = ()
+
+
+#: An anonymous answer read on its own, outside a checked group: its numbers only.
+NOTHING_MORE = Disclosure()
+
+
+@dataclass(frozen=True, slots=True)
 class Policy:
     """What may be shown of one survey's results."""
 
@@ -146,6 +164,14 @@ class Policy:
         if self.is_anonymous:
             return (Response.token_digest,)
         return (Response.submitted_dt.desc(), Response.id.desc())
+
+    def sync_order(self) -> tuple[ColumnElement[Any], ...]:
+        """The API's page order, also its keyset: anonymous answers in the comment list's
+        shuffle (:meth:`comment_order`, unique per answer); identified ones in the order they
+        were last written, so ``updated_since`` reads only what changed."""
+        if self.is_anonymous:
+            return (Response.token_digest,)
+        return (Response.updated_dt, Response.id)
 
     def shows_identity(self) -> bool:
         """Names, e-mails, segment attributes per response and exact times."""

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from survey_app.core.csvsafe import safe_cell
 from survey_app.dashboards import queries
-from survey_app.dashboards.anonymity import Policy
+from survey_app.dashboards.anonymity import Disclosure, Policy
 from survey_app.dashboards.filters import Filters
 from survey_app.surveys.models import Question, QuestionKind, Survey
 
@@ -35,6 +35,12 @@ class Export:
     has_comments: bool
     #: Free-text questions whose answers are included (each by its own count when anonymous).
     text_questions: frozenset[int]
+
+    @property
+    def disclosure(self) -> Disclosure:
+        """The same rules for single answers read through the API."""
+        return Disclosure(comments=self.has_comments, text_questions=self.text_questions,
+                          segment_keys=tuple(self.segment_keys))
 
     @property
     def header(self) -> list[str]:

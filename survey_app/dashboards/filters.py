@@ -170,6 +170,26 @@ def parse_filters(args: Mapping[str, object], survey: Survey, *,
                    segments=_segments(args), breakdown=breakdown, page=_page(args))
 
 
+def parse_api_filters(args: Mapping[str, object], survey: Survey, *,
+                      today: date | None = None) -> Filters:
+    """The API's filters (docs/api.md) as the dashboard's, checked by :func:`parse_filters`.
+
+    ``from``/``to`` (days; without ``from``: since the first response), ``period`` (the
+    trend step, ``week`` or ``month``), ``category``, ``sentiment``, ``filter`` (repeatable
+    ``attribute:value``, the dashboard's ``segment``) and ``segment`` (the attribute metrics
+    are broken down by, the dashboard's ``breakdown``).
+
+    :raises InvalidFilterError: as :func:`parse_filters`.
+    """
+    step = _choice(args, "period", GRANULARITIES)
+    dashboard: dict[str, object] = {
+        "period": "custom" if _values(args, "from") or _values(args, "to") else "all",
+        "trend": step or "month", "from": _values(args, "from"), "to": _values(args, "to"),
+        "category": _values(args, "category"), "sentiment": _values(args, "sentiment"),
+        "segment": _values(args, "filter"), "breakdown": _values(args, "segment")}
+    return parse_filters(dashboard, survey, today=today)
+
+
 def _values(args: Mapping[str, object], name: str) -> list[str]:
     getlist = getattr(args, "getlist", None)
     values = getlist(name) if getlist else ([args[name]] if name in args else [])

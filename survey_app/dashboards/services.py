@@ -116,6 +116,8 @@ class Dashboard:
     #: Anonymous surveys: responses per value of each segment filter's attribute (see
     #: ``queries.GroupCounts.siblings``).
     siblings: dict[tuple[str, str | None], dict[str | None, int]] = field(default_factory=dict)
+    #: The grouped counts the numbers are sums of (``queries.score_cells``).
+    cells: list[queries.Cell] = field(default_factory=list)
 
     @property
     def response_rate(self) -> float | None:
@@ -132,6 +134,21 @@ def build_dashboard(survey: Survey, filters: Filters, *, show_identity: bool = T
 
     ``show_identity=False`` leaves respondents' e-mails and segments off the comments of
     identified surveys too (for read-only viewers); anonymous surveys never show them.
+
+    :raises NarrowingRefusedError: a filter narrows its group by fewer than the threshold.
+    """
+    board = build_scores(survey, filters, show_identity=show_identity)
+    if board.hidden or board.is_empty:
+        return board
+    _comments(board, board.cells)
+    _questions(board)
+    return board
+
+
+def build_scores(survey: Survey, filters: Filters, *, show_identity: bool = True
+                 ) -> Dashboard:
+    """The dashboard's numbers only — headline, previous period, trend and breakdown — with
+    the anonymity rules applied (the API's metrics; :func:`build_dashboard` adds the rest).
 
     :raises NarrowingRefusedError: a filter narrows its group by fewer than the threshold.
     """
@@ -155,11 +172,8 @@ def build_dashboard(survey: Survey, filters: Filters, *, show_identity: bool = T
         board.breakdown_error = "too_many"
         cells = counts_source(filters).score_cells(survey, filters, buckets, None)
     board.invited, board.responded = queries.invitation_counts(survey, filters.period)
+    board.cells = cells
     _headline(board, cells, buckets)
-    if board.hidden or board.is_empty:
-        return board
-    _comments(board, cells)
-    _questions(board)
     return board
 
 

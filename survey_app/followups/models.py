@@ -164,6 +164,8 @@ class FollowUpEvent(db.Model):
     followup_id: Mapped[int] = mapped_column(sa.ForeignKey("followups.id", ondelete="CASCADE"))
     #: The staff user; ``None`` for the system (the respondent's answer, a periodic job).
     actor_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
+    #: The API token that acted, by name (a helpdesk working the queue); kept after revocation.
+    actor_token_name: Mapped[str | None] = mapped_column(sa.String(100))
     kind: Mapped[str] = mapped_column(sa.String(16))
     #: Old and new value of a change (status, assignee id, priority, outcome …).
     old_value: Mapped[str | None] = mapped_column(sa.String(64))

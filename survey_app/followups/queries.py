@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy import case, select
 from sqlalchemy.orm import joinedload, selectinload
 
-from survey_app.accounts.access import followup_teams
+from survey_app.accounts.access import Principal, followup_teams
 from survey_app.accounts.models import User
 from survey_app.core.db import db
 from survey_app.followups.models import (
@@ -99,6 +99,25 @@ def queue_page(user: User, filters: QueueFilters, now: datetime, size: int
     )
     rows = list(db.session.scalars(query))
     return rows[:size], len(rows) > size
+
+
+def case_page(user: Principal, filters: QueueFilters, now: datetime, *,
+              after: tuple[int, datetime, int] | None, limit: int) -> list[FollowUp]:
+    """Up to ``limit`` cases in queue order (red first, then due time, then id) after the
+    case whose ``(priority_rank, due_dt, id)`` is ``after`` — the API's keyset pages."""
+    conditions = _where(user, filters, now)
+    if after is not None:
+        rank, due, ident = after
+        conditions.append(sa.or_(
+            FollowUp.priority_rank > rank,
+            sa.and_(FollowUp.priority_rank == rank, FollowUp.due_dt > due),
+            sa.and_(FollowUp.priority_rank == rank, FollowUp.due_dt == due,
+                    FollowUp.id > ident)))
+    query = (select(FollowUp).where(*conditions)
+             .order_by(FollowUp.priority_rank, FollowUp.due_dt, FollowUp.id).limit(limit)
+             .options(joinedload(FollowUp.response).joinedload(Response.survey),
+                      joinedload(FollowUp.person), joinedload(FollowUp.assignee)))
+    return list(db.session.scalars(query))
 
 
 def status_counts(user: User, filters: QueueFilters, now: datetime) -> dict[str, int]:

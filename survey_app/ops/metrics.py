@@ -29,7 +29,12 @@ from prometheus_client import (
     Histogram,
     generate_latest,
 )
-from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
+from prometheus_client.core import (
+    CounterMetricFamily,
+    GaugeMetricFamily,
+    HistogramMetricFamily,
+    Metric,
+)
 from prometheus_client.multiprocess import MultiProcessCollector
 from prometheus_client.registry import Collector
 
@@ -103,6 +108,7 @@ class BusinessCollector(Collector):
         yield from _answers()
         yield from _cases()
         yield from _emails(utcnow())
+        yield from _webhooks()
         yield from _job_queue()
 
 
@@ -165,6 +171,39 @@ def _email_figures(model: type) -> sa.Select:
         sa.func.count().filter(status.in_(_WAITING)).label("waiting"),
         sa.func.min(model.next_attempt_dt).filter(status.in_(_WAITING)).label("oldest_due"),
     )
+
+
+#: ``webhook_deliveries`` by name: ``ops`` sits below ``webhooks`` in the layers, so it reads
+#: the table without importing its model.
+_DELIVERIES = sa.table("webhook_deliveries", sa.column("state"), sa.column("attempts"),
+                       sa.column("duration_ms"))
+#: Upper bounds (seconds) of the delivery-duration histogram.
+WEBHOOK_BUCKETS = (0.05, 0.1, 0.25, 0.5, 1, 2.5, 5)
+
+
+def _webhooks() -> Iterator[Metric]:
+    """Deliveries by state, retries, and a histogram of the last attempt's duration."""
+    table = _DELIVERIES
+    by_state = GaugeMetricFamily("polso_webhook_deliveries",
+                                 "Webhook deliveries by state (pending, sending, delivered, "
+                                 "failed).", labels=["state"])
+    for state, count in db.session.execute(sa.select(table.c.state, sa.func.count())
+                                           .group_by(table.c.state)):
+        by_state.add_metric([state], count)
+    yield by_state
+    ms = table.c.duration_ms
+    row = db.session.execute(sa.select(
+        sa.func.sum(sa.case((table.c.attempts > 1, table.c.attempts - 1), else_=0)),
+        sa.func.count(ms), sa.func.coalesce(sa.func.sum(ms), 0),
+        *(sa.func.count().filter(ms <= bound * 1000) for bound in WEBHOOK_BUCKETS))).one()
+    yield CounterMetricFamily("polso_webhook_retries", "Webhook attempts after the first.",
+                              value=row[0] or 0)
+    histogram = HistogramMetricFamily(
+        "polso_webhook_delivery_duration_seconds",
+        "Duration of each delivery's last attempt.", sum_value=row[2] / 1000,
+        buckets=[*((str(b), n) for b, n in zip(WEBHOOK_BUCKETS, row[3:], strict=True)),
+                 ("+Inf", row[1])])
+    yield histogram
 
 
 def _job_queue() -> Iterator[Metric]:

@@ -46,3 +46,18 @@ def list_people(filters: PeopleFilter, page: int = 1) -> tuple[list[Person], int
     people = db.session.scalars(select(Person).where(*conditions).order_by(Person.email)
                                 .limit(PAGE_SIZE).offset((max(page, 1) - 1) * PAGE_SIZE))
     return list(people), total or 0
+
+
+def people_page(kinds: tuple[str, ...], *, after: int | None, limit: int,
+                email: str | None = None, kind: str | None = None) -> list[Person]:
+    """Up to ``limit`` people of ``kinds`` in id order after id ``after`` (the API's keyset
+    pages); ``email`` finds one address (any case), ``kind`` narrows to one kind."""
+    conditions = [Person.kind.in_(kinds)]
+    if after is not None:
+        conditions.append(Person.id > after)
+    if email is not None:
+        conditions.append(Person.email == email.strip().lower())
+    if kind is not None:
+        conditions.append(Person.kind == kind)
+    return list(db.session.scalars(select(Person).where(*conditions).order_by(Person.id)
+                                   .limit(limit)))

@@ -18,7 +18,7 @@ from flask import (
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from survey_app.accounts.access import role_required
+from survey_app.accounts.access import role_required, visible_person_kinds
 from survey_app.accounts.models import Role
 from survey_app.audit.services import record
 from survey_app.core.db import db
@@ -37,7 +37,7 @@ SHOWN_ERRORS = 500
 
 
 def allowed_kinds() -> tuple[str, ...]:
-    return ("employee",) if current_user.role == Role.HR else ("customer", "employee")
+    return visible_person_kinds(current_user)
 
 
 def get_person_or_404(person_id: int) -> Person:

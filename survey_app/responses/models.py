@@ -35,6 +35,17 @@ class Suspicion(StrEnum):
     BURST = "burst"
 
 
+def _written_dt(context: Any) -> datetime | None:
+    """Default of ``updated_dt`` for an ORM insert: the submission time, unless anonymous.
+
+    (``core.db.insert_loaded`` passes no context; its one caller sets the value itself.)
+    """
+    if context is None:
+        return None
+    row = context.get_current_parameters()
+    return None if row.get("is_anonymous") else row.get("submitted_dt")
+
+
 class Response(db.Model):
     """One submitted answer to a survey.
 
@@ -76,6 +87,8 @@ class Response(db.Model):
                  sqlite_where=sa.text("is_suspected_automated = 1")),
         #: Follow-ups: a person's answers in time order (case history, recovered detractors).
         sa.Index("ix_responses_person_submitted", "person_id", "submitted_dt"),
+        #: The API: a survey's identified answers in the order they were last written.
+        sa.Index("ix_responses_survey_updated", "survey_id", "updated_dt", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -114,7 +127,9 @@ class Response(db.Model):
     channel: Mapped[str] = mapped_column(sa.String(8))
     #: Anonymous responses keep only the day, so they cannot be matched by time.
     submitted_dt: Mapped[datetime] = mapped_column(default=utcnow)
-    updated_dt: Mapped[datetime | None]
+    #: When the answer was last written — first sent, or changed by the respondent: the API's
+    #: incremental sync reads by it. NULL for anonymous answers, which keep no time.
+    updated_dt: Mapped[datetime | None] = mapped_column(default=_written_dt)
     #: When the retention policy removed its identity, segment and free text (NULL: not yet).
     anonymised_dt: Mapped[datetime | None]
     #: Optimistic lock: an edit based on an older version is refused.

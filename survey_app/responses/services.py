@@ -27,6 +27,7 @@ from survey_app.invitations.services import (
 )
 from survey_app.invitations.tracking import looks_automated
 from survey_app.responses.models import Answer, Response, Suspicion
+from survey_app.responses.signals import response_created, response_updated
 from survey_app.surveys.models import QuestionKind, Survey
 
 logger = logging.getLogger(__name__)
@@ -190,6 +191,7 @@ def record_response(
         segment=dict(person.attributes) if person else {},
         channel=channel,
         submitted_dt=_day_start(now) if survey.is_anonymous else now,
+        updated_dt=None if survey.is_anonymous else now,
         locale=submission.locale,
         followup=None,
     )
@@ -210,6 +212,7 @@ def record_response(
                       if invitation is not None else None)
     except IntegrityError:
         raise AlreadyAnsweredError() from None
+    response_created.send(response)
     if case is not None:
         followups.case_inserted(case, alerts)
     logger.debug("response %s recorded for survey %s", _loggable_id(response), survey.id)
@@ -243,6 +246,7 @@ def update_response(
     if not response.is_suspected_automated:  # a scanner's: no case until confirmed
         followups.open_or_update(response, now=now)
     db.session.flush()
+    response_updated.send(response)
     logger.info("response %s updated", _loggable_id(response))
     return response
 

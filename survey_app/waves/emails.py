@@ -19,6 +19,7 @@ from survey_app.core.db import db
 from survey_app.core.delivery import Cancel, Deliverer
 from survey_app.core.i18n import format_day, use_timezone
 from survey_app.invitations.models import Invitation, InvitationStatus
+from survey_app.invitations.signals import invitation_bounced
 from survey_app.invitations.tracking import LinkKeyChangedError, link_token
 from survey_app.people.models import Person
 from survey_app.surveys.models import Survey, SurveyKind, SurveyStatus
@@ -173,6 +174,7 @@ class InvitationDeliverer(Deliverer):
                    .values(status=InvitationStatus.BOUNCED))
         self.defer(update(Person).where(Person.id == invitation.person_id,
                                         Person.bounced_dt.is_(None)).values(bounced_dt=now))
+        invitation_bounced.send(invitation, at=now, write=self.defer)
         logger.info("person %s marked bounced: %s", invitation.person_id, reason)
 
     def on_failed(self, row: InvitationEmail, reason: str, now: datetime) -> None:

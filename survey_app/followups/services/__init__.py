@@ -13,7 +13,9 @@ from survey_app.followups.services.actions import (
     NOTE_MAX_LENGTH,
     REPLY_MAX_LENGTH,
     TRANSITIONS,
+    Actor,
     CaseChangedError,
+    CaseStateError,
     FollowUpError,
     InvalidTransitionError,
     add_note,
@@ -41,7 +43,8 @@ from survey_app.followups.services.opening import (
 )
 
 __all__ = [
-    "NOTE_MAX_LENGTH", "OPEN_STATUSES", "REPLY_MAX_LENGTH", "TRANSITIONS", "CaseChangedError",
+    "NOTE_MAX_LENGTH", "OPEN_STATUSES", "REPLY_MAX_LENGTH", "TRANSITIONS", "Actor",
+    "CaseChangedError", "CaseStateError",
     "FollowUpError", "InvalidTransitionError", "add_note", "allowed_transitions", "assign",
     "case_inserted", "case_reason", "check_may_work", "claim", "claim_next", "due_time",
     "new_case", "new_case_alerts", "open_or_update",

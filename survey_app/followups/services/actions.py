@@ -17,7 +17,7 @@ from flask_babel import gettext as _
 from sqlalchemy.orm.attributes import set_committed_value
 
 from survey_app.accounts.access import can_work_followups, followup_teams
-from survey_app.accounts.models import User
+from survey_app.accounts.models import ApiToken, User
 from survey_app.audit import services as audit
 from survey_app.core.db import db, utcnow
 from survey_app.core.errors import DomainError
@@ -30,6 +30,7 @@ from survey_app.followups.models import (
     FollowUpMail,
     MailKind,
 )
+from survey_app.followups.signals import followup_resolved, followup_updated
 
 logger = logging.getLogger(__name__)
 
@@ -44,6 +45,10 @@ TRANSITIONS: dict[str, frozenset[str]] = {
     CaseStatus.CLOSED: frozenset({CaseStatus.IN_PROGRESS}),
 }
 
+#: Who acts on a case: a staff user, or an API token (a helpdesk) with its role; the timeline
+#: and the audit log name the token.
+Actor = User | ApiToken
+
 #: Longest note and reply (characters).
 NOTE_MAX_LENGTH = 5000
 REPLY_MAX_LENGTH = 10000
@@ -55,6 +60,10 @@ class FollowUpError(DomainError):
 
 class InvalidTransitionError(FollowUpError):
     """The status change is not in :data:`TRANSITIONS` or misses what it needs."""
+
+
+class CaseStateError(FollowUpError):
+    """The case's status or assignee does not allow the action (it is closed, or taken)."""
 
 
 class CaseChangedError(FollowUpError):
@@ -85,20 +94,31 @@ def outcome_label(outcome: str) -> str:
 # --- staff actions -----------------------------------------------------------------------------
 
 
-def check_may_work(user: User, case: FollowUp) -> None:
+def check_may_work(user: Actor, case: FollowUp) -> None:
     """:raises FollowUpError: ``user`` may not work ``case``'s team (views answer 404 first)."""
     if not can_work_followups(user, case.team):
         raise FollowUpError(_("You cannot work this team's cases."))
 
 
-def _event(case: FollowUp, kind: str, actor: User | None, now: datetime, *,
+def _event(case: FollowUp, kind: str, actor: Actor | None, now: datetime, *,
            old: Any = None, new: Any = None, body: str | None = None,
-           mail: FollowUpMail | None = None) -> FollowUpEvent:
-    event = FollowUpEvent(kind=kind, actor_id=actor.id if actor else None, created_dt=now,
+           mail: FollowUpMail | None = None, change: str | None = None) -> FollowUpEvent:
+    """Add a timeline line and announce it (``change``: how, when not the line's kind)."""
+    event = FollowUpEvent(kind=kind, actor_id=actor.id if isinstance(actor, User) else None,
+                          actor_token_name=actor.name if isinstance(actor, ApiToken) else None,
+                          created_dt=now,
                           old_value=None if old is None else str(old),
                           new_value=None if new is None else str(new), body=body, mail=mail)
     case.events.append(event)
+    if kind == EventKind.STATUS and new == CaseStatus.RESOLVED:
+        followup_resolved.send(case)
+    elif kind in _ANNOUNCED:
+        followup_updated.send(case, change=change or str(kind))
     return event
+
+
+#: Timeline lines announced as ``followup_updated`` (``change``: the kind, or ``claim``).
+_ANNOUNCED = frozenset({EventKind.ASSIGNED, EventKind.STATUS, EventKind.NOTE, EventKind.REPLY})
 
 
 def _guarded_update(case: FollowUp, expect: dict[str, Any], values: dict[str, Any]) -> None:
@@ -118,6 +138,14 @@ def _guarded_update(case: FollowUp, expect: dict[str, Any], values: dict[str, An
         raise CaseChangedError()
     for key, value in values.items():
         set_committed_value(case, key, value)
+
+
+def _audit(actor: Actor, action: str, case: FollowUp, **details: Any) -> None:
+    """The audit row of an action: the staff user's, or the token's (``token:NAME``)."""
+    if isinstance(actor, ApiToken):
+        audit.record_api(actor, action, case, **details)
+    else:
+        audit.record(actor, action, case, **details)
 
 
 def _first_action(case: FollowUp, now: datetime) -> dict[str, Any]:
@@ -170,37 +198,48 @@ def _started_by_claim(case: FollowUp) -> bool:
         e.kind == EventKind.STATUS for e in case.events)
 
 
-def _record_claim(case: FollowUp, user: User, now: datetime, *, started: bool) -> None:
-    _event(case, EventKind.ASSIGNED, user, now, new=user.id)
+def _record_claim(case: FollowUp, user: User, now: datetime, *, started: bool,
+                  by: Actor | None = None) -> None:
+    by = by or user
+    _event(case, EventKind.ASSIGNED, by, now, new=user.id, change="claim")
     if started:
-        _event(case, EventKind.STATUS, user, now, old=CaseStatus.NEW, new=CaseStatus.IN_PROGRESS)
-    audit.record(user, "followup.claim", case, at=now, team=case.team, priority=case.priority)
+        _event(case, EventKind.STATUS, by, now, old=CaseStatus.NEW, new=CaseStatus.IN_PROGRESS)
+    _audit(by, "followup.claim", case, at=now, team=case.team, priority=case.priority,
+           **({} if by is user else {"assignee": user.id}))
     logger.info("follow-up %s claimed by user %s", case.id, user.id)
 
 
-def claim(case: FollowUp, user: User, *, now: datetime | None = None) -> None:
+def claim(case: FollowUp, user: User, *, by: ApiToken | None = None,
+          now: datetime | None = None) -> None:
     """Assign the unassigned ``case`` to ``user`` (a ``new`` case becomes ``in progress``).
 
-    :raises FollowUpError: the case is closed or already someone's.
+    ``by``: the API token claiming it for ``user`` (a helpdesk's agent), who must also be
+    allowed to work the case.
+
+    :raises FollowUpError: the case is closed or already someone's, or ``user`` (or ``by``)
+        may not work it.
     :raises CaseChangedError: someone claimed it a moment ago.
     """
-    check_may_work(user, case)
+    check_may_work(by or user, case)
+    if by is not None and (not user.is_active or not can_work_followups(user, case.team)):
+        raise FollowUpError(_("%(name)s cannot work this team's cases.",
+                              name=user.display_name))
     if not case.is_open:
-        raise FollowUpError(_("This case is %(status)s; reopen it first.",
-                              status=status_label(case.status)))
+        raise CaseStateError(_("This case is %(status)s; reopen it first.",
+                               status=status_label(case.status)))
     if case.assignee_id is not None:
-        raise FollowUpError(_("This case is already assigned to %(name)s.",
-                              name=case.assignee.display_name if case.assignee else "?"))
+        raise CaseStateError(_("This case is already assigned to %(name)s.",
+                               name=case.assignee.display_name if case.assignee else "?"))
     now = now or utcnow()
     started = case.status == CaseStatus.NEW
     values: dict[str, Any] = {"assignee_id": user.id, **_first_action(case, now)}
     if started:
         values["status"] = CaseStatus.IN_PROGRESS
     _guarded_update(case, {"assignee_id": None, "status": case.status}, values)
-    _record_claim(case, user, now, started=started)
+    _record_claim(case, user, now, started=started, by=by)
 
 
-def assign(case: FollowUp, assignee: User | None, *, by: User,
+def assign(case: FollowUp, assignee: User | None, *, by: Actor,
            now: datetime | None = None) -> None:
     """Give ``case`` to ``assignee`` (``None``: unassign). Admins only.
 
@@ -221,7 +260,7 @@ def assign(case: FollowUp, assignee: User | None, *, by: User,
     _guarded_update(case, {"assignee_id": old_id},
                     {"assignee_id": new_id, **_first_action(case, now)})
     _event(case, EventKind.ASSIGNED, by, now, old=old_id, new=new_id)
-    audit.record(by, "followup.assign", case, at=now, old=old_id, new=new_id)
+    _audit(by, "followup.assign", case, at=now, old=old_id, new=new_id)
 
 
 def allowed_transitions(case: FollowUp) -> list[str]:
@@ -229,13 +268,14 @@ def allowed_transitions(case: FollowUp) -> list[str]:
     return [s for s in CaseStatus if s in TRANSITIONS[case.status]]
 
 
-def transition(case: FollowUp, to: str, *, by: User, outcome: str | None = None,
+def transition(case: FollowUp, to: str, *, by: Actor, outcome: str | None = None,
                note: str | None = None, now: datetime | None = None) -> None:
     """Move ``case`` to status ``to`` as :data:`TRANSITIONS` allows.
 
     Resolving needs an ``outcome`` from ``FOLLOWUP_OUTCOMES``; closing without action needs a
-    ``note`` saying why. Starting an unassigned case assigns it to ``by``; reopening clears the
-    outcome. A ``note`` is kept on the timeline with the change.
+    ``note`` saying why. Starting an unassigned case assigns it to ``by`` (a user; an API
+    token leaves it unassigned); reopening clears the outcome. A ``note`` is kept on the
+    timeline with the change.
 
     :raises InvalidTransitionError: not allowed from the current status, or missing outcome/note.
     :raises CaseChangedError: the status changed since the page was loaded.
@@ -251,7 +291,8 @@ def transition(case: FollowUp, to: str, *, by: User, outcome: str | None = None,
         values.update(outcome=None, ended_dt=now)
     else:
         values.update(outcome=None, ended_dt=None)
-    take = to == CaseStatus.IN_PROGRESS and case.assignee_id is None
+    take = (to == CaseStatus.IN_PROGRESS and case.assignee_id is None
+            and isinstance(by, User))
     if take:
         values["assignee_id"] = by.id
     old = case.status
@@ -259,9 +300,9 @@ def transition(case: FollowUp, to: str, *, by: User, outcome: str | None = None,
     if take:
         _event(case, EventKind.ASSIGNED, by, now, new=by.id)
     _event(case, EventKind.STATUS, by, now, old=old, new=to, body=note).outcome = outcome
-    audit.record(by, "followup.status", case, at=now, old=old, new=to, outcome=outcome,
-                 with_note=note is not None)
-    logger.info("follow-up %s: %s → %s by user %s", case.id, old, to, by.id)
+    _audit(by, "followup.status", case, at=now, old=old, new=to, outcome=outcome,
+           with_note=note is not None)
+    logger.info("follow-up %s: %s → %s by %s", case.id, old, to, _who(by))
 
 
 def _check_transition(case: FollowUp, to: str, outcome: str | None, note: str | None) -> None:
@@ -283,13 +324,17 @@ def _check_transition(case: FollowUp, to: str, outcome: str | None, note: str | 
                                        n=NOTE_MAX_LENGTH))
 
 
-def resolve(case: FollowUp, outcome: str, *, by: User, note: str | None = None,
+def _who(actor: Actor) -> str:
+    return actor.actor if isinstance(actor, ApiToken) else f"user {actor.id}"
+
+
+def resolve(case: FollowUp, outcome: str, *, by: Actor, note: str | None = None,
             now: datetime | None = None) -> None:
     """Resolve ``case`` with ``outcome`` (see :func:`transition`)."""
     transition(case, CaseStatus.RESOLVED, by=by, outcome=outcome, note=note, now=now)
 
 
-def add_note(case: FollowUp, text: str, *, by: User, now: datetime | None = None
+def add_note(case: FollowUp, text: str, *, by: Actor, now: datetime | None = None
              ) -> FollowUpEvent:
     """Add an internal note (never shown to the customer).
 
@@ -307,7 +352,7 @@ def add_note(case: FollowUp, text: str, *, by: User, now: datetime | None = None
         case.first_action_dt = now
     event = _event(case, EventKind.NOTE, by, now, body=text)
     db.session.flush()
-    audit.record(by, "followup.note", case, at=now, event_id=event.id, length=len(text))
+    _audit(by, "followup.note", case, at=now, event_id=event.id, length=len(text))
     return event
 
 

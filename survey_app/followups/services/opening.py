@@ -23,6 +23,7 @@ from survey_app.followups.models import (
     Priority,
     Team,
 )
+from survey_app.followups.signals import followup_opened
 from survey_app.responses.models import Response
 
 logger = logging.getLogger(__name__)
@@ -80,6 +81,8 @@ def open_or_update(response: Response, *, now: datetime | None = None) -> Follow
         alerts = new_case_alerts(followup, now)
         db.session.add(followup)
         db.session.add_all(alerts)
+        db.session.flush()
+        followup_opened.send(followup)
         logger.info("follow-up (%s, %s) opened", followup.reason, followup.priority)
     return followup
 
@@ -116,6 +119,7 @@ def case_inserted(followup: FollowUp, alerts: list[FollowUpMail]) -> None:
     """After a new case and its alerts were inserted without a flush (``responses`` does, for
     speed): hand the alerts to the workers once the transaction commits."""
     tasks.send_after_commit([mail.id for mail in alerts])
+    followup_opened.send(followup)
     # Per answer, so debug: the queue and the alert e-mails are where new cases are seen.
     logger.debug("follow-up (%s, %s) opened", followup.reason, followup.priority)
 

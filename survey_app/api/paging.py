@@ -1,0 +1,53 @@
+"""Cursor pagination of the API's lists: ``?cursor=&limit=``, ``next_cursor`` and ``Link``.
+
+A list answers ``{"data": [...], "next_cursor": "…" | null}`` and, when there is a next page,
+an RFC 8288 ``Link: <…>; rel="next"`` header with the same query and the new cursor. The body
+is encoded here from the representations' dicts (``schemas``), which the page schema documents.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+from urllib.parse import urlencode
+
+from flask import Response, current_app, request
+from marshmallow import fields
+from marshmallow.validate import Length, Range
+
+from survey_app.core.strictjson import StrictSchema, Text
+from survey_app.schemas.common import Representation
+
+#: Largest ``limit``; the default one.
+MAX_LIMIT = 500
+DEFAULT_LIMIT = 100
+
+
+class PageArgs(StrictSchema):
+    """``cursor`` and ``limit`` of every list."""
+
+    cursor = Text(validate=Length(min=1, max=400), metadata={
+        "description": "The next_cursor of the previous page (omit for the first page)."})
+    limit = fields.Integer(load_default=DEFAULT_LIMIT, validate=Range(1, MAX_LIMIT), metadata={
+        "description": f"Items per page, 1 to {MAX_LIMIT}."})
+
+
+def page_schema(name: str, item: type[Representation]) -> type[Representation]:
+    """The schema of a page of ``item``\\ s (``name``: its OpenAPI component name)."""
+    return type(name, (Representation,), {
+        "data": fields.List(fields.Nested(item), required=True),
+        "next_cursor": fields.String(required=True, allow_none=True, metadata={
+            "description": "Pass as ?cursor= for the next page; null on the last one."}),
+    })
+
+
+def page_response(data: list[dict[str, Any]], next_cursor: str | None) -> Response:
+    """The page as JSON, with a ``Link`` to the next one."""
+    body = json.dumps({"data": data, "next_cursor": next_cursor}, ensure_ascii=False,
+                      separators=(",", ":"))
+    response = current_app.response_class(body, mimetype="application/json")
+    if next_cursor is not None:
+        args = [(k, v) for k, v in request.args.items(multi=True) if k != "cursor"]
+        url = f"{request.base_url}?{urlencode([*args, ('cursor', next_cursor)])}"
+        response.headers["Link"] = f'<{url}>; rel="next"'
+    return response

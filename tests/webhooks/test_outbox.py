@@ -1,0 +1,185 @@
+"""Events written in the transaction of the change: delivered when it commits, never when it
+rolls back; payloads as the API returns the object; anonymity; scope."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+
+import sqlalchemy as sa
+
+from survey_app.accounts.models import User
+from survey_app.core.db import db, utcnow
+from survey_app.followups import services as followups
+from survey_app.followups.models import FollowUp
+from survey_app.invitations.services import create_invitation
+from survey_app.people.models import Person
+from survey_app.people.services import get_or_create_person, unsubscribe
+from survey_app.responses.services import Submission, record_response
+from survey_app.schemas import ResponseSchema
+from survey_app.surveys.models import Survey
+from survey_app.waves import services as waves
+from survey_app.waves.audience import Audience
+from survey_app.waves.emails import InvitationDeliverer
+from survey_app.webhooks import delivery, tasks
+from survey_app.webhooks.models import WebhookDelivery, WebhookEvent
+from tests.webhooks.conftest import received, verify
+
+NEGATIVE = "Terrible support, the worst experience."
+
+
+def _events(app) -> list[WebhookEvent]:
+    with app.app_context():
+        rows = db.session.scalars(sa.select(WebhookEvent).order_by(WebhookEvent.created_dt))
+        return [(row.type, row.payload) for row in rows]
+
+
+def test_an_answer_reaches_the_endpoint_signed_as_the_api_shows_it(
+        app, receiver, make_endpoint, submit, make_survey, make_link):
+    receiver.expect_request("/hook").respond_with_data("ok")
+    _id, secret = make_endpoint(["response.created", "followup.opened"])
+    token = make_link(make_survey("nps"), email="ann@example.com", attributes={"plan": "pro"})
+    assert submit(f"/s/{token}", {"score": "3", "comment": NEGATIVE}).status_code == 303
+    bodies = [verify(secret, request) for request in received(receiver)]
+    assert [b["type"] for b in bodies] == ["response.created", "followup.opened"]
+    answer = bodies[0]["data"]
+    assert ResponseSchema().dump(answer) == answer  # exactly the API's representation
+    assert (answer["score"], answer["category"], answer["comment"]) == (3, "detractor", NEGATIVE)
+    assert answer["person"]["email"] == "ann@example.com" and answer["segment"] == {"plan": "pro"}
+    assert bodies[1]["data"]["priority"] == "red"
+    with app.app_context():
+        states = db.session.scalars(sa.select(WebhookDelivery.state)).all()
+    assert states == ["delivered", "delivered"]
+
+
+def test_a_rolled_back_answer_sends_nothing(app, receiver, make_endpoint, make_survey,
+                                            make_link):
+    make_endpoint(["response.created", "followup.opened"])
+    survey_id = make_survey("nps")
+    with app.app_context():
+        survey = db.session.get(Survey, survey_id)
+        person = get_or_create_person("rolled@example.com", kind="customer")
+        invitation, token = create_invitation(survey, person)
+        db.session.commit()
+        record_response(survey, Submission(score=1, comment=NEGATIVE), token=token,
+                        channel="email", invitation=invitation)
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(WebhookEvent)) == 2
+        db.session.rollback()
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(WebhookEvent)) == 0
+        assert tasks.sweep(utcnow() + timedelta(days=2)) == []
+    assert received(receiver) == []
+
+
+def test_a_committed_event_whose_hand_off_was_lost_is_found_by_the_sweep(
+        app, receiver, make_endpoint, make_survey):
+    receiver.expect_request("/hook").respond_with_data("ok")
+    _id, secret = make_endpoint(["response.created"])
+    survey_id = make_survey("nps")
+    with app.app_context():  # outside a request: nobody hands it to a worker
+        survey = db.session.get(Survey, survey_id)
+        person = get_or_create_person("late@example.com", kind="customer")
+        invitation, token = create_invitation(survey, person)
+        record_response(survey, Submission(score=9), token=token, channel="email",
+                        invitation=invitation)
+        db.session.commit()
+        assert received(receiver) == []
+        later = utcnow() + timedelta(minutes=2)
+        for delivery_id in tasks.sweep(later):
+            delivery.deliver(delivery_id, now=later)
+    [request] = received(receiver)
+    assert verify(secret, request)["data"]["score"] == 9
+
+
+def test_anonymous_answers_carry_no_person_and_no_time_and_wait_for_the_next_day(
+        app, receiver, make_endpoint, submit, make_survey, make_link):
+    receiver.expect_request("/hook").respond_with_data("ok")
+    _id, secret = make_endpoint(["response.created"], scope="employees")
+    survey_id = make_survey("enps")
+    token = make_link(survey_id, email="eve@example.com", attributes={"team": "ops"})
+    assert submit(f"/s/{token}", {"score": "2", "comment": "My manager ignores us"}
+                  ).status_code == 303
+    assert received(receiver) == []  # held: its arrival time would date the answer
+    [(kind, payload)] = _events(app)
+    data = payload["data"]
+    assert data["is_anonymous"] and data["id"].startswith("anon-")
+    assert data["person"] is None and data["created_at"] is None
+    assert data["segment"] == {} and data["invitation_id"] is None
+    assert payload["timestamp"].endswith("T00:00:00Z")
+    text = json.dumps(payload)
+    assert "eve@example.com" not in text and token not in text and "ops" not in text
+    with app.app_context():
+        row = db.session.scalars(sa.select(WebhookDelivery)).one()
+        assert row.next_attempt_dt >= row.created_dt + timedelta(days=1)
+        tomorrow = row.next_attempt_dt
+        assert tasks.sweep(tomorrow - timedelta(seconds=1)) == []
+        [due] = tasks.sweep(tomorrow)
+        delivery.deliver(due, now=tomorrow)
+    [request] = received(receiver)
+    assert verify(secret, request)["data"]["id"] == data["id"]
+
+
+def test_employee_events_go_only_to_employee_endpoints(
+        app, receiver, make_endpoint, submit, make_survey, make_link):
+    receiver.expect_request("/customers").respond_with_data("ok")
+    make_endpoint(["response.created"], scope="customers", path="/customers")
+    make_endpoint(["response.created"], scope="employees", path="/employees")
+    submit(f"/s/{make_link(make_survey('enps'))}", {"score": "9"})
+    submit(f"/s/{make_link(make_survey('nps'))}", {"score": "9"})
+    with app.app_context():
+        targets = db.session.execute(sa.select(WebhookEvent.type, WebhookDelivery.endpoint_id)
+                                     .join(WebhookDelivery)).all()
+    assert len(targets) == 2 and targets[0][1] != targets[1][1]
+    assert [r.path for r in received(receiver)] == ["/customers"]
+
+
+def test_an_endpoint_limited_to_one_survey_gets_only_its_events(
+        app, receiver, make_endpoint, submit, make_survey, make_link):
+    receiver.expect_request("/hook").respond_with_data("ok")
+    chosen, other = make_survey("nps"), make_survey("nps")
+    make_endpoint(["response.created"], survey_ids=[chosen])
+    submit(f"/s/{make_link(other)}", {"score": "9"})
+    submit(f"/s/{make_link(chosen)}", {"score": "8"})
+    with app.app_context():
+        slug = db.session.get(Survey, chosen).slug
+    assert [json.loads(r.get_data())["data"]["survey"] for r in received(receiver)] == [slug]
+
+
+def test_case_changes_unsubscribes_and_bounces_are_events(
+        app, receiver, make_endpoint, make_user, smtp_server, make_survey):
+    receiver.expect_request("/hook").respond_with_data("ok")
+    _id, secret = make_endpoint(["followup.opened", "followup.updated", "followup.resolved",
+                                 "person.unsubscribed", "invitation.bounced"])
+    agent_id = make_user("support")
+    survey_id = make_survey("nps")
+    with app.app_context():
+        survey = db.session.get(Survey, survey_id)
+        person = get_or_create_person("case@example.com", kind="customer")
+        invitation, token = create_invitation(survey, person)
+        record_response(survey, Submission(score=2, comment=NEGATIVE), token=token,
+                        channel="email", invitation=invitation)
+        db.session.commit()
+        case = db.session.scalars(sa.select(FollowUp)).one()
+        agent = db.session.get(User, agent_id)
+        followups.claim(case, agent)
+        followups.add_note(case, "Called them", by=agent)
+        followups.resolve(case, app.config["FOLLOWUP_OUTCOMES"][0], by=agent)
+        unsubscribe(db.session.get(Person, person.id))
+        get_or_create_person("gone@example.com", kind="customer")
+        db.session.commit()
+    smtp_server.refuse["gone@example.com"] = "550 5.1.1 No such mailbox"
+    with app.app_context():
+        wave = waves.send_wave(db.session.get(Survey, survey_id), Audience("customer"))
+        db.session.commit()
+        InvitationDeliverer().run(waves.queued_email_ids(wave))
+        later = utcnow() + timedelta(minutes=2)
+        for delivery_id in tasks.sweep(later):
+            delivery.deliver(delivery_id, now=later)
+    bodies = sorted((verify(secret, r) for r in received(receiver)),
+                    key=lambda b: b["timestamp"])
+    kinds = [(b["type"], b["data"].get("change")) for b in bodies]
+    assert kinds == [("followup.opened", None), ("followup.updated", "claim"),
+                     ("followup.updated", "status"), ("followup.updated", "note"),
+                     ("followup.resolved", None), ("person.unsubscribed", None),
+                     ("invitation.bounced", None)]
+    assert bodies[-2]["data"]["email"] == "case@example.com"
+    assert bodies[-1]["data"]["person"]["email"] == "gone@example.com"
