@@ -27,6 +27,7 @@ from survey_app.dashboards.metrics import (
     score_from_categories,
     trend_step,
 )
+from survey_app.dashboards.themes import ThemePanel, theme_panel
 from survey_app.dashboards.words import top_words
 from survey_app.surveys.models import Question, QuestionKind, Survey
 
@@ -107,6 +108,7 @@ class Dashboard:
     comments: list[Comment] | None = None
     comment_pages: int = 0
     words: dict[str, list[tuple[str, int]] | None] = field(default_factory=dict)
+    themes: ThemePanel | None = None
     show_identity: bool = True
     invited: int = 0
     responded: int = 0
@@ -157,6 +159,7 @@ def build_dashboard(survey: Survey, filters: Filters, *, show_identity: bool = T
     if board.hidden or board.is_empty:
         return board
     _comments(board, cells)
+    board.themes = theme_panel(survey, filters, policy, board.n or 0)
     _questions(board)
     return board
 

@@ -22,6 +22,7 @@ from survey_app.dashboards.filters import InvalidFilterError, parse_filters
 from survey_app.dashboards.overview import surveys_with_scores
 from survey_app.dashboards.services import build_dashboard
 from survey_app.surveys.models import Survey
+from survey_app.themes.services import theme_labels
 
 bp = Blueprint("dashboards", __name__)
 
@@ -54,7 +55,8 @@ def survey(survey_id: int):
     # Flagged answers are counted apart, as on the survey list: say so next to the counts.
     [listed] = surveys_with_scores(select(Survey).where(Survey.id == survey.id))
     return render_template("dashboards/survey.html", board=board, charts=charts,
-                           can_export=can_export, flagged=listed.flagged)
+                           can_export=can_export, flagged=listed.flagged,
+                           theme_names=theme_labels(survey))
 
 
 @bp.get("/surveys/<int:survey_id>/export.csv")

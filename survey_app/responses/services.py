@@ -205,7 +205,8 @@ def record_response(
     alerts = followups.new_case_alerts(case, now) if case else []
     # Every row is known: write them back to back (SQLite's write lock is held from the first
     # write to the commit), as plain statements — the unit of work cost more than they do.
-    rows = [response, *response.answers, *response.themes, *([case, *case.events, *alerts] if case else [])]
+    rows = [response, *response.answers, *response.themes,
+            *([case, *case.events, *alerts] if case else [])]
     try:
         # The unique token digest refuses a second (even concurrent) answer.
         insert_loaded(*rows, updating=(invitation, responded(invitation, now))

@@ -51,7 +51,7 @@ def tag_response(response: Response, extra: Extra) -> bool:
     return True
 
 
-def _has_text() -> sa.ColumnElement[bool]:
+def has_text() -> sa.ColumnElement[bool]:
     """Responses with a comment or a free-text answer: the only ones tagging can change (an
     erased or anonymised answer has lost its texts and keeps the themes it had)."""
     text_answer = sa.exists().where(Answer.response_id == Response.id,
@@ -61,7 +61,7 @@ def _has_text() -> sa.ColumnElement[bool]:
 
 def count_texts(survey: Survey | None = None) -> int:
     """How many responses :func:`retag_responses` will look at."""
-    query = sa.select(sa.func.count()).select_from(Response).where(_has_text())
+    query = sa.select(sa.func.count()).select_from(Response).where(has_text())
     if survey is not None:
         query = query.where(Response.survey_id == survey.id)
     return db.session.execute(query).scalar_one()
@@ -77,7 +77,7 @@ def retag_responses(survey: Survey | None = None, *,
 
     :param progress: called with the number of responses handled after each batch.
     """
-    query = (sa.select(Response).where(_has_text()).order_by(Response.id).limit(batch_size)
+    query = (sa.select(Response).where(has_text()).order_by(Response.id).limit(batch_size)
              .options(selectinload(Response.answers), selectinload(Response.themes)))
     if survey is not None:
         query = query.where(Response.survey_id == survey.id)

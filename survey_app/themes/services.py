@@ -10,7 +10,16 @@ from flask_babel import gettext as _
 
 from survey_app.core.db import db
 from survey_app.core.errors import DomainError
-from survey_app.core.themes import LANGUAGES, Matcher, Theme, label_of, tag, taxonomy, tokens
+from survey_app.core.themes import (
+    LANGUAGES,
+    Matcher,
+    Theme,
+    label_of,
+    tag,
+    taxonomy,
+    themes_of,
+    tokens,
+)
 from survey_app.core.themes.tagger import Extra, freeze
 from survey_app.surveys.models import Survey
 from survey_app.themes.models import (
@@ -27,6 +36,9 @@ TERM_MAX_WORDS = 4
 MAX_OWN_THEMES = 20
 MAX_TERMS = 500
 _KEY = re.compile(r"[^a-z0-9]+")
+#: Surveys whose terms a process keeps (see :func:`survey_terms`).
+TERMS_CACHE_SIZE = 1000
+_terms_cache: dict[tuple[int, int], Extra] = {}
 
 
 class ThemeError(DomainError):
@@ -40,17 +52,41 @@ def survey_themes(survey: Survey) -> list[Theme]:
     return taxonomy(survey.audience) + [Theme(t.key, t.label) for t in own]
 
 
+def builtin_keys(survey: Survey) -> tuple[str, ...]:
+    """The built-in theme keys of the survey's audience."""
+    return themes_of(survey.audience)
+
+
 def theme_labels(survey: Survey) -> dict[str, str]:
     """Theme key → name for every theme of the survey."""
     return {theme.key: theme.label for theme in survey_themes(survey)}
 
 
 def survey_terms(survey: Survey) -> Extra:
-    """The survey's own terms, as :func:`survey_app.core.themes.tag` takes them."""
-    rows = db.session.execute(
-        sa.select(SurveyThemeTerm.theme, SurveyThemeTerm.lang, SurveyThemeTerm.term)
-        .where(SurveyThemeTerm.survey_id == survey.id)).all()
-    return freeze((theme, lang, term) for theme, lang, term in rows)
+    """The survey's own terms, as :func:`survey_app.core.themes.tag` takes them.
+
+    Read once per process and ``themes_version`` of the survey (none at version 0): tagging
+    is on the respondent's hot path, which costs a fixed handful of statements.
+    """
+    version = survey.themes_version or 0
+    if version == 0:
+        return ()
+    key = (survey.id, version)
+    extra = _terms_cache.get(key)
+    if extra is None:
+        rows = db.session.execute(
+            sa.select(SurveyThemeTerm.theme, SurveyThemeTerm.lang, SurveyThemeTerm.term)
+            .where(SurveyThemeTerm.survey_id == survey.id)).all()
+        extra = freeze((theme, lang, term) for theme, lang, term in rows)
+        if len(_terms_cache) >= TERMS_CACHE_SIZE:
+            _terms_cache.clear()
+        _terms_cache[key] = extra
+    return extra
+
+
+def _changed(survey: Survey) -> None:
+    """A new ``themes_version``, counted up in SQL so concurrent changes each count."""
+    survey.themes_version = Survey.themes_version + 1  # type: ignore[assignment]
 
 
 def themes_of_texts(survey: Survey, locale: str, texts: Iterable[tuple[int | None, str | None]],
@@ -118,6 +154,7 @@ def add_term(survey: Survey, theme: str, lang: str, term: str) -> SurveyThemeTer
         raise ThemeError(_("This term is there already."))
     row = SurveyThemeTerm(survey_id=survey.id, theme=theme, lang=lang, term=term)
     db.session.add(row)
+    _changed(survey)
     db.session.flush()
     return row
 
@@ -131,6 +168,7 @@ def remove_term(survey: Survey, term_id: int) -> SurveyThemeTerm:
     if row is None or row.survey_id != survey.id:
         raise ThemeError(_("This term no longer exists."))
     db.session.delete(row)
+    _changed(survey)
     db.session.flush()
     return row
 
@@ -148,6 +186,7 @@ def remove_theme(survey: Survey, key: str) -> SurveyTheme:
         db.session.execute(sa.delete(table).where(table.survey_id == survey.id,
                                                   table.theme == key))
     db.session.delete(theme)
+    _changed(survey)
     db.session.flush()
     return theme
 

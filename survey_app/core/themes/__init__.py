@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from .matcher import Matcher, normalise, tokens
-from .taxonomy import AUDIENCES, LANGUAGES, Theme, label_of, taxonomy, themes_of
 from .tagger import Extra, get_matcher, tag
+from .taxonomy import AUDIENCES, LANGUAGES, Theme, label_of, taxonomy, themes_of
 
 __all__ = [
     "AUDIENCES",
