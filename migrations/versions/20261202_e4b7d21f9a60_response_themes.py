@@ -1,5 +1,5 @@
 """Themes: the themes each response's texts mention, and a survey's own themes and terms
-(with a version number on the survey, so answers are tagged without reading them).
+(with a stamp on the survey, so answers are tagged without reading them).
 
 Only new tables: the previous release never reads or writes them. Stored comments get their
 themes from ``polso themes retag`` (docs/themes.md).
@@ -22,8 +22,7 @@ depends_on = None
 
 def upgrade() -> None:
     with op.batch_alter_table('surveys', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('themes_version', sa.Integer(), nullable=False,
-                                      server_default='0'))
+        batch_op.add_column(sa.Column('themes_stamp', sa.String(length=16), nullable=True))
     op.create_table(
         'response_themes',
         sa.Column('id', sa.Integer(), nullable=False),
@@ -87,4 +86,4 @@ def downgrade() -> None:
     op.drop_index(op.f('ix_response_themes_response_id'), table_name='response_themes')
     op.drop_table('response_themes')
     with op.batch_alter_table('surveys', schema=None) as batch_op:
-        batch_op.drop_column('themes_version')
+        batch_op.drop_column('themes_stamp')

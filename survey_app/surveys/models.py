@@ -96,10 +96,10 @@ class Survey(db.Model):
     texts: Mapped[dict[str, Any]] = mapped_column(default=dict, server_default="{}")
     #: Answers older than this many days are anonymised (docs/surveys.md); NULL: kept as given.
     retention_days: Mapped[int | None]
-    #: Bumped whenever an admin changes the survey's own themes or terms (``themes``): 0 means
-    #: none, so tagging an answer needs no query; otherwise each process caches the terms of
-    #: the version it read with the survey.
-    themes_version: Mapped[int] = mapped_column(default=0, server_default="0")
+    #: A new random value whenever an admin changes the survey's own themes or terms
+    #: (``themes``); NULL while there are none, so tagging an answer needs no query, otherwise
+    #: each process caches the terms under the value it read with the survey.
+    themes_stamp: Mapped[str | None] = mapped_column(sa.String(16))
 
     questions: Mapped[list[Question]] = relationship(
         back_populates="survey", order_by="Question.position", cascade="all, delete-orphan"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import secrets
 from collections.abc import Iterable
 
 import sqlalchemy as sa
@@ -38,7 +39,7 @@ MAX_TERMS = 500
 _KEY = re.compile(r"[^a-z0-9]+")
 #: Surveys whose terms a process keeps (see :func:`survey_terms`).
 TERMS_CACHE_SIZE = 1000
-_terms_cache: dict[tuple[int, int], Extra] = {}
+_terms_cache: dict[tuple[int, str], Extra] = {}
 
 
 class ThemeError(DomainError):
@@ -65,13 +66,12 @@ def theme_labels(survey: Survey) -> dict[str, str]:
 def survey_terms(survey: Survey) -> Extra:
     """The survey's own terms, as :func:`survey_app.core.themes.tag` takes them.
 
-    Read once per process and ``themes_version`` of the survey (none at version 0): tagging
+    Read once per process and ``themes_stamp`` of the survey (none without a stamp): tagging
     is on the respondent's hot path, which costs a fixed handful of statements.
     """
-    version = survey.themes_version or 0
-    if version == 0:
+    if survey.themes_stamp is None:
         return ()
-    key = (survey.id, version)
+    key = (survey.id, survey.themes_stamp)
     extra = _terms_cache.get(key)
     if extra is None:
         rows = db.session.execute(
@@ -85,8 +85,9 @@ def survey_terms(survey: Survey) -> Extra:
 
 
 def _changed(survey: Survey) -> None:
-    """A new ``themes_version``, counted up in SQL so concurrent changes each count."""
-    survey.themes_version = Survey.themes_version + 1  # type: ignore[assignment]
+    """A new ``themes_stamp``: random, so neither a concurrent change nor a survey id used
+    again can meet the terms another process cached under the old one."""
+    survey.themes_stamp = secrets.token_hex(8)
 
 
 def themes_of_texts(survey: Survey, locale: str, texts: Iterable[tuple[int | None, str | None]],
