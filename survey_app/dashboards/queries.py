@@ -85,8 +85,10 @@ def filter_conditions(filters: Filters, *, skip: str | None = None) -> list[Colu
     if filters.sentiment and skip != "sentiment":
         conditions.append(Response.sentiment_label == filters.sentiment)
     if filters.theme and skip != "theme":
+        # Correlated on the response only: the themes panel's own query reads response_themes.
         conditions.append(sa.exists().where(ResponseTheme.response_id == Response.id,
-                                            ResponseTheme.theme == filters.theme))
+                                            ResponseTheme.theme == filters.theme)
+                          .correlate(Response))
     for key, value in filters.segments:
         if skip == f"segment:{key}":
             continue

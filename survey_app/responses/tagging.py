@@ -55,7 +55,8 @@ def has_text() -> sa.ColumnElement[bool]:
     """Responses with a comment or a free-text answer: the only ones tagging can change (an
     erased or anonymised answer has lost its texts and keeps the themes it had)."""
     text_answer = sa.exists().where(Answer.response_id == Response.id,
-                                    Answer.value_text.is_not(None), Answer.value_text != "")
+                                    Answer.value_text.is_not(None), Answer.value_text != ""
+                                    ).correlate(Response)
     return sa.or_(Response.comment.is_not(None), text_answer)
 
 
