@@ -97,7 +97,7 @@ def _row(survey: Survey, policy: Policy, key: str, label: str, cells: Cells, tex
     if not policy.shows_comments(group_n, n):
         return ThemeRow(key, label, hidden=True)
     rest = sum(all_categories.values()) - n
-    comparable = policy.shows(rest) if policy.is_anonymous else True
+    comparable = policy.shows(rest)  # always, for identified surveys
     trend = []
     for index, month in enumerate(months):
         month_texts = sum(v for (b, _c), v in texts.items() if b == index)

@@ -15,7 +15,6 @@ from survey_app.core.themes import (
     LANGUAGES,
     Matcher,
     Theme,
-    label_of,
     tag,
     taxonomy,
     themes_of,
@@ -190,8 +189,3 @@ def remove_theme(survey: Survey, key: str) -> SurveyTheme:
     _changed(survey)
     db.session.flush()
     return theme
-
-
-def theme_label(survey: Survey, key: str) -> str:
-    """The name of theme ``key`` of ``survey`` (the key itself for a theme since removed)."""
-    return label_of(survey.audience, key) or theme_labels(survey).get(key, key)

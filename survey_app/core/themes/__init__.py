@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from .matcher import Matcher, normalise, tokens
 from .tagger import Extra, get_matcher, tag
-from .taxonomy import AUDIENCES, LANGUAGES, Theme, label_of, taxonomy, themes_of
+from .taxonomy import AUDIENCES, LANGUAGES, Theme, taxonomy, themes_of
 
 __all__ = [
     "AUDIENCES",
@@ -13,7 +13,6 @@ __all__ = [
     "Matcher",
     "Theme",
     "get_matcher",
-    "label_of",
     "normalise",
     "tag",
     "taxonomy",

@@ -58,7 +58,3 @@ def taxonomy(audience: str) -> list[Theme]:
     """The built-in themes of *audience* with their names in the current language."""
     return [Theme(key, str(label)) for key, label in _TAXONOMY[audience]]
 
-
-def label_of(audience: str, key: str) -> str | None:
-    """The name of built-in theme *key* of *audience*; ``None`` when it is not built in."""
-    return next((str(label) for k, label in _TAXONOMY.get(audience, ()) if k == key), None)
