@@ -3,9 +3,9 @@
 Run: ``python bench/themes.py [--split test|dev] [--seconds 2] [--stemmer]``. Prints, per
 language, precision and recall of every theme and micro-F1 on the split (``test`` by default:
 the lexicons are tuned on ``dev`` only), then CPU microseconds per comment (best pass) and the
-time to build a language's matcher. ``--stemmer`` also runs a variant that matches the lexicon's plain words on
-Snowball stems (needs ``pip install snowballstemmer``; not a dependency of Polso, see
-docs/themes.md for why).
+time to build a language's matcher. ``--stemmer`` also runs a variant that matches the
+lexicon's plain words on Snowball stems (needs ``pip install snowballstemmer``; not a
+dependency of Polso, see docs/themes.md for why).
 """
 
 from __future__ import annotations

@@ -15,6 +15,7 @@ from datetime import date
 from flask import current_app
 
 from survey_app.core.scoring import categorise
+from survey_app.core.themes import Theme
 from survey_app.dashboards import queries
 from survey_app.dashboards.anonymity import Policy
 from survey_app.dashboards.filters import Filters, categories_of
@@ -30,6 +31,7 @@ from survey_app.dashboards.metrics import (
 from survey_app.dashboards.themes import ThemePanel, theme_panel
 from survey_app.dashboards.words import top_words
 from survey_app.surveys.models import Question, QuestionKind, Survey
+from survey_app.themes.services import survey_themes
 
 #: Side of the top-words comparison: unhappy vs happy categories per survey kind.
 WORD_SIDES = {"nps": ("detractor", "promoter"), "csat": ("dissatisfied", "satisfied")}
@@ -109,6 +111,8 @@ class Dashboard:
     comment_pages: int = 0
     words: dict[str, list[tuple[str, int]] | None] = field(default_factory=dict)
     themes: ThemePanel | None = None
+    #: The survey's themes (built-in and its own), for the panel and the theme filter's name.
+    theme_list: list[Theme] = field(default_factory=list)
     show_identity: bool = True
     invited: int = 0
     responded: int = 0
@@ -139,7 +143,8 @@ def build_dashboard(survey: Survey, filters: Filters, *, show_identity: bool = T
     filters = _step_from_data(survey, filters)
     keys = queries.recent_segment_keys(survey)
     breakdown = filters.breakdown or (keys[0] if keys else None)
-    board = Dashboard(survey, filters, policy, keys, breakdown, show_identity=show_identity)
+    board = Dashboard(survey, filters, policy, keys, breakdown, show_identity=show_identity,
+                      theme_list=survey_themes(survey))
     if policy.is_anonymous and filters.narrowing:
         counts = queries.group_counts(survey, filters)
         policy.check_narrowing(counts.n, counts.parents)
@@ -159,7 +164,8 @@ def build_dashboard(survey: Survey, filters: Filters, *, show_identity: bool = T
     if board.hidden or board.is_empty:
         return board
     _comments(board, cells)
-    board.themes = theme_panel(survey, filters, policy, board.n or 0)
+    board.themes = theme_panel(survey, filters, policy, board.n or 0, first_day,
+                               board.theme_list)
     _questions(board)
     return board
 

@@ -1,7 +1,7 @@
 """The dashboard's themes panel: themes ranked by impact, split by category, trend by month.
 
-Two ``GROUP BY`` queries count everything: answers with text per month and category, and
-answers mentioning each theme per theme, month and category (``response_themes`` joined to
+One statement counts everything (:func:`counts`): answers with text per month and category,
+and answers mentioning each theme per theme, month and category (``response_themes`` joined to
 the filtered responses). The rest is arithmetic (:func:`dashboards.metrics.impact`) and the
 anonymity rules: an anonymous survey shows a theme only when its comments could be read
 (:meth:`Policy.shows_comments`), and compares it with the rest only when the rest is a group
@@ -14,19 +14,20 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import date
 
+import sqlalchemy as sa
 from sqlalchemy import func, select
 
 from survey_app.core.db import db
+from survey_app.core.themes import Theme
 from survey_app.dashboards.anonymity import Policy
 from survey_app.dashboards.filters import Filters, categories_of
 from survey_app.dashboards.metrics import Impact, Score, impact, score_from_categories
-from survey_app.dashboards.queries import bucket_number, filter_conditions, first_response_day
+from survey_app.dashboards.queries import bucket_number, filter_conditions
 from survey_app.dashboards.queries import scope as response_scope
 from survey_app.responses.models import Response
 from survey_app.responses.tagging import has_text
 from survey_app.surveys.models import Survey
 from survey_app.themes.models import ResponseTheme
-from survey_app.themes.services import survey_themes
 
 #: Counts by (month number, category).
 Cells = dict[tuple[int, str], int]
@@ -66,18 +67,21 @@ class ThemePanel:
     months: list[date] = field(default_factory=list)
 
 
-def theme_panel(survey: Survey, filters: Filters, policy: Policy, group_n: int) -> ThemePanel:
-    """The themes panel for the filtered answers (``group_n`` of them, already shown)."""
-    first_day = first_response_day(survey) if filters.period.start is None else None
+def theme_panel(survey: Survey, filters: Filters, policy: Policy, group_n: int,
+                first_day: date | None, themes: list[Theme]) -> ThemePanel:
+    """The themes panel for the filtered answers (``group_n`` of them, already shown).
+
+    :param first_day: the survey's first answer day (for "all time"), as the page found it.
+    :param themes: the survey's themes (``themes.services.survey_themes``).
+    """
     months = filters.period.with_step("month").buckets(first_day)
-    texts = text_counts(survey, filters, months)
+    texts, by_theme = counts(survey, filters, months)
     total = sum(texts.values())
-    panel = ThemePanel(texts=total, months=months)
     if not policy.shows_comments(group_n, total):
         return ThemePanel(hidden=total > 0, months=months)
-    by_theme = theme_counts(survey, filters, months)
+    panel = ThemePanel(texts=total, months=months)
     all_categories = _by_category(texts)
-    for theme in survey_themes(survey):
+    for theme in themes:
         cells = by_theme.get(theme.key)
         if not cells:
             continue
@@ -118,29 +122,26 @@ def _by_category(cells: Cells) -> Counter[str]:
     return counts
 
 
-def text_counts(survey: Survey, filters: Filters, months: list[date]) -> Cells:
-    """Filtered answers with text per month number and category."""
-    bucket = bucket_number(months).label("bucket_key")
-    query = (select(bucket, Response.category, func.count())
-             .where(*response_scope(survey, filters.period.start, filters.period.end),
-                    has_text(), *filter_conditions(filters))
-             .group_by(bucket, Response.category))
-    return {(b, category): n for b, category, n in db.session.execute(query)}
+#: The key :func:`counts` gives the answers with text (no theme key is empty).
+TEXTS = ""
 
 
-def theme_counts(survey: Survey, filters: Filters, months: list[date]
-                 ) -> dict[str, Cells]:
-    """Filtered answers mentioning each theme, per theme, month number and category (an
-    answer whose comment and free-text answer both mention it counts once)."""
+def counts(survey: Survey, filters: Filters, months: list[date]
+           ) -> tuple[Cells, dict[str, Cells]]:
+    """Filtered answers with text, and those mentioning each theme (an answer whose comment
+    and free-text answer both mention it counts once), per month number and category: one
+    statement, ``UNION ALL`` of the two ``GROUP BY``s."""
     bucket = bucket_number(months).label("bucket_key")
-    query = (select(ResponseTheme.theme, bucket, Response.category,
-                    func.count(Response.id.distinct()))
-             .join(Response, Response.id == ResponseTheme.response_id)
-             .where(ResponseTheme.survey_id == survey.id,
-                    *response_scope(survey, filters.period.start, filters.period.end),
-                    *filter_conditions(filters))
-             .group_by(ResponseTheme.theme, bucket, Response.category))
-    counts: defaultdict[str, Cells] = defaultdict(dict)
-    for theme, b, category, n in db.session.execute(query):
-        counts[theme][(b, category)] = n
-    return counts
+    where = [*response_scope(survey, filters.period.start, filters.period.end),
+             *filter_conditions(filters)]
+    texts = (select(sa.literal(TEXTS).label("theme"), bucket, Response.category, func.count())
+             .where(*where, has_text()).group_by(bucket, Response.category))
+    themes = (select(ResponseTheme.theme, bucket, Response.category,
+                     func.count(Response.id.distinct()))
+              .join(Response, Response.id == ResponseTheme.response_id)
+              .where(ResponseTheme.survey_id == survey.id, *where)
+              .group_by(ResponseTheme.theme, bucket, Response.category))
+    by_theme: defaultdict[str, Cells] = defaultdict(dict)
+    for theme, b, category, n in db.session.execute(sa.union_all(texts, themes)):
+        by_theme[theme][(b, category)] = n
+    return by_theme.pop(TEXTS, {}), by_theme

@@ -22,7 +22,6 @@ from survey_app.dashboards.filters import InvalidFilterError, parse_filters
 from survey_app.dashboards.overview import surveys_with_scores
 from survey_app.dashboards.services import build_dashboard
 from survey_app.surveys.models import Survey
-from survey_app.themes.services import theme_labels
 
 bp = Blueprint("dashboards", __name__)
 
@@ -56,7 +55,7 @@ def survey(survey_id: int):
     [listed] = surveys_with_scores(select(Survey).where(Survey.id == survey.id))
     return render_template("dashboards/survey.html", board=board, charts=charts,
                            can_export=can_export, flagged=listed.flagged,
-                           theme_names=theme_labels(survey))
+                           theme_names={t.key: t.label for t in board.theme_list})
 
 
 @bp.get("/surveys/<int:survey_id>/export.csv")

@@ -46,7 +46,10 @@ class ThemeError(DomainError):
 
 
 def survey_themes(survey: Survey) -> list[Theme]:
-    """The built-in themes of the survey's audience, then its own ones."""
+    """The built-in themes of the survey's audience, then its own ones (read only when the
+    survey's ``themes_stamp`` says an admin ever changed them)."""
+    if survey.themes_stamp is None:
+        return taxonomy(survey.audience)
     own = db.session.scalars(sa.select(SurveyTheme).where(SurveyTheme.survey_id == survey.id)
                              .order_by(SurveyTheme.label, SurveyTheme.id))
     return taxonomy(survey.audience) + [Theme(t.key, t.label) for t in own]
@@ -84,8 +87,8 @@ def survey_terms(survey: Survey) -> Extra:
 
 
 def _changed(survey: Survey) -> None:
-    """A new ``themes_stamp``: random, so neither a concurrent change nor a survey id used
-    again can meet the terms another process cached under the old one."""
+    """A new ``themes_stamp`` (the survey's themes or terms changed): random, so neither a
+    concurrent change nor a survey id used again meets terms cached under the old one."""
     survey.themes_stamp = secrets.token_hex(8)
 
 
@@ -123,6 +126,7 @@ def add_theme(survey: Survey, label: str) -> SurveyTheme:
         raise ThemeError(_("A survey may add at most %(n)d themes.", n=MAX_OWN_THEMES))
     theme = SurveyTheme(survey_id=survey.id, key=key, label=label)
     db.session.add(theme)
+    _changed(survey)
     db.session.flush()
     return theme
 
