@@ -113,6 +113,7 @@ def import_models() -> None:
     import survey_app.people.models  # noqa: F401
     import survey_app.responses.models  # noqa: F401
     import survey_app.surveys.models  # noqa: F401
+    import survey_app.themes.models  # noqa: F401
     import survey_app.waves.models  # noqa: F401
     import survey_app.webhooks.models  # noqa: F401
 
@@ -211,6 +212,7 @@ def register_blueprints(app: Flask) -> None:
     from survey_app.people.views import bp as people_bp
     from survey_app.respond.views import bp as respond_bp
     from survey_app.surveys.views import bp as surveys_bp
+    from survey_app.themes.views import bp as themes_bp
     from survey_app.waves.views import bp as waves_bp
     from survey_app.webhooks.views import bp as webhooks_bp
 
@@ -226,6 +228,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(dashboards_bp)
     app.register_blueprint(followups_bp)
     app.register_blueprint(webhooks_bp)
+    app.register_blueprint(themes_bp)
     metrics.init_app(app)
     api.init_app(app)
 

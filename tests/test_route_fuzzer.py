@@ -79,7 +79,7 @@ NAMES = ["page", "q", "kind", "where", "status", "action", "actor", "period", "f
          "title", "slug", "locale", "name", "role", "note", "text", "message", "assignee",
          "outcome", "comment", "attributes", "file", "throttle_days", "reminder_count",
          "min_group_size", "questions-0-kind", "questions-0-text_en", "team", "overdue",
-         "decision", "add_question", "confirm", "csrf_token", "\x00", "a\r\nb"]
+         "decision", "add_question", "confirm", "theme", "csrf_token", "\x00", "a\r\nb"]
 RAW_QUERIES = ["%zz", "%", "%e9%ff=%fe", "page=%ff", "a=%00&a=%0d%0a", "page=1&page=2",
                "q=%E2%82", "&&==&", "page[]=1", "lang=xx&lang=it"]
 CONTENT_TYPES = ["application/x-www-form-urlencoded", "multipart/form-data",

@@ -17,6 +17,7 @@ from flask_babel import gettext as _
 from survey_app.core.scoring import categorise
 from survey_app.dashboards.metrics import MIN_MARGIN_N, Mean, Score
 from survey_app.dashboards.services import Group
+from survey_app.dashboards.themes import ThemeRow
 
 WIDTH = 360
 #: Most x-axis labels a trend shows before it skips some (they would overlap).
@@ -210,3 +211,61 @@ def _point_label(group: Group, granularity: str) -> str:
         raise ValueError("a point needs a score")
     return (f"{_short_date(group.start, granularity)}: {group.score.value:.0f} "
             f"{margin_text(group.score)} (n={group.n})")
+
+
+@dataclass(frozen=True, slots=True)
+class ImpactBar:
+    """One theme's impact: a bar from the zero line, and the interval of its 95% margin."""
+
+    y: float
+    x: float
+    width: float
+    css: str
+    label: str
+    value: str
+    #: ``(low, high)`` x of the interval; ``None`` when untested.
+    whisker: tuple[float, float] | None
+
+
+@dataclass(frozen=True, slots=True)
+class ImpactChart:
+    width: int
+    height: int
+    zero: float
+    bars: list[ImpactBar]
+
+
+#: Impact chart: the label column's width, one row's height.
+IMPACT_LABELS = 130
+IMPACT_ROW = 22
+
+
+def impact_chart(rows: Sequence[ThemeRow]) -> ImpactChart:
+    """Horizontal bars of each theme's impact (score points) around a zero line, with its
+    95% interval; red when it pulls the score down, green when up, grey when it is noise."""
+    measured = [(row.label, row.impact) for row in rows if row.impact is not None]
+    spreads = [impact.share * (impact.margin or 0.0) for _label, impact in measured]
+    scale_max = max((abs(impact.value) + spread
+                     for (_label, impact), spread in zip(measured, spreads, strict=True)),
+                    default=1.0) or 1.0
+    half = (WIDTH - IMPACT_LABELS - 10) / 2
+    zero = IMPACT_LABELS + half
+
+    def x_of(points: float) -> float:
+        return round(zero + points / scale_max * half, 1)
+
+    bars = []
+    for index, ((label, impact), spread) in enumerate(zip(measured, spreads, strict=True)):
+        value = impact.value
+        css = ("bar-noise" if not impact.is_driver
+               else "bar-detractor" if value < 0 else "bar-promoter")
+        bars.append(ImpactBar(
+            index * IMPACT_ROW + 4, min(x_of(value), zero), round(abs(x_of(value) - zero), 1),
+            css, label, f"{value:+.1f}",
+            (x_of(value - spread), x_of(value + spread)) if spread else None))
+    return ImpactChart(WIDTH, max(len(bars), 1) * IMPACT_ROW + 8, zero, bars)
+
+
+def month_label(day: date) -> str:
+    """A month as the trend's axis writes it ("Sep '26")."""
+    return _short_date(day, "month")

@@ -17,6 +17,7 @@ from survey_app.core.db import utcnow
 from survey_app.core.errors import DomainError
 from survey_app.core.scoring import Category
 from survey_app.surveys.models import Survey
+from survey_app.themes.services import theme_labels
 
 #: Preset periods: the last N days up to and including today.
 PERIOD_DAYS = {"30d": 30, "90d": 90, "365d": 365}
@@ -89,6 +90,8 @@ class Filters:
     period: Period
     category: str | None = None
     sentiment: str | None = None
+    #: A theme key: only answers whose texts mention it (the themes panel's click-through).
+    theme: str | None = None
     #: ``(attribute, value)`` pairs; value ``None`` selects responses without the attribute.
     segments: tuple[tuple[str, str | None], ...] = ()
     #: Segment attribute the breakdown table groups by (``None``: the first one found).
@@ -98,7 +101,7 @@ class Filters:
     @property
     def narrowing(self) -> list[str]:
         """Names of the filters that narrow the period's responses (for the anonymity check)."""
-        names = [name for name in ("category", "sentiment") if getattr(self, name)]
+        names = [name for name in ("category", "sentiment", "theme") if getattr(self, name)]
         return names + [f"segment:{key}" for key, _value in self.segments]
 
     def without(self, name: str) -> Filters:
@@ -116,7 +119,7 @@ class Filters:
             assert self.period.start is not None
             args["from"] = self.period.start.isoformat()
             args["to"] = (self.period.end - timedelta(days=1)).isoformat()
-        for name in ("category", "sentiment", "breakdown"):
+        for name in ("category", "sentiment", "theme", "breakdown"):
             if getattr(self, name):
                 args[name] = getattr(self, name)
         if self.segments:
@@ -163,10 +166,13 @@ def parse_filters(args: Mapping[str, object], survey: Survey, *,
                          unaligned_start=period.start)
     category = _choice(args, "category", [str(c) for c in categories_of(survey)])
     sentiment = _choice(args, "sentiment", SENTIMENTS)
+    theme = _one(args, "theme")
+    if theme is not None:
+        theme = _choice(args, "theme", list(theme_labels(survey)))
     breakdown = _one(args, "breakdown")
     if breakdown is not None:
         _check_key(breakdown)
-    return Filters(period=period, category=category, sentiment=sentiment,
+    return Filters(period=period, category=category, sentiment=sentiment, theme=theme,
                    segments=_segments(args), breakdown=breakdown, page=_page(args))
 
 

@@ -164,6 +164,45 @@ def compare(current: Score | None, previous: Score | None) -> Change | None:
     return Change(delta, z, math.erfc(abs(z) / math.sqrt(2)))
 
 
+@dataclass(frozen=True, slots=True)
+class Impact:
+    """How much a theme moves the score: ``share × (score of those mentioning it − score of
+    the rest)``, in score points, with the 95% margin of that difference."""
+
+    #: Share (0–1) of the answers with text that mention the theme.
+    share: float
+    #: Score of the answers mentioning the theme minus that of the other answers with text.
+    difference: float
+    #: Half-width of the 95% interval of ``difference``; ``None`` when not tested.
+    margin: float | None
+    #: Whether the difference is significant (:func:`compare`'s test, p < 0.05).
+    is_driver: bool
+
+    @property
+    def value(self) -> float:
+        return self.share * self.difference
+
+
+def impact(kind: str, mentioning: Mapping[str, int], all_texts: Mapping[str, int]
+           ) -> Impact | None:
+    """The :class:`Impact` of a theme from category counts of the answers that mention it and
+    of every answer with text (the rest is the difference); ``None`` when either side is
+    empty. Each side needs :data:`MIN_TEST_N` answers to be tested: below, it is no driver.
+    """
+    rest = {key: all_texts.get(key, 0) - mentioning.get(key, 0) for key in all_texts}
+    if any(n < 0 for n in rest.values()) or mentioning.keys() - all_texts.keys():
+        raise ValueError("more answers mention the theme than there are answers")
+    theme_score = score_from_categories(kind, mentioning)
+    rest_score = score_from_categories(kind, rest)
+    change = compare(theme_score, rest_score)
+    if change is None or theme_score is None or rest_score is None:
+        return None
+    margin = (Z_95 * math.hypot(theme_score.standard_error, rest_score.standard_error)
+              if change.is_tested else None)
+    return Impact(theme_score.n / (theme_score.n + rest_score.n), change.delta, margin,
+                  change.is_significant)
+
+
 def mean(n: int, total: float, total_of_squares: float) -> Mean | None:
     """Mean and 95% margin from the count, sum and sum of squares of the values.
 

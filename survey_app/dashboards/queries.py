@@ -25,6 +25,7 @@ from survey_app.people.models import Person
 from survey_app.responses.models import Answer, Response
 from survey_app.responses.queries import countable
 from survey_app.surveys.models import Survey
+from survey_app.themes.models import ResponseTheme
 
 #: Refuse a breakdown whose attribute has more distinct values than this (e.g. an e-mail).
 MAX_GROUP_ROWS = 20_000
@@ -77,12 +78,17 @@ def segment_value(key: str) -> ColumnElement[str | None]:
 
 
 def filter_conditions(filters: Filters, *, skip: str | None = None) -> list[ColumnElement[bool]]:
-    """SQL conditions for the category, sentiment and segment filters (not the period)."""
+    """SQL conditions for the category, sentiment, theme and segment filters (not the period)."""
     conditions: list[ColumnElement[bool]] = []
     if filters.category and skip != "category":
         conditions.append(Response.category == filters.category)
     if filters.sentiment and skip != "sentiment":
         conditions.append(Response.sentiment_label == filters.sentiment)
+    if filters.theme and skip != "theme":
+        # Correlated on the response only: the themes panel's own query reads response_themes.
+        conditions.append(sa.exists().where(ResponseTheme.response_id == Response.id,
+                                            ResponseTheme.theme == filters.theme)
+                          .correlate(Response))
     for key, value in filters.segments:
         if skip == f"segment:{key}":
             continue

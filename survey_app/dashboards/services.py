@@ -16,6 +16,7 @@ from typing import Any
 from flask import current_app
 
 from survey_app.core.scoring import categorise
+from survey_app.core.themes import Theme
 from survey_app.dashboards import queries, rollups
 from survey_app.dashboards.anonymity import Policy
 from survey_app.dashboards.filters import Filters, categories_of
@@ -29,7 +30,9 @@ from survey_app.dashboards.metrics import (
     trend_step,
 )
 from survey_app.dashboards.phrases import LanguagePhrases, key_phrases
+from survey_app.dashboards.themes import ThemePanel, theme_panel
 from survey_app.surveys.models import Question, QuestionKind, Survey
+from survey_app.themes.services import survey_themes
 
 #: Side of the key-phrases comparison: unhappy vs happy categories per survey kind.
 PHRASE_SIDES = {"nps": ("detractor", "promoter"), "csat": ("dissatisfied", "satisfied")}
@@ -109,6 +112,9 @@ class Dashboard:
     comment_pages: int = 0
     #: Key phrases per side and language; ``None`` when the side's comments may not be read.
     phrases: dict[str, list[LanguagePhrases] | None] = field(default_factory=dict)
+    themes: ThemePanel | None = None
+    #: The survey's themes (built-in and its own), for the panel and the theme filter's name.
+    theme_list: list[Theme] = field(default_factory=list)
     show_identity: bool = True
     invited: int = 0
     responded: int = 0
@@ -118,6 +124,8 @@ class Dashboard:
     siblings: dict[tuple[str, str | None], dict[str | None, int]] = field(default_factory=dict)
     #: The grouped counts the numbers are sums of (``queries.score_cells``).
     cells: list[queries.Cell] = field(default_factory=list)
+    #: The survey's first answer day when the period is "all time" (``None`` otherwise).
+    first_day: date | None = None
 
     @property
     def response_rate(self) -> float | None:
@@ -141,6 +149,8 @@ def build_dashboard(survey: Survey, filters: Filters, *, show_identity: bool = T
     if board.hidden or board.is_empty:
         return board
     _comments(board, board.cells)
+    board.themes = theme_panel(survey, filters, board.policy, board.n or 0,
+                               board.first_day, board.theme_list)
     _questions(board)
     return board
 
@@ -156,7 +166,8 @@ def build_scores(survey: Survey, filters: Filters, *, show_identity: bool = True
     filters = _step_from_data(survey, filters)
     keys = queries.recent_segment_keys(survey)
     breakdown = filters.breakdown or (keys[0] if keys else None)
-    board = Dashboard(survey, filters, policy, keys, breakdown, show_identity=show_identity)
+    board = Dashboard(survey, filters, policy, keys, breakdown, show_identity=show_identity,
+                      theme_list=survey_themes(survey))
     if policy.is_anonymous and filters.narrowing:
         counts = counts_source(filters).group_counts(survey, filters)
         policy.check_narrowing(counts.n, counts.parents)
@@ -165,6 +176,7 @@ def build_scores(survey: Survey, filters: Filters, *, show_identity: bool = True
             board.hidden = True
             return board
     first_day = queries.first_response_day(survey) if filters.period.start is None else None
+    board.first_day = first_day
     buckets = filters.period.buckets(first_day)
     try:
         cells = counts_source(filters, breakdown).score_cells(survey, filters, buckets, breakdown)

@@ -54,7 +54,8 @@ def survey(survey_id: int):
     # Flagged answers are counted apart, as on the survey list: say so next to the counts.
     [listed] = surveys_with_scores(select(Survey).where(Survey.id == survey.id))
     return render_template("dashboards/survey.html", board=board, charts=charts,
-                           can_export=can_export, flagged=listed.flagged)
+                           can_export=can_export, flagged=listed.flagged,
+                           theme_names={t.key: t.label for t in board.theme_list})
 
 
 @bp.get("/surveys/<int:survey_id>/export.csv")

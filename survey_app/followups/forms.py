@@ -54,6 +54,7 @@ class FilterForm(BaseForm):
     survey = SelectField(_l("Survey"), default="")
     segment = StringField(_l("Segment"), validators=[Optional(), Length(max=270)],
                           description=_l("attribute=value, e.g. plan=pro"))
+    theme = SelectField(_l("Theme"), default="")
     overdue = StrictBooleanField(_l("Overdue only"))
     page = StrictIntegerField(default=1)
 

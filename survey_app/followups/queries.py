@@ -13,6 +13,7 @@ from sqlalchemy.orm import joinedload, selectinload
 from survey_app.accounts.access import Principal, followup_teams
 from survey_app.accounts.models import User
 from survey_app.core.db import db
+from survey_app.core.themes import taxonomy
 from survey_app.followups.models import (
     OPEN_STATUSES,
     PRIORITY_RANK,
@@ -24,6 +25,8 @@ from survey_app.followups.models import (
 )
 from survey_app.responses.models import Answer, Response
 from survey_app.surveys.models import Survey
+from survey_app.themes.models import ResponseTheme, SurveyTheme
+from survey_app.themes.services import theme_labels
 
 #: Red first, then yellow, then green (the CLI's ordering; the queue uses ``priority_rank``).
 PRIORITY_ORDER = case({"red": 0, "yellow": 1, "green": 2}, value=FollowUp.priority)
@@ -51,6 +54,8 @@ class QueueFilters:
     survey_id: int | None = None
     #: One segment attribute and its value, e.g. ``("plan", "pro")``.
     segment: tuple[str, str] | None = None
+    #: A theme key: cases whose answer's texts mention it.
+    theme: str | None = None
     is_overdue: bool = False
     page: int = 1
 
@@ -84,6 +89,9 @@ def _where(user: User, filters: QueueFilters, now: datetime, *, status: bool = T
             key, value = filters.segment
             responses = responses.where(Response.segment[key].as_string() == value)
         conditions.append(FollowUp.response_id.in_(responses))
+    if filters.theme is not None:
+        conditions.append(FollowUp.response_id.in_(
+            select(ResponseTheme.response_id).where(ResponseTheme.theme == filters.theme)))
     return conditions
 
 
@@ -95,6 +103,7 @@ def queue_page(user: User, filters: QueueFilters, now: datetime, size: int
         .order_by(FollowUp.priority_rank, FollowUp.due_dt, FollowUp.id)
         .limit(size + 1).offset((filters.page - 1) * size)
         .options(joinedload(FollowUp.response).joinedload(Response.survey),
+                 joinedload(FollowUp.response).selectinload(Response.themes),
                  joinedload(FollowUp.person), joinedload(FollowUp.assignee))
     )
     rows = list(db.session.scalars(query))
@@ -138,6 +147,25 @@ def queue_surveys(user: User) -> list[Survey]:
                  for team in followup_teams(user)]
     return list(db.session.scalars(select(Survey).where(Survey.audience.in_(audiences))
                                    .order_by(Survey.title, Survey.id)))
+
+
+def queue_themes(surveys: list[Survey]) -> dict[str, str]:
+    """Theme key → name of every theme of ``surveys`` (built-in and their own), by name."""
+    names: dict[str, str] = {}
+    for audience in sorted({survey.audience for survey in surveys}):
+        names.update((theme.key, theme.label) for theme in taxonomy(audience))
+    own = select(SurveyTheme.key, SurveyTheme.label).where(
+        SurveyTheme.survey_id.in_([survey.id for survey in surveys]))
+    for key, label in db.session.execute(own):
+        names.setdefault(key, label)
+    return dict(sorted(names.items(), key=lambda item: item[1].casefold()))
+
+
+def case_themes(case: FollowUp) -> list[str]:
+    """Names of the themes the case's answer mentions (comment and free-text answers)."""
+    names = theme_labels(case.response.survey)
+    keys = sorted({row.theme for row in case.response.themes})
+    return sorted((names.get(key, key) for key in keys), key=str.casefold)
 
 
 def agents(teams: list[str]) -> list[User]:

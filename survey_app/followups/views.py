@@ -69,7 +69,8 @@ def index():
     me = _me()
     form = FilterForm(formdata=request.args)
     surveys = queries.queue_surveys(me)
-    _filter_choices(form, me, surveys)
+    themes = queries.queue_themes(surveys)
+    _filter_choices(form, me, surveys, themes)
     valid = form.validate()
     filters = _filters(form) if valid else queries.QueueFilters()
     now = utcnow()
@@ -78,16 +79,20 @@ def index():
     return render_template(
         "followups/index.html", form=form, filters=filters, cases=cases, has_next=has_next,
         counts=queries.status_counts(me, filters, now), now=now, args=_args(form, valid),
+        theme_names=themes,
         metrics=metrics.queue_metrics(followup_teams(me), now),
     ), 200 if valid else 400
 
 
-def _filter_choices(form: FilterForm, me: User, surveys: list) -> None:
+def _filter_choices(form: FilterForm, me: User, surveys: list,
+                    themes: dict[str, str]) -> None:
     form.assignee.choices = [SelectChoice("", _("Anyone")), SelectChoice("me", _("Me")),
                              SelectChoice("none", _("Unassigned"))] + [
         SelectChoice(str(u.id), u.display_name) for u in queries.agents(followup_teams(me))]
     form.survey.choices = [SelectChoice("", _("Any survey"))] + [
         SelectChoice(str(s.id), s.title) for s in surveys]
+    form.theme.choices = [SelectChoice("", _("Any theme"))] + [
+        SelectChoice(key, label) for key, label in themes.items()]
 
 
 def _filters(form: FilterForm) -> queries.QueueFilters:
@@ -96,7 +101,8 @@ def _filters(form: FilterForm) -> queries.QueueFilters:
         status=form.status.data, priority=form.priority.data or None,
         assignee=int(assignee) if assignee and assignee.isdigit() else assignee,
         survey_id=int(form.survey.data) if form.survey.data else None,
-        segment=form.segment_pair(), is_overdue=bool(form.overdue.data),
+        segment=form.segment_pair(), theme=form.theme.data or None,
+        is_overdue=bool(form.overdue.data),
         page=form.page.data or 1)
 
 
@@ -106,7 +112,7 @@ def _args(form: FilterForm, valid: bool) -> dict[str, Any]:
         return {}
     args = {"status": form.status.data, "priority": form.priority.data,
             "assignee": form.assignee.data, "survey": form.survey.data,
-            "segment": (form.segment.data or "").strip(),
+            "segment": (form.segment.data or "").strip(), "theme": form.theme.data,
             "overdue": "y" if form.overdue.data else ""}
     return {k: v for k, v in args.items() if v}
 
@@ -167,6 +173,7 @@ def _detail_page(case: FollowUp, status: int, *, error: str | None = None,
         "followups/detail.html", case=case, response=case.response, now=utcnow(),
         error=error, forms=forms, events=events, history=history, earlier=earlier,
         notes=[e for e in events if e.kind == "note"], reply_locale=locale,
+        themes=queries.case_themes(case),
         shows_history=queries.shows_history(case),
         transitions=services.allowed_transitions(case),
         users=queries.users_by_id({int(v) for e in events if e.kind == "assigned"

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from survey_app.core.db import db, utcnow
 from survey_app.invitations.models import Invitation
 from survey_app.surveys.models import Question, Survey
+from survey_app.themes.models import ResponseTheme
 
 if TYPE_CHECKING:
     from survey_app.followups.models import FollowUp
@@ -140,6 +141,9 @@ class Response(db.Model):
         back_populates="response", cascade="all, delete-orphan"
     )
     followup: Mapped[FollowUp | None] = relationship(back_populates="response")
+    #: Themes its comment and free-text answers mention (kept in step by every write).
+    themes: Mapped[list[ResponseTheme]] = relationship(
+        back_populates="response", cascade="all, delete-orphan", passive_deletes=True)
 
     __mapper_args__ = {"version_id_col": version}
 

@@ -28,7 +28,9 @@ from survey_app.invitations.services import (
 from survey_app.invitations.tracking import looks_automated
 from survey_app.responses.models import Answer, Response, Suspicion
 from survey_app.responses.signals import response_created, response_updated
+from survey_app.responses.tagging import tag_response
 from survey_app.surveys.models import QuestionKind, Survey
+from survey_app.themes.services import survey_terms
 
 logger = logging.getLogger(__name__)
 
@@ -205,7 +207,8 @@ def record_response(
     alerts = followups.new_case_alerts(case, now) if case else []
     # Every row is known: write them back to back (SQLite's write lock is held from the first
     # write to the commit), as plain statements — the unit of work cost more than they do.
-    rows = [response, *response.answers, *([case, *case.events, *alerts] if case else [])]
+    rows = [response, *response.answers, *response.themes,
+            *([case, *case.events, *alerts] if case else [])]
     try:
         # The unique token digest refuses a second (even concurrent) answer.
         insert_loaded(*rows, updating=(invitation, responded(invitation, now))
@@ -266,7 +269,7 @@ def replace_anonymous(response: Response, submission: Submission,
 
 
 def _apply(response: Response, submission: Submission) -> None:
-    """Copy answers onto ``response`` and derive category and sentiment."""
+    """Copy answers onto ``response`` and derive category, sentiment and themes."""
     survey = response.survey
     comment = (submission.comment or "").strip() or None
     sentiment = analyze(comment, submission.locale,
@@ -293,6 +296,8 @@ def _apply(response: Response, submission: Submission) -> None:
             answer.value_int, answer.value_text = value, None
         if question.id not in existing:
             response.answers.append(answer)
+    with db.session.no_autoflush:  # the edit is flushed once, as one new version
+        tag_response(response, survey_terms(survey))
 
 
 def _loggable_id(response: Response) -> int | str:

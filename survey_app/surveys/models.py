@@ -96,6 +96,10 @@ class Survey(db.Model):
     texts: Mapped[dict[str, Any]] = mapped_column(default=dict, server_default="{}")
     #: Answers older than this many days are anonymised (docs/surveys.md); NULL: kept as given.
     retention_days: Mapped[int | None]
+    #: A new random value whenever an admin changes the survey's own themes or terms
+    #: (``themes``); NULL while there never were any, so tagging an answer and drawing the
+    #: dashboard read none, otherwise each process caches the terms under the value it read.
+    themes_stamp: Mapped[str | None] = mapped_column(sa.String(16))
 
     questions: Mapped[list[Question]] = relationship(
         back_populates="survey", order_by="Question.position", cascade="all, delete-orphan"

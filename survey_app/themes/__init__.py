@@ -1,0 +1,1 @@
+"""Themes of comments and free-text answers: stored tags, a survey's own themes and terms."""
