@@ -97,7 +97,7 @@ def parse_response_id(text: str) -> int | str | None:
 
 def response_data(response: Response | Any, disclosure: Disclosure = NOTHING_MORE, *,
                   survey: Survey | None = None, answers: Sequence[Answer | Any] | None = None,
-                  person: Person | None = None) -> dict[str, Any]:
+                  person: Person | Any | None = None) -> dict[str, Any]:
     """``response`` as :class:`ResponseSchema` describes it.
 
     ``disclosure`` applies to anonymous surveys only. ``response`` is a :class:`Response` or
