@@ -38,7 +38,7 @@ def main() -> None:
 
 def register_commands(app: Flask) -> None:
     """Attach every feature's command group to ``app.cli``."""
-    from survey_app.accounts.cli import users_cli
+    from survey_app.accounts.cli import tokens_cli, users_cli
     from survey_app.demo import demo_command
     from survey_app.followups.cli import followups_cli
     from survey_app.invitations.cli import links_cli
@@ -51,6 +51,7 @@ def register_commands(app: Flask) -> None:
                     surveys_cli):
         app.cli.add_command(command)
     app.cli.add_command(users_cli)
+    app.cli.add_command(tokens_cli)
     ops_cli.register()
 
     from survey_app.core.jobs import worker_command

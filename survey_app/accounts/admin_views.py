@@ -1,22 +1,33 @@
-"""``/users``: admins list, create and change staff users. Every change ends their sessions."""
+"""``/users``: admins list, create and change staff users (every change ends their sessions);
+``/settings/tokens``: admins create, list and revoke API tokens."""
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, session, url_for
+from flask import (
+    Blueprint,
+    abort,
+    flash,
+    make_response,
+    redirect,
+    render_template,
+    session,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_login import current_user, login_user
 from sqlalchemy import func, select
 
-from survey_app.accounts import emails, services
+from survey_app.accounts import api_tokens, emails, services
 from survey_app.accounts.access import role_required
 from survey_app.accounts.forms import (
+    ApiTokenForm,
     InviteForm,
     UserCreateForm,
     UserPasswordForm,
     UserRoleForm,
 )
 from survey_app.accounts.links import Purpose
-from survey_app.accounts.models import User
+from survey_app.accounts.models import ApiToken, User
 from survey_app.audit import services as audit
 from survey_app.core.db import db
 
@@ -193,3 +204,49 @@ def cancel_invitation(user_id: int):
     db.session.commit()
     flash(_("Invitation of %(email)s cancelled.", email=email))
     return redirect(url_for(".users"), 303)
+
+
+@bp.get("/settings/tokens")
+@role_required("admin")
+def tokens():
+    return _tokens_page(ApiTokenForm(), 200)
+
+
+def _tokens_page(form: ApiTokenForm, status: int, secret: str | None = None,
+                 created: ApiToken | None = None):
+    response = make_response(render_template(
+        "accounts/tokens.html", tokens=api_tokens.all_tokens(), form=form, secret=secret,
+        created=created), status)
+    response.headers["Cache-Control"] = "no-store"  # the page may show a secret, once
+    return response
+
+
+@bp.post("/settings/tokens")
+@role_required("admin")
+def create_token():
+    """Create a token and show its secret on this answer only (never in a cookie or a link)."""
+    form = ApiTokenForm()
+    if not form.validate_on_submit():
+        return _tokens_page(form, 422)
+    try:
+        token, secret = api_tokens.create_token(form.name.data, form.role.data, by=_me())
+    except api_tokens.ApiTokenError as error:
+        form.name.errors = [str(error)]
+        return _tokens_page(form, 422)
+    audit.record(_me(), "api_token.create", token, name=token.name, role=token.role)
+    db.session.commit()
+    return _tokens_page(ApiTokenForm(formdata=None), 200, secret=secret, created=token)
+
+
+@bp.post("/settings/tokens/<int:token_id>/revoke")
+@role_required("admin")
+def revoke_token(token_id: int):
+    token = db.session.get(ApiToken, token_id)
+    if token is None:
+        abort(404)
+    if api_tokens.revoke(token):
+        audit.record(_me(), "api_token.revoke", token, name=token.name)
+    db.session.commit()
+    flash(_("Token %(name)s is revoked: requests with it are refused from now on.",
+            name=token.name))
+    return redirect(url_for(".tokens"), 303)

@@ -1,4 +1,4 @@
-"""``polso users …`` commands."""
+"""``polso users …`` and ``polso tokens …`` commands."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from flask import current_app
 from flask.cli import AppGroup
 from sqlalchemy import func, select
 
-from survey_app.accounts import emails, services
+from survey_app.accounts import api_tokens, emails, services
 from survey_app.accounts.links import Purpose
 from survey_app.accounts.models import Role, User
 from survey_app.audit import services as audit
@@ -92,3 +92,51 @@ def list_users() -> None:
         last = user.last_login_dt.strftime("%Y-%m-%d %H:%M") if user.last_login_dt else "never"
         state = "invited" if user.is_invited else "active" if user.is_active else "inactive"
         click.echo(f"{user.email:<40} {user.role:<8} {state:<9} last sign-in {last}")
+
+
+tokens_cli = AppGroup("tokens", help="API tokens: create, list, revoke.")
+
+
+@tokens_cli.command("create")
+@click.option("--name", default="", help="What the token is for, e.g. helpdesk.")
+@click.option("--role", default="", help=f"The role it acts as: {ROLES}.")
+def create_token(name: str, role: str) -> None:
+    """Create an API token; the token alone is printed on the last line (shown only once)."""
+    if not name or not role:
+        raise CommandError("give --name and --role (" + ROLES + ")")
+    try:
+        token, secret = api_tokens.create_token(name, role)
+    except DomainError as error:
+        raise CommandError(str(error)) from None
+    audit.record_cli("api_token.create", token, name=token.name, role=token.role)
+    db.session.commit()
+    click.echo(f"Created {token.role} token {token.name} (id {token.id}); it is shown only "
+               "once, on the next line:")
+    click.echo(secret)
+
+
+@tokens_cli.command("list")
+def list_tokens() -> None:
+    """List API tokens: id, name, role, in use or revoked, last use."""
+    tokens = api_tokens.all_tokens()
+    if not tokens:
+        click.echo("No API tokens yet: polso tokens create --name NAME --role ROLE")
+        return
+    for token in tokens:
+        last = token.last_used_dt.strftime("%Y-%m-%d %H:%M") if token.last_used_dt else "never"
+        state = "in use" if token.is_active else "revoked"
+        click.echo(f"{token.id:>5} {token.name:<32} {token.role:<8} {state:<8} last used {last}")
+
+
+@tokens_cli.command("revoke")
+@click.argument("name_or_id")
+def revoke_token(name_or_id: str) -> None:
+    """Revoke the token in use named NAME_OR_ID (or with that id): refused from now on."""
+    try:
+        token = api_tokens.find_active(name_or_id)
+    except DomainError as error:
+        raise CommandError(str(error)) from None
+    api_tokens.revoke(token)
+    audit.record_cli("api_token.revoke", token, name=token.name)
+    db.session.commit()
+    click.echo(f"Revoked token {token.name} (id {token.id}).")

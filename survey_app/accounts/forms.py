@@ -95,3 +95,10 @@ class InviteForm(BaseForm):
     name = StringField(_l("Name"), validators=[Optional(), Length(max=200)])
     role = SelectField(_l("Role"), choices=role_choices, default=NEW_ACCOUNT_ROLE)
     locale = SelectField(_l("Language"), choices=LANGUAGE_CHOICES)
+
+
+class ApiTokenForm(BaseForm):
+    """A new API token: what it is for and the role it acts as."""
+
+    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=64)])
+    role = SelectField(_l("Role"), choices=role_choices, default=NEW_ACCOUNT_ROLE)
