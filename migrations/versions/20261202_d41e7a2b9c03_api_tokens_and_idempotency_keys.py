@@ -54,7 +54,7 @@ def upgrade():
                                 name=op.f('fk_api_idempotency_keys_token_id_api_tokens'),
                                 ondelete='CASCADE'),
         sa.PrimaryKeyConstraint('id', name=op.f('pk_api_idempotency_keys')),
-        sa.UniqueConstraint('token_id', 'key', name=op.f('uq_api_idempotency_keys_token_id')),
+        sa.UniqueConstraint('token_id', 'key', name=op.f('uq_api_idempotency_keys_token_id_key')),
     )
     op.create_index(op.f('ix_api_idempotency_keys_created_dt'), 'api_idempotency_keys',
                     ['created_dt'], unique=False)

@@ -26,6 +26,8 @@ class ApiBlueprint(flask_smorest.Blueprint):
     def __init__(self, tag: str, import_name: str, *, description: str) -> None:
         super().__init__(f"api_{tag}", import_name, url_prefix=PREFIX, description=description)
         self.tag = tag
+        self.register_error_handler(DomainError, domain_problem)
+        csrf.exempt(self)  # token auth, no cookies: nothing for a forged request to ride on
 
     def route(self, rule: str, *, parameters: Any = None, tags: Any = None,
               **options: Any) -> Any:
@@ -55,9 +57,7 @@ class PolsoApi(flask_smorest.Api):
 
     def register_blueprint(self, blp: flask_smorest.Blueprint, *, parameters: Any = None,
                            **options: Any) -> None:
-        """Register ``blp`` (an :class:`ApiBlueprint`) with its tag; no CSRF (no cookies)."""
-        csrf.exempt(blp)
-        blp.register_error_handler(DomainError, domain_problem)
+        """Register ``blp`` (an :class:`ApiBlueprint`) and document it under its tag."""
         self._app.extensions["flask-smorest"]["blp_name_to_api"][blp.name] = self
         self._app.register_blueprint(blp, **options)
         blp.register_views_in_doc(self, self._app, self.spec, name=blp.name,

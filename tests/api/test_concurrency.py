@@ -20,6 +20,7 @@ from survey_app.invitations.models import Invitation
 pytestmark = pytest.mark.live
 
 BODY = {"person": {"email": "ann@example.com"}}
+PROBLEMS = "https://polso.dev/problems/"
 
 
 def _post(url: str, secret: str, body: dict, key: str) -> tuple[int, dict[str, str], dict]:
@@ -64,10 +65,10 @@ def test_a_key_still_in_flight_is_a_409(app, live_server, setup, smtp_server, mo
         assert entered.wait(10)
         monkeypatch.setattr(invitations_view, "_survey", original)
         status, headers, problem = _post(url, setup, BODY, "k-1")
-        assert (status, problem["type"]) == (409, "https://polso.dev/problems/idempotency-key-in-use")
+        assert (status, problem["type"]) == (409, PROBLEMS + "idempotency-key-in-use")
         assert headers["Retry-After"] == "1"
         status, _, problem = _post(url, setup, {"person": {"email": "bob@example.com"}}, "k-1")
-        assert (status, problem["type"]) == (422, "https://polso.dev/problems/idempotency-key-reused")
+        assert (status, problem["type"]) == (422, PROBLEMS + "idempotency-key-reused")
         gate.set()
         status, headers, body = first.result(30)
     assert status == 200 and body["outcome"] == "sent"
