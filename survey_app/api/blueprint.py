@@ -38,7 +38,9 @@ class PolsoApi(flask_smorest.Api):
     """flask-smorest's ``Api`` with problem+json errors and the app's own error handling.
 
     Error answers are rendered by ``core.errors`` for every path under ``/api/`` (also URLs no
-    view serves), so the app-wide handler flask-smorest would install is left out.
+    view serves), so the app-wide handler flask-smorest would install is left out. The three
+    overrides follow flask-smorest 0.47's own methods (pinned exactly);
+    ``tests/api/test_openapi.py`` breaks if a new version changes what they rely on.
     """
 
     ERROR_SCHEMA = ProblemSchema
@@ -57,7 +59,8 @@ class PolsoApi(flask_smorest.Api):
 
     def register_blueprint(self, blp: flask_smorest.Blueprint, *, parameters: Any = None,
                            **options: Any) -> None:
-        """Register ``blp`` (an :class:`ApiBlueprint`) and document it under its tag."""
+        """Register ``blp`` (an :class:`ApiBlueprint`) and document it under its tag (the
+        blueprint's name is ``api_<tag>``: ``invitations`` and others name staff blueprints)."""
         self._app.extensions["flask-smorest"]["blp_name_to_api"][blp.name] = self
         self._app.register_blueprint(blp, **options)
         blp.register_views_in_doc(self, self._app, self.spec, name=blp.name,

@@ -9,7 +9,7 @@ from datetime import datetime
 from typing import Any
 
 from email_validator import EmailNotValidError, validate_email
-from sqlalchemy import select
+from sqlalchemy import insert, select
 
 from survey_app.core.db import db, utcnow
 from survey_app.core.errors import DomainError
@@ -103,12 +103,9 @@ def upsert_people(details: Sequence[PersonDetails], *, kind: str,
     emails = [d.email for d in details]
     if len(set(emails)) != len(emails):
         raise InvalidPersonError("each person may be given once")
-    found: dict[str, Person] = {}
-    for start in range(0, len(emails), _LOOKUP_BATCH):
-        chunk = emails[start:start + _LOOKUP_BATCH]
-        found.update((p.email, p) for p in db.session.scalars(
-            select(Person).where(Person.email.in_(chunk))))
-    people = []
+    found = _people_by_email(emails)
+    new_rows = []
+    now = utcnow()
     for item in details:
         locale = item.locale or None
         if locale is not None and locale not in ("en", "it"):
@@ -116,19 +113,34 @@ def upsert_people(details: Sequence[PersonDetails], *, kind: str,
         name = (item.name or "").strip()
         if len(name) > 200 or any(ord(c) < 32 for c in name):
             raise InvalidPersonError("name: at most 200 characters, on one line")
+        attributes = clean_attributes(item.attributes) if item.attributes else {}
         person = found.get(item.email)
         if person is None:
-            person = Person(email=item.email, name=name, kind=kind,
-                            locale=locale or default_locale, attributes={})
-            db.session.add(person)
-        else:
-            person.name = name or person.name
-            person.locale = locale or person.locale
-        if item.attributes:
-            person.attributes = {**person.attributes, **clean_attributes(item.attributes)}
-        people.append(person)
+            new_rows.append({"email": item.email, "name": name, "kind": kind,
+                             "locale": locale or default_locale, "attributes": attributes,
+                             "created_dt": now})
+            continue
+        person.name = name or person.name
+        person.locale = locale or person.locale
+        if attributes:
+            person.attributes = {**person.attributes, **attributes}
+    if new_rows:
+        # Core INSERTs, then one read back: the unit of work would insert them one by one
+        # (it needs each new key in order), ~3× the cost of the rest of a bulk trigger.
+        for start in range(0, len(new_rows), _LOOKUP_BATCH):
+            db.session.execute(insert(Person), new_rows[start:start + _LOOKUP_BATCH])
+        found.update(_people_by_email([row["email"] for row in new_rows]))
     db.session.flush()
-    return people
+    return [found[email] for email in emails]
+
+
+def _people_by_email(emails: Sequence[str]) -> dict[str, Person]:
+    found: dict[str, Person] = {}
+    for start in range(0, len(emails), _LOOKUP_BATCH):
+        chunk = list(emails[start:start + _LOOKUP_BATCH])
+        found.update((p.email, p) for p in db.session.scalars(
+            select(Person).where(Person.email.in_(chunk))))
+    return found
 
 
 def unsubscribe(person: Person, now: datetime | None = None) -> bool:

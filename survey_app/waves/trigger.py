@@ -137,12 +137,12 @@ def _insert(survey: Survey, invited: list[tuple[Person, datetime | None]],
                          "status": InvitationStatus.QUEUED, "created_dt": now,
                          "expires_dt": sent + lifetime, "last_mailed_dt": sent,
                          "reminder_count": 0})
+        # Rows are matched by person and invitation, not by order: SQLite then batches them.
         invitations = dict(db.session.execute(
-            insert(Invitation).returning(Invitation.person_id, Invitation.id,
-                                         sort_by_parameter_order=True), rows).tuples().all())
+            insert(Invitation).returning(Invitation.person_id, Invitation.id), rows
+        ).tuples().all())
         emails = db.session.execute(
-            insert(InvitationEmail).returning(InvitationEmail.invitation_id, InvitationEmail.id,
-                                              sort_by_parameter_order=True),
+            insert(InvitationEmail).returning(InvitationEmail.invitation_id, InvitationEmail.id),
             [{"invitation_id": invitations[person.id], "sequence": 0,
               "status": DeliveryStatus.QUEUED, "attempts": 0,
               "next_attempt_dt": at or now, "created_dt": now} for person, at in chunk]

@@ -3,6 +3,7 @@ idempotency keys."""
 
 from __future__ import annotations
 
+import hashlib
 from datetime import timedelta
 
 import pytest
@@ -176,8 +177,6 @@ def test_a_key_in_flight_is_a_409(app, api, make_token):
     secret = make_token("admin", name="busy")
     with app.app_context():
         token = db.session.scalar(select(ApiToken).where(ApiToken.name == "busy"))
-        import hashlib
-
         body = b'{"person": {"email": "a@example.com"}}'
         fingerprint = hashlib.sha256(b"POST\n" + URL.encode() + b"\n" + body).hexdigest()
         db.session.add(IdempotencyKey(token_id=token.id, key="k1", fingerprint=fingerprint,
@@ -219,3 +218,34 @@ def test_keys_are_forgotten_after_a_day(app, api, tokens):
         db.session.commit()
     fresh = api.post(URL, tokens["admin"], json=body, headers={"Idempotency-Key": "old"})
     assert fresh.status_code == 200 and "Idempotent-Replayed" not in fresh.headers
+
+
+def test_a_server_error_is_a_problem_and_frees_the_key(app, api, tokens, monkeypatch):
+    from survey_app.api.views import invitations
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("the database went away")
+
+    monkeypatch.setattr(invitations.trigger, "trigger_invitations", broken)
+    monkeypatch.setitem(app.config, "PROPAGATE_EXCEPTIONS", False)
+    body = {"person": {"email": "a@example.com"}}
+    failed = api.post(URL, tokens["admin"], json=body, headers={"Idempotency-Key": "retry-me"})
+    problem = assert_problem(failed, 500, "server-error")
+    assert "database" not in problem["detail"]  # no internals in the answer
+    monkeypatch.undo()
+    retried = api.post(URL, tokens["admin"], json=body, headers={"Idempotency-Key": "retry-me"})
+    assert retried.status_code == 200 and "Idempotent-Replayed" not in retried.headers
+    assert _people(app) == 1
+
+
+def test_the_hourly_job_purges_old_keys(app, api, tokens):
+    from survey_app.api.tasks import purge_idempotency_keys
+
+    api.post(URL, tokens["admin"], json={"person": {"email": "a@example.com"}},
+             headers={"Idempotency-Key": "k"})
+    with app.app_context():
+        key = db.session.scalar(select(IdempotencyKey))
+        key.created_dt = utcnow() - timedelta(hours=25)
+        db.session.commit()
+        assert purge_idempotency_keys.call_local() == 1
+        assert db.session.scalar(select(func.count()).select_from(IdempotencyKey)) == 0

@@ -19,6 +19,10 @@ def test_the_document_is_valid_openapi_3_1(client):
             ("post", "/api/v1/surveys/{slug}/invitations/bulk"),
             ("post", "/api/v1/responses")} <= operations
     assert spec["components"]["securitySchemes"]["bearerAuth"]["scheme"] == "bearer"
+    tags = [tag["name"] for tag in spec["tags"]]
+    assert {"invitations", "responses"} <= set(tags) and not any("api_" in t for t in tags)
+    assert all(set(op["tags"]) <= set(tags) for item in spec["paths"].values()
+               for op in item.values() if isinstance(op, dict) and "tags" in op)
 
 
 def test_every_operation_documents_its_problems_and_strict_bodies(client):
