@@ -1,7 +1,7 @@
 """Trigger 10,000 invitations through ``POST /api/v1/surveys/{slug}/invitations/bulk`` and
 compare with the raw-query floor of the same rows; print invitations/s.
 
-    .venv/bin/python bench/api.py [--count 10000] [--batch 1000] [--database-url URL]
+    .venv/bin/python bench/api_trigger.py [--count 10000] [--batch 1000] [--database-url URL]
 
 A fresh SQLite database by default (``--database-url`` for PostgreSQL; its ``public`` schema is
 rebuilt). The API is called in-process (Flask's test client: JSON parsing, validation, token,
