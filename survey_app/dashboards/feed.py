@@ -46,7 +46,8 @@ class Page:
 
     rows: list[sa.Row[Any]]
     answers: dict[int, list[sa.Row[Any]]] = field(default_factory=dict)
-    people: dict[int, Person] = field(default_factory=dict)
+    #: ``(id, email, name)`` rows of the page's people, by id.
+    people: dict[int, sa.Row[Any]] = field(default_factory=dict)
     #: Anonymous surveys: what may be shown of each answer (``None``: identified).
     disclosure: Disclosure | None = None
     next_cursor: str | None = None
@@ -92,7 +93,7 @@ def response_page(survey: Survey, filters: Filters, *, cursor: str | None = None
     if len(rows) > limit:
         last = page.rows[-1]
         page.next_cursor = cursors.encode(survey.id, *(getattr(last, c.key) for c in order))
-    _load_details(page, identified=not policy.is_anonymous)
+    _load_details(page, survey, identified=not policy.is_anonymous)
     return page
 
 
@@ -113,17 +114,18 @@ def _after(order: tuple[Any, ...], key: list[Any]) -> sa.ColumnElement[bool]:
     return sa.or_(first > key[0], sa.and_(first == key[0], second > key[1]))
 
 
-def _load_details(page: Page, *, identified: bool) -> None:
+def _load_details(page: Page, survey: Survey, *, identified: bool) -> None:
+    """The page's answers to extra questions (if the survey has any) and its people (if
+    identified), as rows: one statement each."""
     ids = [row.id for row in page.rows]
-    if not ids:
-        return
-    answers: defaultdict[int, list[sa.Row[Any]]] = defaultdict(list)
-    for answer in db.session.execute(
-            select(Answer.response_id, Answer.question_id, Answer.value_int, Answer.value_text)
-            .where(Answer.response_id.in_(ids))):
-        answers[answer.response_id].append(answer)
-    page.answers = answers
+    if ids and survey.extra_questions:
+        answers: defaultdict[int, list[sa.Row[Any]]] = defaultdict(list)
+        for answer in db.session.execute(
+                select(Answer.response_id, Answer.question_id, Answer.value_int,
+                       Answer.value_text).where(Answer.response_id.in_(ids))):
+            answers[answer.response_id].append(answer)
+        page.answers = answers
     people = {row.person_id for row in page.rows if row.person_id is not None}
     if identified and people:
-        page.people = {p.id: p for p in db.session.scalars(
-            select(Person).where(Person.id.in_(people)))}
+        page.people = {p.id: p for p in db.session.execute(
+            select(Person.id, Person.email, Person.name).where(Person.id.in_(people)))}

@@ -20,7 +20,7 @@ from survey_app.core.db import db
 from survey_app.dashboards.anonymity import NOTHING_MORE, Disclosure
 from survey_app.people.models import Person
 from survey_app.responses.models import Answer, Response
-from survey_app.schemas.common import Representation, day, moment
+from survey_app.schemas.common import Representation, moment
 from survey_app.surveys.models import Survey
 
 #: An anonymous answer's public id: ``anon-`` and the first 32 hex digits of its digest.
@@ -97,7 +97,7 @@ def parse_response_id(text: str) -> int | str | None:
 
 def response_data(response: Response | Any, disclosure: Disclosure = NOTHING_MORE, *,
                   survey: Survey | None = None, answers: Sequence[Answer | Any] | None = None,
-                  person: Person | None = None) -> dict[str, Any]:
+                  person: Person | Any | None = None) -> dict[str, Any]:
     """``response`` as :class:`ResponseSchema` describes it.
 
     ``disclosure`` applies to anonymous surveys only. ``response`` is a :class:`Response` or
@@ -106,25 +106,19 @@ def response_data(response: Response | Any, disclosure: Disclosure = NOTHING_MOR
     """
     anonymous = response.is_anonymous
     survey = survey or response.survey
-    positions = {q.id: q.position for q in survey.questions}
-    written = []
-    for answer in sorted(response.answers if answers is None else answers,
-                         key=lambda a: positions.get(a.question_id, 99)):
-        value: int | str | None = answer.value_int
-        if value is None and (not anonymous or answer.question_id in disclosure.text_questions):
-            value = answer.value_text
-        written.append({"question_id": answer.question_id,
-                        "position": positions.get(answer.question_id, 0), "value": value})
+    given = response.answers if answers is None else answers
+    written = _answers(given, survey, disclosure, anonymous) if given else []
     if anonymous:
         segment = {k: response.segment[k] for k in disclosure.segment_keys
                    if k in (response.segment or {})}
         respondent = None
     else:
-        segment = dict(response.segment or {})
+        segment = response.segment or {}
         if person is None and response.person_id is not None and answers is None:
             person = db.session.get(Person, response.person_id)
         respondent = (None if person is None else
                       {"id": person.id, "email": person.email, "name": person.name})
+    submitted = response.submitted_dt
     return {
         "id": public_id(response), "survey": survey.slug, "is_anonymous": anonymous,
         "score": response.score, "category": response.category,
@@ -135,7 +129,21 @@ def response_data(response: Response | Any, disclosure: Disclosure = NOTHING_MOR
         "locale": response.locale, "person": respondent,
         "invitation_id": None if anonymous else response.invitation_id,
         "wave_id": None if anonymous else response.wave_id,
-        "created_on": day(response.submitted_dt),
-        "created_at": None if anonymous else moment(response.submitted_dt),
+        "created_on": submitted.date().isoformat(),
+        "created_at": None if anonymous else submitted.isoformat(),
         "updated_at": None if anonymous else moment(response.updated_dt),
     }
+
+
+def _answers(answers: Sequence[Answer | Any], survey: Survey, disclosure: Disclosure,
+             anonymous: bool) -> list[dict[str, Any]]:
+    """The extra answers in question order; an anonymous survey's text only if disclosed."""
+    positions = {q.id: q.position for q in survey.questions}
+    written = []
+    for answer in sorted(answers, key=lambda a: positions.get(a.question_id, 99)):
+        value: int | str | None = answer.value_int
+        if value is None and (not anonymous or answer.question_id in disclosure.text_questions):
+            value = answer.value_text
+        written.append({"question_id": answer.question_id,
+                        "position": positions.get(answer.question_id, 0), "value": value})
+    return written

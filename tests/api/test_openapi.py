@@ -39,7 +39,7 @@ def test_every_operation_documents_its_problems_and_strict_bodies(client):
                 names = [p["name"] for p in operation.get("parameters", [])]
                 assert "Idempotency-Key" in names, path
     # Generated from the validating schema: unknown fields are refused, so none are allowed.
-    person = spec["components"]["schemas"]["Person"]
+    person = spec["components"]["schemas"]["PersonInput"]
     assert person["additionalProperties"] is False
     assert person["required"] == ["email"]
 
