@@ -8,41 +8,14 @@ import pytest
 
 from survey_app.retention import services
 from survey_app.retention.queries import month_ends
+from tests.retention.helpers import build_shop
 
 START, END = date(2026, 1, 1), date(2026, 3, 31)
 
 
 @pytest.fixture
-def shop(customer, nps_survey):
-    """S = {a, b, c, k}, E = {a, d, e, h, l}: N = 4, lost = 3 (see each comment)."""
-    nps = nps_survey()
-    customer("a@example.com", [("2025-06-01", "purchase", "10", "EUR"),     # active throughout
-                               ("2026-01-15", "renewal", "80", "EUR"),
-                               ("2026-03-01", "purchase")],                 # order, no amount
-             answers=[(nps, "2026-02-01", 10)], plan="pro")
-    customer("b@example.com", [("2025-03-01", "purchase", "10")],           # lapses in March
-             answers=[(nps, "2025-12-01", 3)], plan="pro")
-    customer("c@example.com", [("2025-10-01", "purchase", "10"),
-                               ("2026-02-10", "cancellation")],             # lost: cancelled
-             answers=[(nps, "2025-11-01", 9), (nps, "2026-02-11", 2)])      # last: detractor
-    customer("d@example.com", [("2026-02-01", "purchase", "100", "EUR")],   # new
-             answers=[(nps, "2026-04-02", 0)])                              # after the period
-    customer("e@example.com", [("2025-11-01", "purchase", "10"),
-                               ("2025-12-15", "cancellation"),
-                               ("2026-01-20", "reactivation", "50")],       # won back: new
-             answers=[(nps, "2026-01-25", 8)])
-    customer("f@example.com")                                               # no activity
-    customer("g@example.com", [("2025-12-01", "purchase", "500", "EUR"),
-                               ("2026-02-01", "purchase", "500", "EUR")],
-             kind="employee", plan="pro")                                   # never counted
-    customer("h@example.com", [("2025-12-31", "purchase", "10"),
-                               ("2025-12-31", "cancellation"),              # same day: cancelled
-                               ("2026-01-10", "purchase", "20", "USD"),     # not in EUR figures
-                               ("2026-03-31", "purchase", "30", "EUR")])    # last day counts
-    customer("i@example.com", [("2024-01-01", "purchase", "10")])           # long gone
-    customer("k@example.com", [("2025-01-01", "purchase", "10")])           # 365th day: active
-    customer("l@example.com", [("2026-01-01", "purchase", "40", "EUR")])    # first day: new
-    return nps
+def shop(app_ctx):
+    return build_shop()
 
 
 def test_the_worked_example(shop):
