@@ -71,70 +71,40 @@ def _is_order() -> ColumnElement[bool]:
     return Activity.kind != ActivityKind.CANCELLATION
 
 
-def _states(days: Sequence[date], active_days: int) -> sa.Subquery:
-    """Per customer with activity in the window, the latest order and cancellation that can
-    decide whether they are active on each of ``days`` (columns ``o0, c0, o1, c1 …``)."""
-    window = timedelta(days=active_days)
+def _per_customer(scope: Scope, days: Sequence[date]) -> sa.Subquery:
+    """One pass over the activity rows that can matter: per customer, for each of ``days``
+    the latest order and cancellation on or before it (columns ``o0, c0, o1, c1 …``), and the
+    period's orders (``orders``, ``priced``, ``revenue``)."""
+    rows = (select(Activity.person_id, Activity.amount, Activity.currency,
+                   case((_is_order(), Activity.occurred_on)).label("od"),
+                   case((~_is_order(), Activity.occurred_on)).label("cd"))
+            .where(Activity.occurred_on <= max(days),
+                   Activity.occurred_on > min(days) - timedelta(days=scope.active_days))
+            .subquery())
+    in_period = and_(rows.c.od >= scope.start, rows.c.od <= scope.end)
+    priced = and_(in_period, rows.c.amount.is_not(None),
+                  or_(rows.c.currency.is_(None), rows.c.currency == scope.currency))
     columns = []
     for i, day in enumerate(days):
-        within = and_(Activity.occurred_on <= day, Activity.occurred_on > day - window)
-        columns.append(func.max(case((and_(within, _is_order()), Activity.occurred_on)))
-                       .label(f"o{i}"))
-        columns.append(func.max(case((and_(within, ~_is_order()), Activity.occurred_on)))
-                       .label(f"c{i}"))
-    return (select(Activity.person_id, *columns)
-            .where(Activity.occurred_on <= max(days),
-                   Activity.occurred_on > min(days) - window)
-            .group_by(Activity.person_id).subquery())
+        columns += [func.max(case((rows.c.od <= day, rows.c.od))).label(f"o{i}"),
+                    func.max(case((rows.c.cd <= day, rows.c.cd))).label(f"c{i}")]
+    return (select(rows.c.person_id, *columns,
+                   func.count(case((in_period, 1))).label("orders"),
+                   func.count(case((priced, 1))).label("priced"),
+                   func.sum(case((priced, rows.c.amount))).label("revenue"))
+            .group_by(rows.c.person_id).subquery())
 
 
-def _active(states: sa.Subquery, i: int) -> ColumnElement[bool]:
+def _active(states: sa.Subquery, i: int, day: date, active_days: int) -> ColumnElement[bool]:
+    """Active on ``day`` (module docstring): a recent enough order, no cancellation since."""
     order, cancel = states.c[f"o{i}"], states.c[f"c{i}"]
-    return and_(order.is_not(None), or_(cancel.is_(None), cancel < order))
+    # "IS NOT NULL" first: a customer without rows is false, never NULL (NOT NULL is NULL).
+    return and_(order.is_not(None), order > day - timedelta(days=active_days),
+                or_(cancel.is_(None), cancel < order))
 
 
 def _count(condition: ColumnElement[bool]) -> ColumnElement[int]:
     return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
-
-
-def _orders(scope: Scope) -> sa.Subquery:
-    """Per customer, their orders in the period and the amounts in the reporting currency."""
-    priced = and_(Activity.amount.is_not(None),
-                  or_(Activity.currency.is_(None), Activity.currency == scope.currency))
-    return (select(Activity.person_id, func.count().label("orders"),
-                   func.count(case((priced, 1))).label("priced"),
-                   func.sum(case((priced, Activity.amount))).label("revenue"))
-            .where(Activity.occurred_on >= scope.start, Activity.occurred_on <= scope.end,
-                   _is_order())
-            .group_by(Activity.person_id).subquery())
-
-
-def counts_by_category(scope: Scope) -> dict[str | None, Counts]:
-    """The period's :class:`Counts` per last NPS category (a key of :data:`CATEGORIES`)."""
-    people = customers(scope).subquery()
-    states = _states([scope.start - timedelta(days=1), scope.end], scope.active_days)
-    orders = _orders(scope)
-    category = last_category(scope.end)
-    at_start, at_end = _active(states, 0), _active(states, 1)
-    query = (
-        select(category.c.category, _count(at_start), _count(at_end),
-               _count(and_(at_end, ~at_start)), _count(and_(at_start, ~at_end)),
-               func.count(orders.c.person_id), _count(orders.c.orders >= 2),
-               func.coalesce(func.sum(orders.c.orders), 0),
-               func.coalesce(func.sum(orders.c.priced), 0),
-               func.coalesce(func.sum(orders.c.revenue), 0))
-        .select_from(people)
-        .outerjoin(states, states.c.person_id == people.c.person_id)
-        .outerjoin(orders, orders.c.person_id == people.c.person_id)
-        .outerjoin(category, category.c.person_id == people.c.person_id)
-        .group_by(category.c.category)
-    )
-    result = {key: Counts() for key in CATEGORIES}
-    for key, *values in db.session.execute(query):
-        # PostgreSQL sums integers as numeric: bring them back to int.
-        counts = Counts(*(int(v) for v in values[:-1]), Decimal(values[-1] or 0))
-        result[key if key in result else None] += counts
-    return result
 
 
 def month_ends(start: date, end: date) -> list[date]:
@@ -162,24 +132,45 @@ class Month:
     new: int
     lost: int
 
+    def __add__(self, other: Month) -> Month:
+        return Month(self.first, self.last, self.start + other.start, self.end + other.end,
+                     self.new + other.new, self.lost + other.lost)
 
-def monthly(scope: Scope) -> list[Month]:
-    """Customers at each month's start and end, new and lost, in one pass."""
-    ends = month_ends(scope.start, scope.end)
+
+def period_counts(scope: Scope, *, trend: bool = True
+                  ) -> tuple[dict[str | None, Counts], list[Month]]:
+    """The period's :class:`Counts` per last NPS category (a key of :data:`CATEGORIES`) and,
+    with ``trend``, its months — one query, one pass over the activity."""
+    ends = month_ends(scope.start, scope.end) if trend else [scope.end]
     days = [scope.start - timedelta(days=1), *ends]
     people = customers(scope).subquery()
-    states = _states(days, scope.active_days)
-    columns = [_count(_active(states, i)) for i in range(len(days))]
-    for i in range(1, len(days)):
-        before, after = _active(states, i - 1), _active(states, i)
+    states = _per_customer(scope, days)
+    category = last_category(scope.end)
+    active = [_active(states, i, day, scope.active_days) for i, day in enumerate(days)]
+    first, last = active[0], active[-1]
+    columns = [_count(first), _count(last), _count(and_(last, ~first)),
+               _count(and_(first, ~last)), _count(states.c.orders > 0),
+               _count(states.c.orders >= 2), func.coalesce(func.sum(states.c.orders), 0),
+               func.coalesce(func.sum(states.c.priced), 0),
+               func.coalesce(func.sum(states.c.revenue), 0)]
+    columns += [_count(condition) for condition in active]
+    for before, after in zip(active, active[1:], strict=False):
         columns += [_count(and_(after, ~before)), _count(and_(before, ~after))]
-    row = db.session.execute(
-        select(*columns).select_from(people)
-        .join(states, states.c.person_id == people.c.person_id)).one()
-    active, moves = [int(v) for v in row[:len(days)]], [int(v) for v in row[len(days):]]
-    return [Month(first=max(scope.start, end.replace(day=1)), last=end, start=active[i],
-                  end=active[i + 1], new=moves[2 * i], lost=moves[2 * i + 1])
-            for i, end in enumerate(ends)]
+    query = (select(category.c.category, *columns)
+             .select_from(people)
+             .outerjoin(states, states.c.person_id == people.c.person_id)
+             .outerjoin(category, category.c.person_id == people.c.person_id)
+             .group_by(category.c.category))
+    result = {key: Counts() for key in CATEGORIES}
+    months = [Month(max(scope.start, end.replace(day=1)), end, 0, 0, 0, 0) for end in ends]
+    for key, *values in db.session.execute(query):
+        # PostgreSQL sums integers as numeric: bring them back to int.
+        numbers = [int(v) for v in values[:8] + values[9:]]
+        result[key if key in result else None] += Counts(*numbers[:8], Decimal(values[8] or 0))
+        at, moves = numbers[8:8 + len(days)], numbers[8 + len(days):]
+        months = [month + Month(month.first, month.last, at[i], at[i + 1], moves[2 * i],
+                                moves[2 * i + 1]) for i, month in enumerate(months)]
+    return result, months
 
 
 #: RFM segments by recency score then frequency score (1–5 each), first match wins: the usual

@@ -58,8 +58,8 @@ def scope(start: date, end: date, segment: tuple[str, str] | None = None) -> Sco
 
 
 def report(scope: Scope) -> Report:
-    """Every figure of the retention page for ``scope`` (three queries and the RFM one)."""
-    counts = queries.counts_by_category(scope)
+    """Every figure of the retention page for ``scope`` (two queries)."""
+    counts, months = queries.period_counts(scope)
     total = sum(counts.values(), Counts())
     kept = {key: (c.lost, c.start - c.lost) for key, c in counts.items()}
     return Report(
@@ -71,14 +71,14 @@ def report(scope: Scope) -> Report:
             counts["promoter"].lost, counts["promoter"].start),
         across_categories=chi_square([kept[key] for key in ("promoter", "passive",
                                                              "detractor")]),
-        months=queries.monthly(scope),
+        months=months,
         rfm=queries.rfm(scope),
     )
 
 
 def summary(scope: Scope) -> Figures:
     """Only the period's figures (the command without the trend and RFM)."""
-    return figures(sum(queries.counts_by_category(scope).values(), Counts()))
+    return figures(sum(queries.period_counts(scope, trend=False)[0].values(), Counts()))
 
 
 def as_json(result: Figures) -> dict[str, Any]:
