@@ -56,6 +56,14 @@ def check_config(app: Flask) -> None:
     if not is_time_zone(app.config["TIMEZONE"]):
         raise RuntimeError(f"POLSO_TIMEZONE must be an IANA time zone such as 'Europe/Rome' or "
                            f"'UTC', not {app.config['TIMEZONE']!r}")
+    days = app.config["RETENTION_ACTIVE_DAYS"]
+    if isinstance(days, bool) or not isinstance(days, int) or not 1 <= days <= 3660:
+        raise RuntimeError(f"POLSO_RETENTION_ACTIVE_DAYS must be a number of days from 1 to "
+                           f"3660, not {days!r}")
+    currency = app.config["RETENTION_CURRENCY"]
+    if not isinstance(currency, str) or not re.fullmatch(r"[A-Z]{3}", currency):
+        raise RuntimeError(f"POLSO_RETENTION_CURRENCY must be an ISO 4217 code such as 'EUR', "
+                           f"not {currency!r}")
     if app.config["LOG_FORMAT"] not in ("text", "json"):
         raise RuntimeError(f"POLSO_LOG_FORMAT must be text or json, "
                            f"not {app.config['LOG_FORMAT']!r}")

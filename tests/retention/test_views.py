@@ -113,3 +113,13 @@ def test_upload_with_a_wrong_header_is_422(app, client, login):
     assert response.status_code == 422
     assert "the first line must be exactly email,date,kind,amount,currency,external_id" in \
         response.get_data(as_text=True)
+
+
+@pytest.mark.parametrize(("name", "value"), [("RETENTION_ACTIVE_DAYS", 0),
+                                             ("RETENTION_ACTIVE_DAYS", "365"),
+                                             ("RETENTION_CURRENCY", "euro")])
+def test_bad_retention_settings_refuse_to_start(name, value):
+    from survey_app import create_app
+
+    with pytest.raises(RuntimeError, match=f"POLSO_{name}"):
+        create_app({"TESTING": True, "DATABASE_URL": "sqlite://", name: value})
