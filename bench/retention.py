@@ -18,7 +18,8 @@ customers, then prints, best of ``--repeat`` interleaved warm runs:
 for the default period (the last twelve months), a segment (``plan=pro``) and two years.
 Then it imports ``--import-rows`` new rows from a CSV file with
 :func:`survey_app.retention.importer.import_activity` (committing per batch, as the command
-does), and again (everything unchanged).
+does), and again (everything unchanged). ``--reuse`` keeps the database of an earlier run
+(its imported rows are deleted first).
 """
 
 from __future__ import annotations
@@ -176,7 +177,7 @@ def fresh_database(kind: str) -> str:
     return PG_URL
 
 
-def prepare(kind: str, customers: int, rows: int):  # type: ignore[no-untyped-def]
+def prepare(kind: str, customers: int, rows: int, reuse: bool):  # type: ignore[no-untyped-def]
     import flask_migrate
 
     from survey_app import create_app
@@ -186,11 +187,23 @@ def prepare(kind: str, customers: int, rows: int):  # type: ignore[no-untyped-de
     from survey_app.people.models import Person
     from survey_app.surveys.services import create_survey
 
-    app = create_app({"DATABASE_URL": fresh_database(kind), "RATELIMIT_ENABLED": False,
+    url = (f"sqlite:///{SQLITE_PATH}" if kind == "sqlite" else PG_URL) if reuse \
+        else fresh_database(kind)
+    app = create_app({"DATABASE_URL": url, "RATELIMIT_ENABLED": False,
                       "SESSION_COOKIE_SECURE": False})
     now = datetime.now(UTC)
     with app.app_context():
         flask_migrate.upgrade()
+        if reuse:
+            from survey_app.retention.models import Activity
+
+            loaded = db.session.scalar(sa.select(sa.func.count()).select_from(Activity))
+            if loaded < rows:
+                sys.exit(f"--reuse: {kind} has {loaded:,} activity rows, not {rows:,}")
+            db.session.execute(sa.delete(Activity).where(Activity.external_id.like("import-%")))
+            db.session.commit()
+            print(f"  reusing {loaded:,} activity rows")
+            return app
         survey_id = create_survey(kind="nps", title="Bench NPS", slug="bench").id
         db.session.add(User(email=ADMIN_EMAIL, role="admin",
                             password_hash=hash_password("bench-password")))
@@ -238,13 +251,14 @@ def timed(action: Callable[[], object]) -> float:
     return time.perf_counter() - started
 
 
-def run(kind: str, customers: int, rows: int, import_rows: int, repeat: int) -> None:
+def run(kind: str, customers: int, rows: int, import_rows: int, repeat: int,
+        reuse: bool) -> None:
     from survey_app.core.db import db
     from survey_app.retention import services
 
     print(f"== {kind}: {customers:,} customers, {rows:,} activity rows over 2 years "
           f"(load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs)")
-    app = prepare(kind, customers, rows)
+    app = prepare(kind, customers, rows, reuse)
     client = app.test_client()
     sign_in(client)
     today = datetime.now(UTC).date()
@@ -321,10 +335,12 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--import-rows", type=int, default=100_000)
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--reuse", action="store_true",
+                        help="keep the database a previous run loaded")
     args = parser.parse_args()
     os.environ.setdefault("POLSO_SECRET_KEY", "bench-only")
     for kind in ["sqlite", "postgresql"] if args.db == "both" else [args.db]:
-        run(kind, args.customers, args.rows, args.import_rows, args.repeat)
+        run(kind, args.customers, args.rows, args.import_rows, args.repeat, args.reuse)
 
 
 if __name__ == "__main__":
