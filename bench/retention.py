@@ -4,10 +4,10 @@
                                         [--rows 1000000] [--import-rows 100000] [--repeat 3]
 
 Builds a fresh database by the migrations (SQLite under ``/tmp``; PostgreSQL in its own
-database ``polso_bench_retention``), bulk-loads ``--customers`` customers (plans as segment
-attributes), ``--rows`` activity rows over the last two years (orders every one to three
-months, one customer in eight cancelling) and an identified NPS answer for a third of the
-customers, then prints, best of ``--repeat`` interleaved warm runs:
+database ``polso_bench_retention``, or ``POLSO_BENCH_PG_URL``), bulk-loads ``--customers``
+customers (plans as segment attributes), ``--rows`` activity rows over the last two years
+(orders every one to three months, one customer in eight cancelling) and an identified NPS
+answer for a third of the customers, then prints, best of ``--repeat`` interleaved warm runs:
 
 * ``page``: ``GET /retention`` through the Flask test client, signed in as an admin;
 * ``service``: :func:`survey_app.retention.services.report` alone (what the page and the
@@ -44,7 +44,8 @@ sys.path.insert(0, str(ROOT))
 
 SQLITE_PATH = Path("/tmp/polso-bench-retention.sqlite3")
 PG_ADMIN_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
-PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/polso_bench_retention"
+PG_URL = os.environ.get("POLSO_BENCH_PG_URL",
+                        "postgresql+psycopg://postgres@127.0.0.1:5432/polso_bench_retention")
 PLANS = ["free", "pro", "pro", "enterprise"]
 ADMIN_EMAIL = "bench.admin@example.com"
 BATCH = 20_000
@@ -171,8 +172,9 @@ def fresh_database(kind: str) -> str:
         return f"sqlite:///{SQLITE_PATH}"
     admin = sa.create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
-        conn.execute(sa.text("DROP DATABASE IF EXISTS polso_bench_retention WITH (FORCE)"))
-        conn.execute(sa.text("CREATE DATABASE polso_bench_retention"))
+        name = sa.engine.make_url(PG_URL).database
+        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
     admin.dispose()
     return PG_URL
 
