@@ -193,3 +193,11 @@ class Config:
     PUBLIC_BURST_MINUTES = 10
     #: Largest CSV accepted by the people import page (bytes).
     PEOPLE_IMPORT_MAX_BYTES = 32 * 1024 * 1024
+    #: Retention (docs/retention.md): a customer stays active this many days after their last
+    #: order (purchase, renewal, reactivation) unless they cancel.
+    RETENTION_ACTIVE_DAYS = 365
+    #: ISO 4217 code of the money figures (average order value, CLV); activity rows in another
+    #: currency count as orders but not in the amounts, rows without one are in this currency.
+    RETENTION_CURRENCY = "EUR"
+    #: Largest CSV accepted by the activity import page (bytes).
+    ACTIVITY_IMPORT_MAX_BYTES = 64 * 1024 * 1024

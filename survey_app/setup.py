@@ -57,6 +57,14 @@ def check_config(app: Flask) -> None:
     if not is_time_zone(app.config["TIMEZONE"]):
         raise RuntimeError(f"POLSO_TIMEZONE must be an IANA time zone such as 'Europe/Rome' or "
                            f"'UTC', not {app.config['TIMEZONE']!r}")
+    days = app.config["RETENTION_ACTIVE_DAYS"]
+    if isinstance(days, bool) or not isinstance(days, int) or not 1 <= days <= 3660:
+        raise RuntimeError(f"POLSO_RETENTION_ACTIVE_DAYS must be a number of days from 1 to "
+                           f"3660, not {days!r}")
+    currency = app.config["RETENTION_CURRENCY"]
+    if not isinstance(currency, str) or not re.fullmatch(r"[A-Z]{3}", currency):
+        raise RuntimeError(f"POLSO_RETENTION_CURRENCY must be an ISO 4217 code such as 'EUR', "
+                           f"not {currency!r}")
     if app.config["LOG_FORMAT"] not in ("text", "json"):
         raise RuntimeError(f"POLSO_LOG_FORMAT must be text or json, "
                            f"not {app.config['LOG_FORMAT']!r}")
@@ -112,6 +120,7 @@ def import_models() -> None:
     import survey_app.invitations.models  # noqa: F401
     import survey_app.people.models  # noqa: F401
     import survey_app.responses.models  # noqa: F401
+    import survey_app.retention.models  # noqa: F401
     import survey_app.surveys.models  # noqa: F401
     import survey_app.themes.models  # noqa: F401
     import survey_app.waves.models  # noqa: F401
@@ -211,6 +220,7 @@ def register_blueprints(app: Flask) -> None:
     from survey_app.ops import metrics
     from survey_app.people.views import bp as people_bp
     from survey_app.respond.views import bp as respond_bp
+    from survey_app.retention.views import bp as retention_bp
     from survey_app.surveys.views import bp as surveys_bp
     from survey_app.themes.views import bp as themes_bp
     from survey_app.waves.views import bp as waves_bp
@@ -229,6 +239,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(followups_bp)
     app.register_blueprint(webhooks_bp)
     app.register_blueprint(themes_bp)
+    app.register_blueprint(retention_bp)
     metrics.init_app(app)
     api.init_app(app)
 

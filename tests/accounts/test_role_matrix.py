@@ -46,6 +46,9 @@ ROUTES = [
     ("POST", "/surveys/{employees}/activate", {}, {ADMIN: 303, HR: 303}),
     ("GET", "/surveys/999999/edit", None, {ADMIN: 404, HR: 404}),
     ("GET", "/surveys/999999/preview", None, {ADMIN: 404, HR: 404}),
+    ("GET", "/retention", None, {ADMIN: 200, SUPPORT: 200}),
+    ("GET", "/retention/activity", None, {ADMIN: 200, SUPPORT: 200}),
+    ("POST", "/retention/activity", {}, {ADMIN: 422, SUPPORT: 422}),
     ("POST", "/logout", {}, {ANON: 303, **dict.fromkeys(STAFF, 303)}),
 ]
 
