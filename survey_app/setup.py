@@ -108,6 +108,7 @@ def import_models() -> None:
     import survey_app.followups.models  # noqa: F401
     import survey_app.invitations.models  # noqa: F401
     import survey_app.people.models  # noqa: F401
+    import survey_app.referrals.models  # noqa: F401
     import survey_app.responses.models  # noqa: F401
     import survey_app.surveys.models  # noqa: F401
     import survey_app.waves.models  # noqa: F401
@@ -177,6 +178,7 @@ def _init_mail_and_jobs(app: Flask) -> None:
     import survey_app.accounts.emails  # noqa: F401
     import survey_app.followups.tasks  # noqa: F401
     import survey_app.privacy.tasks  # noqa: F401
+    import survey_app.referrals.tasks  # noqa: F401
     import survey_app.responses.tasks  # noqa: F401
     import survey_app.waves.tasks  # noqa: F401
 
@@ -198,6 +200,7 @@ def register_blueprints(app: Flask) -> None:
     from survey_app.invitations.views import bp as invitations_bp
     from survey_app.ops import metrics
     from survey_app.people.views import bp as people_bp
+    from survey_app.referrals.views import bp as referrals_bp
     from survey_app.respond.views import bp as respond_bp
     from survey_app.surveys.views import bp as surveys_bp
     from survey_app.waves.views import bp as waves_bp
@@ -208,6 +211,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(accounts_admin_bp)
     app.register_blueprint(invitations_bp)
     app.register_blueprint(people_bp)
+    app.register_blueprint(referrals_bp)
     app.register_blueprint(waves_bp)
     app.register_blueprint(audit_bp)
     app.register_blueprint(surveys_bp)

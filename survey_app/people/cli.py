@@ -22,6 +22,7 @@ from survey_app.privacy.retention import (
     count_expired,
     surveys_with_retention,
 )
+from survey_app.referrals.services import ImportReferrals
 
 people_cli = AppGroup("people", help="Import, list and erase people.")
 
@@ -52,16 +53,17 @@ def import_command(path: Path) -> None:
             done = rows
 
         try:
-            result = import_people(text.splitlines(keepends=True), on_batch=batch_done)
+            result = import_people(text.splitlines(keepends=True), on_batch=batch_done,
+                                   referrals=ImportReferrals())
         except ImportFileError as error:
             raise CommandError(str(error)) from None
     record_cli("people.imported", None, rows=result.rows, created=result.created,
-               updated=result.updated, refused=len(result.errors))
+               updated=result.updated, referred=result.referred, refused=len(result.errors))
     db.session.commit()
     elapsed = time.perf_counter() - started
     click.echo(f"{result.rows} rows in {elapsed:.1f} s: {result.created} created, "
                f"{result.updated} updated, {result.unchanged} unchanged, "
-               f"{len(result.errors)} refused.")
+               f"{len(result.errors)} refused; {result.referred} attributed to a promoter.")
     for error in result.errors[:SHOWN_ERRORS]:
         click.echo(f"  line {error.line}: {error.reason}", err=True)
     if len(result.errors) > SHOWN_ERRORS:

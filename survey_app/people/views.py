@@ -29,6 +29,7 @@ from survey_app.people.importer import ImportFileError, decode, import_people
 from survey_app.people.models import Person
 from survey_app.people.services import InvalidPersonError, update_person
 from survey_app.privacy.erasure import erase_person
+from survey_app.referrals.services import ImportReferrals
 
 bp = Blueprint("people", __name__, url_prefix="/people")
 
@@ -77,13 +78,14 @@ def import_():
     try:
         text = decode(form.file.data.read())
         result = import_people(text.splitlines(keepends=True), allowed_kinds=allowed_kinds(),
-                               on_batch=lambda _rows: db.session.commit())
+                               on_batch=lambda _rows: db.session.commit(),
+                               referrals=ImportReferrals())
     except ImportFileError as error:
         db.session.rollback()
         form.file.errors = [str(error)]
         return _import_page(form, status=422)
     record(current_user, "people.imported", None, rows=result.rows, created=result.created,
-           updated=result.updated, refused=len(result.errors))
+           updated=result.updated, referred=result.referred, refused=len(result.errors))
     db.session.commit()
     return _import_page(ImportForm(formdata=None), result=result)
 
