@@ -110,6 +110,7 @@ def import_models() -> None:
     import survey_app.people.models  # noqa: F401
     import survey_app.referrals.models  # noqa: F401
     import survey_app.responses.models  # noqa: F401
+    import survey_app.retention.models  # noqa: F401
     import survey_app.surveys.models  # noqa: F401
     import survey_app.waves.models  # noqa: F401
 

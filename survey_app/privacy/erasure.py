@@ -1,7 +1,7 @@
 """Erasing a person (GDPR art. 17): identity, links and free text go, aggregate scores stay.
 
 The rule (docs/distribution.md): the person row, their invitations (with e-mail delivery rows
-and link history) are **deleted**. Each response that was linked to them (identified responses,
+and link history) and their customer activity (purchases, cancellations …) are **deleted**. Each response that was linked to them (identified responses,
 and anonymous ones whose author asked to be contacted) is **kept** with its score, category,
 sentiment, numeric answers, segment snapshot, wave and day, but loses its person and invitation
 links, its comment, its free-text answers and its token digest (replaced by a random value).
@@ -37,6 +37,7 @@ from survey_app.followups.services import OPEN_STATUSES
 from survey_app.invitations.models import Invitation, LinkOpen
 from survey_app.people.models import Person
 from survey_app.responses.models import ProvisionalAnswer, Response
+from survey_app.retention.models import Activity
 from survey_app.surveys.models import Question, QuestionKind
 from survey_app.waves.models import InvitationEmail
 
@@ -69,6 +70,7 @@ def erase_person(person: Person) -> ErasureResult:
                                 FollowUp.response_id.in_([r.id for r in responses])))
     person_erased.send(current_app._get_current_object(),  # type: ignore[attr-defined]
                        person_id=person_id)
+    db.session.execute(delete(Activity).where(Activity.person_id == person_id))
     for model in (LinkOpen, InvitationEmail, ProvisionalAnswer):
         db.session.execute(delete(model).where(model.invitation_id.in_(invitation_ids)))
     count = db.session.execute(delete(Invitation).where(Invitation.person_id == person_id)

@@ -1,0 +1,1 @@
+"""Customer activity (purchases, renewals, cancellations) and the retention figures built on it."""

@@ -1,0 +1,59 @@
+"""The Activity model: one customer event (purchase, renewal, cancellation, reactivation)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from enum import StrEnum
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column
+
+from survey_app.core.db import db, utcnow
+
+
+class ActivityKind(StrEnum):
+    PURCHASE = "purchase"
+    RENEWAL = "renewal"
+    CANCELLATION = "cancellation"
+    REACTIVATION = "reactivation"
+
+
+#: The kinds that are an order (everything but a cancellation): they make a customer active.
+ORDER_KINDS = (ActivityKind.PURCHASE, ActivityKind.RENEWAL, ActivityKind.REACTIVATION)
+
+
+class Activity(db.Model):
+    """One event in a customer's relationship with the business, imported from CSV.
+
+    Only customers have activity (the importer refuses employees); erasing a person deletes
+    theirs (``ondelete="CASCADE"`` and :func:`survey_app.privacy.erasure.erase_person`).
+    """
+
+    __tablename__ = "activities"
+    __table_args__ = (
+        sa.CheckConstraint("kind IN ('purchase', 'renewal', 'cancellation', 'reactivation')",
+                           "kind_valid"),
+        sa.CheckConstraint("amount >= 0", "amount_not_negative"),
+        sa.CheckConstraint("length(currency) = 3", "currency_length"),
+        #: The retention figures: every customer's events up to a day, in date order.
+        sa.Index("ix_activities_person_occurred", "person_id", "occurred_on", "kind"),
+        #: A period's orders (average order value, frequency) without reading older years.
+        sa.Index("ix_activities_occurred", "occurred_on"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    person_id: Mapped[int] = mapped_column(sa.ForeignKey("people.id", ondelete="CASCADE"))
+    #: The day it happened (the business's calendar day; no time: exact times are not needed).
+    occurred_on: Mapped[date]
+    kind: Mapped[str] = mapped_column(sa.String(16))
+    #: What was paid (≥ 0); ``None`` when the file gave no amount (e.g. a cancellation).
+    amount: Mapped[Decimal | None] = mapped_column(sa.Numeric(12, 2))
+    #: ISO 4217 code, upper case; ``None``: the configured ``RETENTION_CURRENCY``.
+    currency: Mapped[str | None] = mapped_column(sa.String(3))
+    #: The sender's own id for the event: the key that makes a re-import change nothing.
+    external_id: Mapped[str] = mapped_column(sa.String(100), unique=True)
+    created_dt: Mapped[datetime] = mapped_column(default=utcnow)
+
+    def __repr__(self) -> str:
+        return f"<Activity {self.id} {self.kind}>"
