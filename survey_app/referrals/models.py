@@ -67,9 +67,10 @@ class ReferralCode(db.Model):
     __tablename__ = "referral_codes"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    #: The promoter's answer: one code per answer.
-    response_id: Mapped[int] = mapped_column(
-        sa.ForeignKey("responses.id", ondelete="CASCADE"), unique=True)
+    #: The promoter's answer: one code per answer. NULL once the answer is anonymised (its
+    #: survey's retention), so the code no longer ties it to the person.
+    response_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("responses.id", ondelete="SET NULL"), unique=True)
     survey_id: Mapped[int] = mapped_column(sa.ForeignKey("surveys.id", ondelete="CASCADE"),
                                            index=True)
     #: The promoter; erasing them deletes the code (and so the link stops working).
