@@ -201,12 +201,13 @@ def attribute(pairs: Iterable[tuple[str, int]], *, channel: str,
     pairs = dict(pairs)
     if not pairs:
         return 0
-    people = dict(db.session.execute(select(Person.email, Person.id)
-                                     .where(Person.email.in_(list(pairs)))).tuples())
+    people = {email: person_id for email, person_id in db.session.execute(
+        select(Person.email, Person.id).where(Person.email.in_(list(pairs))))}
     taken = set(db.session.scalars(select(Referral.person_id)
                                    .where(Referral.person_id.in_(list(people.values())))))
-    owners = dict(db.session.execute(select(ReferralCode.id, ReferralCode.person_id)
-                                     .where(ReferralCode.id.in_(list(pairs.values())))).tuples())
+    owners = {code_id: owner for code_id, owner in db.session.execute(
+        select(ReferralCode.id, ReferralCode.person_id)
+        .where(ReferralCode.id.in_(list(pairs.values()))))}
     rows = [{"code_id": code_id, "person_id": people[email], "channel": channel,
              "created_dt": now or utcnow()}
             for email, code_id in pairs.items()
