@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import date, timedelta
 
 import pytest
 from sqlalchemy import func, select
@@ -11,7 +12,9 @@ from survey_app.core.db import db
 from survey_app.people.models import Person
 from survey_app.people.services import get_or_create_person
 from survey_app.privacy.erasure import erase_person
+from survey_app.referrals.metrics import survey_figures
 from survey_app.referrals.models import Referral, ReferralCode, ReviewLink
+from survey_app.retention.models import Activity
 from survey_app.surveys.models import Survey, SurveyStatus
 from tests.referrals.conftest import GOOGLE, TRUSTPILOT
 
@@ -140,3 +143,39 @@ def test_erased_promoter_link_stops_working(app, client, loop_survey, answer):
         db.session.commit()
         assert db.session.scalar(select(func.count()).select_from(ReferralCode)) == 0
     assert client.get(f"/join/{code}").status_code == 404
+
+
+def test_dashboard_shows_the_promoter_loop_figures(app, client, submit, login, loop_survey,
+                                                   answer):
+    survey_id = loop_survey()
+    code = promoter_code_for(client, survey_id, answer)
+    answer(survey_id, 9)  # a second promoter, who does not click
+    slug = db_slug(app, survey_id)
+    client.get(f"/r/{slug}/1")
+    assert submit(f"/join/{code}", {"name": "A", "email": "a@example.com",
+                                    "consent": "y"}).status_code == 200
+    with app.app_context():
+        friend = db.session.scalars(select(Person).where(Person.email == "a@example.com")).one()
+        today = date.today()
+        db.session.add_all([
+            Activity(person_id=friend.id, occurred_on=today, kind="purchase", external_id="o1"),
+            Activity(person_id=friend.id, occurred_on=today, kind="renewal", external_id="o2"),
+            Activity(person_id=friend.id, occurred_on=today - timedelta(days=30),
+                     kind="purchase", external_id="before"),  # before the referral
+            Activity(person_id=friend.id, occurred_on=today, kind="cancellation",
+                     external_id="c1"),
+        ])
+        db.session.commit()
+        figures = survey_figures(db.session.get(Survey, survey_id))
+    assert (figures.promoters, figures.review_clicks, figures.links_shared) == (2, 1, 1)
+    assert (figures.link_opens, figures.referred) == (1, 1)
+    assert (figures.referred_buyers, figures.referred_orders) == (1, 2)
+    assert figures.click_rate == 50
+    login(client, "admin")
+    html = client.get(f"/surveys/{survey_id}").get_data(as_text=True)
+    assert "Referral links shared" in html and "50 per 100 promoters" in html
+
+
+def promoter_code_for(client, survey_id: int, answer) -> str:
+    token = answer(survey_id, 10)
+    return JOIN.search(client.get(f"/s/{token}/thanks").get_data(as_text=True)).group(1)
