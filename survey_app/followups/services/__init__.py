@@ -35,6 +35,7 @@ from survey_app.followups.services.opening import (
     due_time,
     new_case,
     new_case_alerts,
+    open_health_case,
     open_or_update,
     priority_for,
     reprioritise,
@@ -44,7 +45,7 @@ __all__ = [
     "NOTE_MAX_LENGTH", "OPEN_STATUSES", "REPLY_MAX_LENGTH", "TRANSITIONS", "CaseChangedError",
     "FollowUpError", "InvalidTransitionError", "add_note", "allowed_transitions", "assign",
     "case_inserted", "case_reason", "check_may_work", "claim", "claim_next", "due_time",
-    "new_case", "new_case_alerts", "open_or_update",
+    "new_case", "new_case_alerts", "open_health_case", "open_or_update",
     "outcome_label", "priority_for", "reply", "reply_locale", "reprioritise", "resolve",
     "status_label", "transition",
 ]
