@@ -44,11 +44,12 @@ def register_commands(app: Flask) -> None:
     from survey_app.invitations.cli import links_cli
     from survey_app.ops import cli as ops_cli
     from survey_app.responses.cli import responses_cli
+    from survey_app.retention.cli import activity_cli, retention_cli
     from survey_app.sentiment.cli import sentiment_cli
     from survey_app.surveys.cli import surveys_cli
 
-    for command in (demo_command, followups_cli, links_cli, responses_cli, sentiment_cli,
-                    surveys_cli):
+    for command in (activity_cli, demo_command, followups_cli, links_cli, responses_cli,
+                    retention_cli, sentiment_cli, surveys_cli):
         app.cli.add_command(command)
     app.cli.add_command(users_cli)
     ops_cli.register()

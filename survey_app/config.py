@@ -180,3 +180,11 @@ class Config:
     HEALTH_UNANSWERED_DAYS = 7
     #: Months of light counts shown on the people page.
     HEALTH_MOVEMENT_MONTHS = 6
+    #: Retention (docs/retention.md): a customer stays active this many days after their last
+    #: order (purchase, renewal, reactivation) unless they cancel.
+    RETENTION_ACTIVE_DAYS = 365
+    #: ISO 4217 code of the money figures (average order value, CLV); activity rows in another
+    #: currency count as orders but not in the amounts, rows without one are in this currency.
+    RETENTION_CURRENCY = "EUR"
+    #: Largest CSV accepted by the activity import page (bytes).
+    ACTIVITY_IMPORT_MAX_BYTES = 64 * 1024 * 1024

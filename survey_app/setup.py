@@ -203,6 +203,7 @@ def register_blueprints(app: Flask) -> None:
     from survey_app.people.views import bp as people_bp
     from survey_app.referrals.views import bp as referrals_bp
     from survey_app.respond.views import bp as respond_bp
+    from survey_app.retention.views import bp as retention_bp
     from survey_app.surveys.views import bp as surveys_bp
     from survey_app.waves.views import bp as waves_bp
 
@@ -218,6 +219,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(surveys_bp)
     app.register_blueprint(dashboards_bp)
     app.register_blueprint(followups_bp)
+    app.register_blueprint(retention_bp)
     metrics.init_app(app)
 
 

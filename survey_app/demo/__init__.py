@@ -1,10 +1,10 @@
 """``polso demo``: a year in the life of a small company (Acme), loaded once; fresh links to try.
 
-Customers answer a relationship NPS each quarter and a CSAT after support tickets; employees a
-quarterly eNPS and a monthly Italian pulse. Scores sit near industry averages, comments belong
-to their survey, agents of both teams have worked the older cases (some late) and the newest
-wait in the queues; the audit log and the send history are dated when things happened
-(docs/roles.md, "Demo").
+Customers answer a relationship NPS each quarter and a CSAT after support tickets, and buy
+(detractors leave more often); employees a quarterly eNPS and a monthly Italian pulse. Scores
+sit near industry averages, comments belong to their survey, agents of both teams have worked
+the older cases (some late) and the newest wait in the queues; the audit log and the send
+history are dated when things happened (docs/roles.md, "Demo").
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from sqlalchemy import select
 from survey_app.accounts.models import User
 from survey_app.accounts.services import create_user, find_user
 from survey_app.core.db import db, utcnow
-from survey_app.demo import cases, data, history
+from survey_app.demo import cases, data, history, purchases
 from survey_app.invitations.services import create_invitation
 from survey_app.people.services import get_or_create_person
 from survey_app.surveys.models import Survey
@@ -53,6 +53,7 @@ def demo_command(people: int, seed: int) -> None:
                 surveys = _load(people, rng)
                 cases.work_cases(utcnow(), rng)
                 cases.audit_history(surveys)
+                purchases.add_purchases(utcnow(), rng)
             db.session.commit()
     _print_links(rng)
     click.echo(f"Sign in at {current_app.config['BASE_URL'].rstrip('/')}/login "

@@ -1,8 +1,9 @@
 """Erasing a person (GDPR art. 17): identity, links and free text go, aggregate scores stay.
 
 The rule (docs/distribution.md): the person row, their invitations (with e-mail delivery rows
-and link history) and their customer activity (purchases, cancellations …) are **deleted**. Each response that was linked to them (identified responses,
-and anonymous ones whose author asked to be contacted) is **kept** with its score, category,
+and link history) and their customer activity (purchases, cancellations …) are **deleted**.
+Each response that was linked to them (identified responses, and anonymous ones whose author
+asked to be contacted) is **kept** with its score, category,
 sentiment, numeric answers, segment snapshot, wave and day, but loses its person and invitation
 links, its comment, its free-text answers and its token digest (replaced by a random value).
 Follow-up cases about them lose the person and are closed if still open; their notes (and notes

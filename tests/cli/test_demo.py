@@ -118,3 +118,21 @@ def test_demo_looks_like_a_real_company(app, demo):
         assert emails["queued"] == 0
         assert db.session.scalar(select(func.count()).select_from(FollowUpMail).where(
             FollowUpMail.status == "queued")) == 0
+
+
+def test_demo_purchases_follow_the_answers(app, demo):
+    from survey_app.retention import services
+    from survey_app.retention.forms import default_end, default_start
+    from survey_app.retention.models import Activity
+
+    demo()
+    with app.app_context():
+        kinds = db.session.execute(select(Person.kind, func.count(Activity.id))
+                                   .join(Activity, Activity.person_id == Person.id)
+                                   .group_by(Person.kind)).all()
+        assert [kind for kind, _count in kinds] == ["customer"]
+        report = services.report(services.scope(default_start(), default_end()))
+    by = report.by_category
+    assert report.total.start > 30 and report.total.lost > 0 and report.total.clv
+    assert by["detractor"].churn_rate > by["passive"].churn_rate > by["promoter"].churn_rate
+    assert {group.segment for group in report.rfm} >= {"champions", "hibernating"}
