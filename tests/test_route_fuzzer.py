@@ -55,7 +55,8 @@ ROLES = [None, "admin", "hr", "support", "viewer"]
 EXAMPLES = 4
 
 #: POSTs that change state with no input at all — nothing to validate, so not fuzzed:
-#: signing out (ends the session) and the e-mail settings (two checkboxes, both may be off).
+#: signing out (ends the session), the e-mail settings (two checkboxes, both may be off) and
+#: the health page's one-step button (red customers without an open case get one).
 NO_INPUT_POSTS = {("POST", "accounts.logout"), ("POST", "followups.notifications"),
                   ("POST", "people.open_health_cases")}
 #: Rows written on purpose by GETs or refused input: exports, failed sign-ins and the security
