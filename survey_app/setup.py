@@ -56,9 +56,27 @@ def check_config(app: Flask) -> None:
     if not is_time_zone(app.config["TIMEZONE"]):
         raise RuntimeError(f"POLSO_TIMEZONE must be an IANA time zone such as 'Europe/Rome' or "
                            f"'UTC', not {app.config['TIMEZONE']!r}")
+    _check_health_rules(app.config)
     if app.config["LOG_FORMAT"] not in ("text", "json"):
         raise RuntimeError(f"POLSO_LOG_FORMAT must be text or json, "
                            f"not {app.config['LOG_FORMAT']!r}")
+
+
+#: The health light's whole-number settings and their least allowed value (docs/retention.md).
+_HEALTH_MINIMUMS = {"HEALTH_SCORE_DROP": 1, "HEALTH_MIN_ORDERS": 2, "HEALTH_UNANSWERED": 1,
+                    "HEALTH_UNANSWERED_DAYS": 0, "HEALTH_MOVEMENT_MONTHS": 1}
+
+
+def _check_health_rules(config: dict) -> None:
+    for name, least in _HEALTH_MINIMUMS.items():
+        value = config[name]
+        if isinstance(value, bool) or not isinstance(value, int) or value < least:
+            raise RuntimeError(f"POLSO_{name} must be a whole number of at least {least}, "
+                               f"not {value!r}")
+    factor = config["HEALTH_INACTIVITY_FACTOR"]
+    if isinstance(factor, bool) or not isinstance(factor, int | float) or not factor > 0:
+        raise RuntimeError(f"POLSO_HEALTH_INACTIVITY_FACTOR must be a number above 0, "
+                           f"not {factor!r}")
 
 
 def _thresholds(value: object) -> tuple[float, float]:

@@ -9,6 +9,7 @@ from datetime import date, datetime, timedelta
 
 import pytest
 
+from survey_app import create_app
 from survey_app.core.db import db, utcnow
 from survey_app.core.scoring import categorise
 from survey_app.followups.models import FollowUp
@@ -258,3 +259,12 @@ def test_counts_and_month_by_month_movement(world):
                   and end >= month_ago.date())
     assert before == {"red": 0, "yellow": 0, "green": 2}
     assert months[-1][1] == {"red": 1, "yellow": 0, "green": 1}
+
+
+@pytest.mark.parametrize(("name", "value"), [
+    ("HEALTH_SCORE_DROP", 0), ("HEALTH_MIN_ORDERS", "3"), ("HEALTH_UNANSWERED", True),
+    ("HEALTH_INACTIVITY_FACTOR", 0), ("HEALTH_INACTIVITY_FACTOR", "x"),
+])
+def test_bad_rules_refuse_to_start(name, value):
+    with pytest.raises(RuntimeError, match=f"POLSO_{name}"):
+        create_app({"TESTING": True, name: value})
