@@ -30,6 +30,7 @@ from sqlalchemy import (
     literal,
     or_,
     select,
+    true,
 )
 
 from survey_app.core.db import db, utcnow
@@ -123,18 +124,20 @@ def _flag(condition: ColumnElement[bool]) -> ColumnElement[int]:
 
 
 def health_select(rules: HealthRules, *, as_of: datetime | None = None,
-                  people: Select[Any] | None = None) -> Select[Any]:
-    """One row per customer (``people``: a select of person ids to limit it to) as of
+                  people: Select[Any] | list[int] | None = None) -> Select[Any]:
+    """One row per customer (``people``: person ids, or a select of them, to limit it to) as of
     ``as_of``: ``person_id``, ``light`` and the facts :class:`Health` explains."""
     as_of = as_of or utcnow()
     today = literal(as_of.date(), Activity.occurred_on.type)
-    answers = _last_answers(as_of)
-    activity = _activity(today)
-    usual = _usual_interval(today)
-    unanswered = _unanswered(rules, as_of)
+    # A few people (a page, one person): each part reads only their rows.
+    only = (lambda column: column.in_(people)) if people is not None else (lambda _c: true())
+    answers = _last_answers(as_of, only(Response.person_id))
+    activity = _activity(today, only(Activity.person_id))
+    usual = _usual_interval(today, only(Activity.person_id))
+    unanswered = _unanswered(rules, as_of, only(Invitation.person_id))
     red_case = (select(FollowUp.person_id).where(
         FollowUp.priority == Priority.RED, FollowUp.status.in_(OPEN_STATUSES),
-        FollowUp.created_dt <= as_of).distinct().subquery())
+        FollowUp.created_dt <= as_of, only(FollowUp.person_id)).distinct().subquery())
 
     is_detractor = answers.c.last_category.in_(UNHAPPY)
     has_red_case = red_case.c.person_id.is_not(None)
@@ -172,7 +175,7 @@ def health_select(rules: HealthRules, *, as_of: datetime | None = None,
     return query
 
 
-def _last_answers(as_of: datetime) -> Any:
+def _last_answers(as_of: datetime, only: ColumnElement[bool]) -> Any:
     """Per person: category, score, sentiment and scale of the last answer, score and scale of
     the one before (identified answers to customer surveys, not suspected automated)."""
     scale = case((Survey.kind == SurveyKind.CSAT, "csat"), else_="nps")
@@ -184,7 +187,7 @@ def _last_answers(as_of: datetime) -> Any:
               .join(Survey, Survey.id == Response.survey_id)
               .where(Response.person_id.is_not(None), Response.is_anonymous.is_(False),
                      Response.is_suspected_automated.is_(False),
-                     Survey.audience == "customers", Response.submitted_dt <= as_of)
+                     Survey.audience == "customers", Response.submitted_dt <= as_of, only)
               .subquery())
     first, second = ranked.c.rn == 1, ranked.c.rn == 2
     return (select(ranked.c.person_id,
@@ -197,7 +200,7 @@ def _last_answers(as_of: datetime) -> Any:
             .where(ranked.c.rn <= 2).group_by(ranked.c.person_id).subquery())
 
 
-def _activity(today: Any) -> Any:
+def _activity(today: Any, only: ColumnElement[bool]) -> Any:
     """Per person: the latest cancellation and order days, and the number of orders."""
     is_order = Activity.kind.in_(ORDER_KINDS)
     return (select(Activity.person_id,
@@ -205,10 +208,10 @@ def _activity(today: Any) -> Any:
                                   Activity.occurred_on))).label("last_cancel"),
                    func.max(case((is_order, Activity.occurred_on))).label("last_order"),
                    func.count(case((is_order, 1))).label("orders"))
-            .where(Activity.occurred_on <= today).group_by(Activity.person_id).subquery())
+            .where(Activity.occurred_on <= today, only).group_by(Activity.person_id).subquery())
 
 
-def _usual_interval(today: Any) -> Any:
+def _usual_interval(today: Any, only: ColumnElement[bool]) -> Any:
     """Per person: the median number of days between consecutive orders.
 
     Both windows read the activity index in its order: the gaps do not depend on how orders of
@@ -217,7 +220,8 @@ def _usual_interval(today: Any) -> Any:
     previous = func.lag(Activity.occurred_on).over(partition_by=Activity.person_id,
                                                    order_by=Activity.occurred_on)
     gaps = (select(Activity.person_id, _days(Activity.occurred_on, previous).label("gap"))
-            .where(Activity.kind.in_(ORDER_KINDS), Activity.occurred_on <= today).subquery())
+            .where(Activity.kind.in_(ORDER_KINDS), Activity.occurred_on <= today, only)
+            .subquery())
     by_gap = {"partition_by": gaps.c.person_id, "order_by": gaps.c.gap}
     ranked = (select(gaps.c.person_id, gaps.c.gap,
                      func.row_number().over(**by_gap).label("rn"),
@@ -228,7 +232,7 @@ def _usual_interval(today: Any) -> Any:
             .where(middle).group_by(ranked.c.person_id).subquery())
 
 
-def _unanswered(rules: HealthRules, as_of: datetime) -> Any:
+def _unanswered(rules: HealthRules, as_of: datetime, only: ColumnElement[bool]) -> Any:
     """People whose last ``rules.unanswered`` delivered invitations (to customer surveys) all
     went unanswered for at least ``rules.unanswered_days``."""
     ranked = (select(Invitation.person_id, Invitation.status, Invitation.created_dt,
@@ -237,7 +241,7 @@ def _unanswered(rules: HealthRules, as_of: datetime) -> Any:
                                                       Invitation.id.desc())).label("rn"))
               .join(Survey, Survey.id == Invitation.survey_id)
               .where(Survey.audience == "customers", Invitation.status.in_(DELIVERED),
-                     Invitation.created_dt <= as_of).subquery())
+                     Invitation.created_dt <= as_of, only).subquery())
     old_enough = as_of - timedelta(days=rules.unanswered_days)
     silent = and_(ranked.c.status != "responded", ranked.c.created_dt <= old_enough)
     return (select(ranked.c.person_id).where(ranked.c.rn <= rules.unanswered)
@@ -268,8 +272,7 @@ def health_of(person_ids: Iterable[int], *, as_of: datetime | None = None) -> di
     if not ids:
         return {}
     rules = HealthRules.from_config()
-    rows = db.session.execute(health_select(rules, as_of=as_of,
-                                            people=select(Person.id).where(Person.id.in_(ids))))
+    rows = db.session.execute(health_select(rules, as_of=as_of, people=ids))
     return {row.person_id: _health(row, rules) for row in rows}
 
 
