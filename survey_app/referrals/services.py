@@ -16,7 +16,7 @@ from sqlalchemy import exists, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from survey_app.core.db import db, utcnow
-from survey_app.core.errors import DomainError, NotFoundError
+from survey_app.core.errors import NotFoundError
 from survey_app.core.tokens import TOKEN_PATTERN, derive_token
 from survey_app.people.models import Person, PersonKind
 from survey_app.people.services import get_or_create_person, normalise_email
@@ -37,10 +37,6 @@ class UnknownCodeError(NotFoundError):
 
 class UnknownReviewLinkError(NotFoundError):
     """The survey has no such review link: the redirect goes nowhere else."""
-
-
-class ReferralError(DomainError):
-    """The code cannot attribute this person."""
 
 
 @dataclass(frozen=True)

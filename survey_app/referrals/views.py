@@ -3,7 +3,7 @@ the survey's edit page, ``surveys.promoters``)."""
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, redirect, render_template, request
 from flask import Response as FlaskResponse
 from werkzeug.exceptions import NotFound
 
@@ -72,18 +72,14 @@ def join(code: str):
         services.count_open(row)
         db.session.commit()
     if not form.validate_on_submit():
-        return _join_page(row, survey, form, locale, 422 if form.is_submitted() else 200)
+        return _join_page(survey, form, locale, 422 if form.is_submitted() else 200)
     services.sign_up(row, email=form.email.data, name=form.name.data.strip(), locale=locale)
     db.session.commit()
     return render_template("referrals/joined.html", survey=survey)
 
 
-def _join_page(row, survey: Survey, form: JoinForm, locale: str, status: int):  # type: ignore[no-untyped-def]
+def _join_page(survey: Survey, form: JoinForm, locale: str, status: int):  # type: ignore[no-untyped-def]
     promoter = settings.settings_for(survey)
     offer = promoter.offer_in(locale, survey.default_locale) if promoter else ""
     return render_template("referrals/join.html", survey=survey, form=form, offer=offer,
-                           locale=locale, action=url_for(".join", code=row_code())), status
-
-
-def row_code() -> str:
-    return (request.view_args or {})["code"]
+                           locale=locale, action=request.path), status

@@ -26,6 +26,7 @@ from survey_app.accounts.access import (
 from survey_app.accounts.models import User
 from survey_app.audit import services as audit
 from survey_app.core.db import db
+from survey_app.core.forms import BaseForm
 from survey_app.core.i18n import supported, use_locale
 from survey_app.dashboards.overview import surveys_with_scores
 from survey_app.referrals import settings as promoter_settings
@@ -132,7 +133,9 @@ def _failed(form: SurveyForm) -> bool:
     return form.is_submitted() and "add_question" not in request.form
 
 
-def _field_error(form, error):  # type: ignore[no-untyped-def]
+def _field_error(form: BaseForm,
+                 error: services.SurveyEditError | promoter_settings.PromoterSettingsError
+                 ) -> BaseForm:
     """Show a service's refusal on its field (``error.field``), else above the form."""
     field = form._fields.get(error.field) if error.field else None
     if field is not None:
