@@ -42,7 +42,9 @@ import sqlalchemy as sa
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-SQLITE_PATH = Path("/tmp/polso-bench-retention.sqlite3")
+#: Where the databases go (``POLSO_BENCH_NAME`` keeps two runs on one machine apart).
+NAME = os.environ.get("POLSO_BENCH_NAME", "polso_bench_retention")
+SQLITE_PATH = Path(f"/tmp/{NAME.replace('_', '-')}.sqlite3")
 PG_ADMIN_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 PG_URL = os.environ.get("POLSO_BENCH_PG_URL",
                         "postgresql+psycopg://postgres@127.0.0.1:5432/polso_bench_retention")
@@ -303,7 +305,64 @@ def run(kind: str, customers: int, rows: int, import_rows: int, repeat: int,
         page_s, service_s, raw_s = (min(r[i] for r in runs) for i in range(3))
         print(f"  {label:<36} {page_s:>6.3f}s {service_s:>7.3f}s {raw_s:>7.3f}s "
               f"{service_s / raw_s:>7.2f} {len(statements):>5}")
+    bench_health(app, client, repeat)
     bench_import(app, import_rows, customers)
+
+
+def bench_health(app, client, repeat: int) -> None:  # type: ignore[no-untyped-def]
+    """The health light (docs/retention.md): the people list with its counts per light, the
+    list filtered to red customers, and every customer's light as ``polso people health``
+    computes it — page, service and raw SQL as above."""
+    from survey_app.core.db import db
+    from survey_app.people import queries
+    from survey_app.retention import health
+
+    def list_service(light: str) -> None:
+        with app.app_context():
+            only = health.people_with_light(light) if light else None
+            people, _total = queries.list_people(queries.PeopleFilter(
+                allowed_kinds=("customer",) if light else ("customer", "employee"), only=only))
+            health.health_of(p.id for p in people)
+            health.light_counts()
+            db.session.rollback()
+
+    def everyone() -> None:
+        with app.app_context():
+            sum(1 for _ in health.all_health())
+            db.session.rollback()
+
+    print(f"  {'health light':<36} {'page':>7} {'service':>8} {'raw SQL':>8} {'svc/raw':>7} "
+          f"{'stmts':>5}")
+    for label, light in (("people list with counts", ""), ("filtered to red", "red"),
+                         ("every customer (the command)", None)):
+        if light is None:
+            page, service = everyone, everyone
+        else:
+            def page(light: str = light) -> None:
+                response = client.get("/people", query_string={"light": light})
+                assert response.status_code == 200, response.status_code
+
+            def service(light: str = light) -> None:
+                list_service(light)
+        statements = captured_statements(app, service)
+
+        def raw(statements: list[tuple[str, object]] = statements) -> None:
+            with app.app_context():
+                connection = db.engine.raw_connection()
+                try:
+                    cursor = connection.cursor()
+                    for statement, parameters in statements:
+                        cursor.execute(statement, parameters)
+                        cursor.fetchall()
+                    connection.rollback()
+                finally:
+                    connection.close()
+
+        page(), service(), raw()
+        runs = [(timed(page), timed(service), timed(raw)) for _ in range(repeat)]
+        page_s, service_s, raw_s = (min(r[i] for r in runs) for i in range(3))
+        print(f"  {label:<36} {page_s:>6.3f}s {service_s:>7.3f}s {raw_s:>7.3f}s "
+              f"{service_s / raw_s:>7.2f} {len(statements):>5}")
 
 
 def bench_import(app, rows: int, customers: int) -> None:  # type: ignore[no-untyped-def]

@@ -193,6 +193,18 @@ class Config:
     PUBLIC_BURST_MINUTES = 10
     #: Largest CSV accepted by the people import page (bytes).
     PEOPLE_IMPORT_MAX_BYTES = 32 * 1024 * 1024
+    #: Health light (docs/retention.md, "Health light"): red after a drop of this many points
+    #: between a customer's last two answers …
+    HEALTH_SCORE_DROP = 3
+    #: … yellow after no order for longer than their median interval between orders × this,
+    HEALTH_INACTIVITY_FACTOR = 1.5
+    #: once they have at least this many orders …
+    HEALTH_MIN_ORDERS = 3
+    #: … or after no answer to this many of their latest invitations, each this many days old.
+    HEALTH_UNANSWERED = 2
+    HEALTH_UNANSWERED_DAYS = 7
+    #: Months of light counts shown on the people page.
+    HEALTH_MOVEMENT_MONTHS = 6
     #: Retention (docs/retention.md): a customer stays active this many days after their last
     #: order (purchase, renewal, reactivation) unless they cancel.
     RETENTION_ACTIVE_DAYS = 365

@@ -65,9 +65,27 @@ def check_config(app: Flask) -> None:
     if not isinstance(currency, str) or not re.fullmatch(r"[A-Z]{3}", currency):
         raise RuntimeError(f"POLSO_RETENTION_CURRENCY must be an ISO 4217 code such as 'EUR', "
                            f"not {currency!r}")
+    _check_health_rules(app.config)
     if app.config["LOG_FORMAT"] not in ("text", "json"):
         raise RuntimeError(f"POLSO_LOG_FORMAT must be text or json, "
                            f"not {app.config['LOG_FORMAT']!r}")
+
+
+#: The health light's whole-number settings and their least allowed value (docs/retention.md).
+_HEALTH_MINIMUMS = {"HEALTH_SCORE_DROP": 1, "HEALTH_MIN_ORDERS": 2, "HEALTH_UNANSWERED": 1,
+                    "HEALTH_UNANSWERED_DAYS": 0, "HEALTH_MOVEMENT_MONTHS": 1}
+
+
+def _check_health_rules(config: dict) -> None:
+    for name, least in _HEALTH_MINIMUMS.items():
+        value = config[name]
+        if isinstance(value, bool) or not isinstance(value, int) or value < least:
+            raise RuntimeError(f"POLSO_{name} must be a whole number of at least {least}, "
+                               f"not {value!r}")
+    factor = config["HEALTH_INACTIVITY_FACTOR"]
+    if isinstance(factor, bool) or not isinstance(factor, int | float) or not factor > 0:
+        raise RuntimeError(f"POLSO_HEALTH_INACTIVITY_FACTOR must be a number above 0, "
+                           f"not {factor!r}")
 
 
 def _thresholds(value: object) -> tuple[float, float]:
@@ -119,6 +137,7 @@ def import_models() -> None:
     import survey_app.followups.models  # noqa: F401
     import survey_app.invitations.models  # noqa: F401
     import survey_app.people.models  # noqa: F401
+    import survey_app.referrals.models  # noqa: F401
     import survey_app.responses.models  # noqa: F401
     import survey_app.retention.models  # noqa: F401
     import survey_app.surveys.models  # noqa: F401
@@ -193,6 +212,7 @@ def _init_mail_and_jobs(app: Flask) -> None:
     import survey_app.api.tasks  # noqa: F401
     import survey_app.followups.tasks  # noqa: F401
     import survey_app.privacy.tasks  # noqa: F401
+    import survey_app.referrals.tasks  # noqa: F401
     import survey_app.responses.tasks  # noqa: F401
     import survey_app.waves.tasks  # noqa: F401
     import survey_app.webhooks.tasks  # noqa: F401
@@ -219,6 +239,7 @@ def register_blueprints(app: Flask) -> None:
     from survey_app.invitations.views import bp as invitations_bp
     from survey_app.ops import metrics
     from survey_app.people.views import bp as people_bp
+    from survey_app.referrals.views import bp as referrals_bp
     from survey_app.respond.views import bp as respond_bp
     from survey_app.retention.views import bp as retention_bp
     from survey_app.surveys.views import bp as surveys_bp
@@ -232,6 +253,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(accounts_admin_bp)
     app.register_blueprint(invitations_bp)
     app.register_blueprint(people_bp)
+    app.register_blueprint(referrals_bp)
     app.register_blueprint(waves_bp)
     app.register_blueprint(audit_bp)
     app.register_blueprint(surveys_bp)

@@ -21,6 +21,7 @@ from survey_app.dashboards.export import prepare_export
 from survey_app.dashboards.filters import InvalidFilterError, parse_filters
 from survey_app.dashboards.overview import surveys_with_scores
 from survey_app.dashboards.services import build_dashboard
+from survey_app.referrals.metrics import survey_figures
 from survey_app.surveys.models import Survey
 
 bp = Blueprint("dashboards", __name__)
@@ -53,9 +54,11 @@ def survey(survey_id: int):
     board = build_dashboard(survey, filters, show_identity=can_export)
     # Flagged answers are counted apart, as on the survey list: say so next to the counts.
     [listed] = surveys_with_scores(select(Survey).where(Survey.id == survey.id))
+    figures = survey_figures(survey) if survey.audience == "customers" else None
     return render_template("dashboards/survey.html", board=board, charts=charts,
                            can_export=can_export, flagged=listed.flagged,
-                           theme_names={t.key: t.label for t in board.theme_list})
+                           theme_names={t.key: t.label for t in board.theme_list},
+                           promoter_figures=figures)
 
 
 @bp.get("/surveys/<int:survey_id>/export.csv")

@@ -41,6 +41,8 @@ class CaseReason(StrEnum):
     DETRACTOR = "detractor"
     MISMATCH = "mismatch"
     CONTACT_REQUEST = "contact_request"
+    #: Opened by staff for a customer whose health light is red (retention.health).
+    HEALTH = "health"
 
 
 class Team(StrEnum):
@@ -69,7 +71,7 @@ class FollowUp(db.Model):
             "status IN ('new', 'in_progress', 'waiting', 'resolved', 'closed')", "status_valid"
         ),
         sa.CheckConstraint(
-            "reason IN ('detractor', 'mismatch', 'contact_request')", "reason_valid"
+            "reason IN ('detractor', 'mismatch', 'contact_request', 'health')", "reason_valid"
         ),
         sa.CheckConstraint("team IN ('support', 'hr')", "team_valid"),
         sa.CheckConstraint("outcome IS NULL OR status = 'resolved'", "outcome_only_when_resolved"),

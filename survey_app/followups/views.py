@@ -25,6 +25,7 @@ from survey_app.followups.forms import (
     StatusForm,
 )
 from survey_app.followups.models import CaseStatus, FollowUp
+from survey_app.retention.health import health_of
 
 bp = Blueprint("followups", __name__, url_prefix="/followups")
 
@@ -175,6 +176,7 @@ def _detail_page(case: FollowUp, status: int, *, error: str | None = None,
         notes=[e for e in events if e.kind == "note"], reply_locale=locale,
         themes=queries.case_themes(case),
         shows_history=queries.shows_history(case),
+        health=health_of([case.person_id]).get(case.person_id) if case.person_id else None,
         transitions=services.allowed_transitions(case),
         users=queries.users_by_id({int(v) for e in events if e.kind == "assigned"
                                    for v in (e.old_value, e.new_value) if v}),

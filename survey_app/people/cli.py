@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 from pathlib import Path
 
@@ -22,6 +23,9 @@ from survey_app.privacy.retention import (
     count_expired,
     surveys_with_retention,
 )
+from survey_app.referrals.services import ImportReferrals
+from survey_app.retention.health import all_health
+from survey_app.retention.health_cases import open_red_cases
 
 people_cli = AppGroup("people", help="Import, list and erase people.")
 
@@ -52,16 +56,17 @@ def import_command(path: Path) -> None:
             done = rows
 
         try:
-            result = import_people(text.splitlines(keepends=True), on_batch=batch_done)
+            result = import_people(text.splitlines(keepends=True), on_batch=batch_done,
+                                   referrals=ImportReferrals())
         except ImportFileError as error:
             raise CommandError(str(error)) from None
     record_cli("people.imported", None, rows=result.rows, created=result.created,
-               updated=result.updated, refused=len(result.errors))
+               updated=result.updated, referred=result.referred, refused=len(result.errors))
     db.session.commit()
     elapsed = time.perf_counter() - started
     click.echo(f"{result.rows} rows in {elapsed:.1f} s: {result.created} created, "
                f"{result.updated} updated, {result.unchanged} unchanged, "
-               f"{len(result.errors)} refused.")
+               f"{len(result.errors)} refused; {result.referred} attributed to a promoter.")
     for error in result.errors[:SHOWN_ERRORS]:
         click.echo(f"  line {error.line}: {error.reason}", err=True)
     if len(result.errors) > SHOWN_ERRORS:
@@ -112,3 +117,30 @@ def retention_command(dry_run: bool) -> None:
         click.echo(f"{slug}: {count} answers anonymised")
     if not done:
         click.echo("Nothing to anonymise.")
+
+
+@people_cli.command("health")
+@click.option("--json", "as_json", is_flag=True, help="A JSON list, one object per customer.")
+@click.option("--light", type=click.Choice(["red", "yellow", "green"]),
+              help="Only customers with this light.")
+@click.option("--open-cases", is_flag=True,
+              help="Open a case for each red customer without an open case (audited).")
+def health_command(as_json: bool, light: str | None, open_cases: bool) -> None:
+    """Every customer's health light and why (docs/retention.md, "Health light")."""
+    if open_cases:
+        done = open_red_cases(by=None)
+        record_cli("health.cases_opened", None, opened=done.opened, skipped=done.skipped)
+        db.session.commit()
+        click.echo(f"{done.opened} cases opened for red customers; {done.skipped} red "
+                   "customers have no answer to attach a case to.", err=as_json)
+    rows = ((email, h) for email, h in all_health() if light is None or h.light == light)
+    if not as_json:
+        for email, health in rows:
+            click.echo(f"{email}\t{health.light}\t{' '.join(health.reasons)}")
+        return
+    click.echo("[", nl=False)
+    for number, (email, health) in enumerate(rows):
+        item = {"email": email, "light": health.light, "reasons": health.reasons}
+        click.echo(("," if number else "") + "\n  " + json.dumps(item, ensure_ascii=False),
+                   nl=False)
+    click.echo("\n]")

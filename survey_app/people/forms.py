@@ -72,3 +72,10 @@ class FilterForm(BaseForm):
         SelectChoice("bounced", _l("Bounced"))])
     where = StringField(_l("Attribute"), validators=[Optional(), Length(max=265)],
                         description=_l("e.g. team=Support"))
+    light = SelectField(_l("Health"), choices=lambda: [
+        SelectChoice("", _l("All")), SelectChoice("red", _l("Red")),
+        SelectChoice("yellow", _l("Yellow")), SelectChoice("green", _l("Green"))])
+
+
+class OpenCasesForm(BaseForm):
+    """The one-step button: red customers without an open case get one (CSRF only)."""

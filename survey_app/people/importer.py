@@ -1,7 +1,9 @@
 """Importing people from CSV: every bad row reported by line, good rows upserted in batches.
 
 Columns (header names are case-insensitive): ``email`` (required), ``name``, ``kind``
-(customer|employee), ``locale`` (en|it); every other column is a segment attribute. A person is
+(customer|employee), ``locale`` (en|it), ``referral_code`` (a promoter's referral code: a person
+the import creates is attributed to that promoter, docs/referrals.md); every other column is a
+segment attribute. A person is
 matched by e-mail: new addresses are created, known ones updated in place. An empty cell leaves
 the stored value unchanged (new people get kind ``customer`` — ``employee`` when only employees
 may be imported — and locale ``en``). Unsubscribes and bounces are never touched by an import.
@@ -14,7 +16,7 @@ import io
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import insert, select, update
@@ -24,7 +26,7 @@ from survey_app.core.errors import DomainError
 from survey_app.people.models import Person, PersonKind
 
 #: Core columns; anything else is an attribute.
-CORE_COLUMNS = ("email", "name", "kind", "locale")
+CORE_COLUMNS = ("email", "name", "kind", "locale", "referral_code")
 LOCALES = ("en", "it")
 KINDS = tuple(PersonKind)
 #: Rows written per INSERT/UPDATE round trip.
@@ -35,6 +37,16 @@ MAX_ATTRIBUTES = 30
 
 class ImportFileError(DomainError):
     """The file as a whole cannot be read (encoding, header)."""
+
+
+class ReferralCodes(Protocol):
+    """Resolves and attributes referral codes (the referrals feature, above this layer)."""
+
+    def known(self, codes: list[str]) -> dict[str, int]:
+        """``{code: id}`` of the codes that exist."""
+
+    def attribute(self, pairs: list[tuple[str, int]]) -> int:
+        """Attribute each (e-mail, code id) new person; returns how many were."""
 
 
 @dataclass(frozen=True)
@@ -49,6 +61,8 @@ class ImportResult:
     created: int = 0
     updated: int = 0
     unchanged: int = 0
+    #: New people attributed to a promoter through the ``referral_code`` column.
+    referred: int = 0
     errors: list[RowError] = field(default_factory=list)
 
     @property
@@ -64,6 +78,7 @@ class _Row:
     kind: str
     locale: str
     attributes: dict[str, str]
+    referral_code: str = ""
 
 
 def decode(data: bytes) -> str:
@@ -85,12 +100,14 @@ def import_people(
     allowed_kinds: Iterable[str] = KINDS,
     on_batch: Callable[[int], None] | None = None,
     now: datetime | None = None,
+    referrals: ReferralCodes | None = None,
 ) -> ImportResult:
     """Create or update the people in CSV ``text`` (an iterable of lines, e.g. an open file).
 
     Good rows are written in batches of :data:`BATCH_SIZE` (flushed, never committed);
     ``on_batch(rows_done)`` is called after each batch so the caller may commit and show
-    progress. Bad rows are skipped and listed in ``result.errors`` with their line numbers.
+    progress. Bad rows are skipped and listed in ``result.errors`` with their line numbers;
+    without ``referrals`` a filled ``referral_code`` cell is such an error.
 
     :raises ImportFileError: no header or no ``email`` column, or a bad attribute column name.
     """
@@ -116,12 +133,12 @@ def import_people(
         seen[item.email] = item.line
         batch.append(item)
         if len(batch) >= BATCH_SIZE:
-            _write(batch, result, allowed, now)
+            _write(batch, result, allowed, now, referrals)
             batch = []
             if on_batch:
                 on_batch(result.rows)
     if batch:
-        _write(batch, result, allowed, now)
+        _write(batch, result, allowed, now, referrals)
     if on_batch:
         on_batch(result.rows)
     return result
@@ -203,6 +220,9 @@ def _parse(line: int, record: list[str], columns: list[str]) -> _Row | RowError:
     locale = values.get("locale", "").strip().lower()
     if locale and locale not in LOCALES:
         return RowError(line, f"locale: {locale!r} is not one of {', '.join(LOCALES)}")
+    referral_code = values.get("referral_code", "").strip()
+    if len(referral_code) > 64:
+        return RowError(line, "referral_code: at most 64 characters")
     attributes = {}
     for column in columns:
         if column in CORE_COLUMNS:
@@ -212,11 +232,12 @@ def _parse(line: int, record: list[str], columns: list[str]) -> _Row | RowError:
             return RowError(line, f"{column}: at most 200 characters")
         if value:
             attributes[column] = value
-    return _Row(line, email, name, kind, locale, attributes)
+    return _Row(line, email, name, kind, locale, attributes, referral_code)
 
 
 def _write(batch: list[_Row], result: ImportResult, allowed: frozenset[str],
-           now: datetime) -> None:
+           now: datetime, referrals: ReferralCodes | None) -> None:
+    batch, codes = _with_known_codes(batch, result, referrals)
     existing = {
         row.email: row for row in db.session.execute(
             select(Person.id, Person.email, Person.name, Person.kind, Person.locale,
@@ -247,8 +268,31 @@ def _write(batch: list[_Row], result: ImportResult, allowed: frozenset[str],
     if inserts:
         db.session.execute(insert(Person), inserts)
         result.created += len(inserts)
+        if referrals is not None:
+            created = {row["email"] for row in inserts}
+            result.referred += referrals.attribute([
+                (row.email, codes[row.referral_code]) for row in batch
+                if row.referral_code and row.email in created])
     if updates:
         db.session.execute(update(Person), updates)
         result.updated += len(updates)
     db.session.flush()
 
+
+
+def _with_known_codes(batch: list[_Row], result: ImportResult,
+                      referrals: ReferralCodes | None) -> tuple[list[_Row], dict[str, int]]:
+    """The rows whose referral code (if any) exists, and the codes' ids; the other rows become
+    line errors."""
+    codes = [row.referral_code for row in batch if row.referral_code]
+    if not codes:
+        return batch, {}
+    known = referrals.known(codes) if referrals is not None else {}
+    kept = []
+    for row in batch:
+        if row.referral_code and row.referral_code not in known:
+            result.errors.append(RowError(row.line, f"referral_code: {row.referral_code!r} is "
+                                                    "not a referral code"))
+        else:
+            kept.append(row)
+    return kept, known

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import Select, func, or_, select
 
 from survey_app.core.db import db
 from survey_app.people.models import Person
@@ -21,6 +22,8 @@ class PeopleFilter:
     where: tuple[str, str] | None = None
     #: Kinds the viewer may see at all (HR: employees only).
     allowed_kinds: tuple[str, ...] = ("customer", "employee")
+    #: Only these people (a select of ids), e.g. those whose health light is red.
+    only: Select[Any] | None = None
 
 
 def list_people(filters: PeopleFilter, page: int = 1) -> tuple[list[Person], int]:
@@ -39,6 +42,8 @@ def list_people(filters: PeopleFilter, page: int = 1) -> tuple[list[Person], int
         conditions.append(Person.bounced_dt.is_not(None))
     elif filters.status == "active":
         conditions += [Person.unsubscribed_dt.is_(None), Person.bounced_dt.is_(None)]
+    if filters.only is not None:
+        conditions.append(Person.id.in_(filters.only))
     if filters.where:
         name, value = filters.where
         conditions.append(Person.attributes[name].as_string() == value)

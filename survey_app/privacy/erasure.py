@@ -37,6 +37,7 @@ from survey_app.followups.models import (
 from survey_app.followups.services import OPEN_STATUSES
 from survey_app.invitations.models import Invitation, LinkOpen
 from survey_app.people.models import Person
+from survey_app.referrals.models import ReferralCode
 from survey_app.responses.models import ProvisionalAnswer, Response
 from survey_app.retention.models import Activity
 from survey_app.surveys.models import Question, QuestionKind
@@ -108,10 +109,14 @@ def _blank_case_texts(case_ids: list[int]) -> None:
 
 
 def strip_identity(response: Response) -> None:
-    """``response`` loses its person, invitation, link, comment and free-text answers."""
+    """``response`` loses its person, invitation, link, comment, free-text answers, a passive's
+    "what would make it a 10?" and the tie to its author's referral code."""
     response.person_id = None
     response.invitation_id = None
     response.comment = None
+    response.improvement = None
+    db.session.execute(update(ReferralCode).where(ReferralCode.response_id == response.id)
+                       .values(response_id=None))
     response.token_digest = secrets.token_hex(32)  # the old link can no longer find it
     text_questions = set(db.session.scalars(select(Question.id).where(
         Question.survey_id == response.survey_id, Question.kind == QuestionKind.TEXT)))

@@ -17,12 +17,15 @@ from sqlalchemy import select
 from werkzeug.exceptions import NotFound
 
 from survey_app.core.db import commit_last, db, set_write_intent
+from survey_app.core.forms import LinkBoundCSRF
 from survey_app.core.i18n import use_locale
 from survey_app.core.tokens import new_token
 from survey_app.extensions import csrf, limiter
 from survey_app.invitations import services as invitations
 from survey_app.invitations import tracking
 from survey_app.invitations.models import Invitation
+from survey_app.referrals import services as referrals
+from survey_app.referrals.forms import ImprovementForm
 from survey_app.respond.forms import build_form, field_name
 from survey_app.responses import flood, provisional
 from survey_app.responses import services as responses
@@ -94,12 +97,16 @@ def personal(token: str):
                         place)
 
 
-@bp.get("/s/<token>/thanks")
+@bp.route("/s/<token>/thanks", methods=["GET", "POST"])
+@csrf.exempt  # the passive's form checks its link-bound token itself (as ``personal``)
+@limiter.limit(_respond_limit, methods=["POST"])
 @_guesses_limited
 def personal_thanks(token: str):
+    set_write_intent(True)  # a promoter's referral code is created here, a passive's reply kept
     invitation = invitations.find_invitation(token)
     locale = use_locale(invitation.person.locale, invitation.survey.default_locale)
-    return _thanks_page(invitation.survey, token, url_for(".personal", token=token, lang=locale))
+    place = _FormPlace(".personal", token=token, lang=locale, csrf=invitation.token_hash)
+    return _thanks_page(invitation.survey, token, locale, place)
 
 
 @bp.route("/p/<slug>", methods=["GET", "POST"])
@@ -119,14 +126,16 @@ def public(slug: str):
                         _FormPlace(".public", slug=slug, lang=locale))
 
 
-@bp.get("/p/<slug>/thanks")
+@bp.route("/p/<slug>/thanks", methods=["GET", "POST"])
+@limiter.limit(_public_limit, methods=["POST"])
 def public_thanks(slug: str):
+    set_write_intent(True)
     survey = _public_survey(slug)
-    use_locale(survey.default_locale)
+    locale = use_locale(survey.default_locale)
     token = session.get("public_tokens", {}).get(survey.slug)
     if token is None:
         return redirect(url_for(".public", slug=slug))
-    return _thanks_page(survey, token, url_for(".public", slug=slug))
+    return _thanks_page(survey, token, locale, _FormPlace(".public", slug=slug))
 
 
 def _public_survey(slug: str) -> Survey:
@@ -233,13 +242,39 @@ def _answer_again(response: Response, locale: str, place: _FormPlace):
     return redirect(place.thanks, 303)
 
 
-def _thanks_page(survey: Survey, token: str, edit_url: str):
+def _thanks_page(survey: Survey, token: str, locale: str, place: _FormPlace):
+    """Thanks, and per category: a promoter's review and referral links, a passive's "what
+    would make it a 10?" (POSTed here), a detractor's "someone will be in touch"."""
     response = responses.find_response(token)
     if response is None:
         abort(404)
-    deadline = responses.edit_deadline(response) if responses.can_edit(response) else None
+    can_edit = responses.can_edit(response)
+    form = None
+    if response.category == "passive" and response.improvement is None and can_edit:
+        meta = {"csrf_class": LinkBoundCSRF, "csrf_context": place.csrf} if place.csrf else {}
+        form = ImprovementForm(meta=meta)
+        if form.validate_on_submit():
+            return _store_improvement(response, form, place)
+    elif request.method == "POST":
+        abort(409)
+    offer = referrals.promoter_offer(response, locale)
+    if offer.code:
+        db.session.commit()  # the referral code, created on first view
+    deadline = responses.edit_deadline(response) if can_edit else None
+    status = 422 if form is not None and form.is_submitted() else 200
     return render_template("respond/thanks.html", survey=survey, response=response,
-                           deadline=deadline, edit_url=edit_url)
+                           deadline=deadline, edit_url=place.form, offer=offer,
+                           improvement_form=form, action=place.thanks), status
+
+
+def _store_improvement(response: Response, form: ImprovementForm, place: _FormPlace):
+    try:
+        responses.add_improvement(response, form.improvement.data)
+    except (responses.AlreadyAnsweredError, responses.InvalidSubmissionError):
+        db.session.rollback()
+        abort(409)
+    db.session.commit()
+    return redirect(place.thanks, 303)
 
 
 def _render_form(form, action: str, locale: str, *, response: Response | None = None,

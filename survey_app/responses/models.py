@@ -123,6 +123,9 @@ class Response(db.Model):
     is_after_scanner: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
     #: An anonymous respondent ticked "contact me" and so attached their identity.
     is_contact_requested: Mapped[bool] = mapped_column(default=False)
+    #: A passive's answer to "what would make it a 10?", asked on the thank-you page (free
+    #: text like the comment: erased and anonymised with it).
+    improvement: Mapped[str | None] = mapped_column(sa.Text)
     #: Segment attributes of the person when they answered (department, team, plan …).
     segment: Mapped[dict[str, Any]] = mapped_column(default=dict)
     channel: Mapped[str] = mapped_column(sa.String(8))

@@ -42,6 +42,10 @@ class AlreadyAnsweredError(DomainError):
     """This link (or browser) has already answered and may no longer change the answer."""
 
 
+class ImprovementNotAskedError(DomainError):
+    """Only passives are asked what would make it a 10."""
+
+
 class StaleEditError(DomainError):
     """The answer was changed elsewhere since this form was loaded."""
 
@@ -266,6 +270,26 @@ def replace_anonymous(response: Response, submission: Submission,
     if not response.is_anonymous:
         raise AlreadyAnsweredError()
     return update_response(response, submission, version=response.version, now=now)
+
+
+def add_improvement(response: Response, text: str, now: datetime | None = None) -> Response:
+    """Store a passive's answer to "what would make it a 10?" on their response (flushes).
+
+    :raises ImprovementNotAskedError: not a passive's answer.
+    :raises AlreadyAnsweredError: the edit window is over.
+    :raises InvalidSubmissionError: empty or longer than ``COMMENT_MAX_LENGTH``.
+    """
+    if response.category != "passive":
+        raise ImprovementNotAskedError()
+    if not can_edit(response, now or utcnow()):
+        raise AlreadyAnsweredError()
+    text, limit = text.strip(), current_app.config["COMMENT_MAX_LENGTH"]
+    if not text or len(text) > limit or "\x00" in text:
+        raise InvalidSubmissionError({"improvement": f"must be text of 1 to {limit} characters"})
+    response.improvement = text
+    db.session.flush()
+    logger.info("response %s: improvement added", _loggable_id(response))
+    return response
 
 
 def _apply(response: Response, submission: Submission) -> None:

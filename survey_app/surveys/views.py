@@ -26,8 +26,11 @@ from survey_app.accounts.access import (
 from survey_app.accounts.models import User
 from survey_app.audit import services as audit
 from survey_app.core.db import db
+from survey_app.core.forms import BaseForm
 from survey_app.core.i18n import supported, use_locale
 from survey_app.dashboards.overview import surveys_with_scores
+from survey_app.referrals import settings as promoter_settings
+from survey_app.referrals.forms import PromoterSettingsForm, settings_data
 from survey_app.surveys import services
 from survey_app.surveys.forms import RetentionForm, SurveyForm, form_data
 from survey_app.surveys.models import MAX_EXTRA_QUESTIONS, Survey, SurveyStatus
@@ -130,7 +133,10 @@ def _failed(form: SurveyForm) -> bool:
     return form.is_submitted() and "add_question" not in request.form
 
 
-def _field_error(form: SurveyForm, error: services.SurveyEditError) -> SurveyForm:
+def _field_error(form: BaseForm,
+                 error: services.SurveyEditError | promoter_settings.PromoterSettingsError
+                 ) -> BaseForm:
+    """Show a service's refusal on its field (``error.field``), else above the form."""
     field = form._fields.get(error.field) if error.field else None
     if field is not None:
         field.errors = [*(field.errors or []), str(error)]
@@ -140,15 +146,19 @@ def _field_error(form: SurveyForm, error: services.SurveyEditError) -> SurveyFor
 
 
 def _editor(form: SurveyForm, survey: Survey | None, status: int,
-            retention_form: RetentionForm | None = None):
+            retention_form: RetentionForm | None = None,
+            promoter_form: PromoterSettingsForm | None = None):
     has_responses = bool(survey and services.response_count(survey))
     question_errors = [e for e in form.questions.errors if not isinstance(e, list | dict)]
     if survey and retention_form is None:
         retention_form = RetentionForm(formdata=None, retention_days=survey.retention_days)
+    if survey and survey.audience == "customers" and promoter_form is None:
+        promoter_form = PromoterSettingsForm(
+            formdata=None, data=settings_data(promoter_settings.settings_for(survey)))
     return render_template("surveys/edit.html", form=form, survey=survey,
                            has_responses=has_responses, question_errors=question_errors,
                            max_questions=MAX_EXTRA_QUESTIONS + 1,
-                           retention_form=retention_form), status
+                           retention_form=retention_form, promoter_form=promoter_form), status
 
 
 @bp.get("/surveys/<int:survey_id>/preview")
@@ -208,3 +218,28 @@ def retention(survey_id: int):
     db.session.commit()
     flash(_("Retention saved."))
     return redirect(url_for(".edit", survey_id=survey.id), 303)
+
+
+@bp.post("/surveys/<int:survey_id>/promoters")
+@role_required(*MANAGERS)
+def promoters(survey_id: int):
+    """A customer survey's promoter loop (docs/referrals.md); its own form, like retention."""
+    survey = _managed_survey_or_404(survey_id)
+    if survey.audience != "customers":
+        abort(404)
+    form = PromoterSettingsForm()
+    if not form.validate_on_submit():
+        return _editor(SurveyForm(data=form_data(survey)), survey, 422, promoter_form=form)
+    try:
+        changed = promoter_settings.save_settings(survey, form.to_spec())
+    except promoter_settings.PromoterSettingsError as error:
+        db.session.rollback()
+        _field_error(form, error)
+        survey = db.session.get(Survey, survey_id)
+        return _editor(SurveyForm(data=form_data(survey)), survey, 422, promoter_form=form)
+    if changed:
+        audit.record(_me(), "survey.promoters", survey, review_links=len(form.to_spec().links),
+                     email=bool(form.is_email_enabled.data))
+    db.session.commit()
+    flash(_("Promoter settings saved.") if changed else _("Nothing to save: no changes."))
+    return redirect(url_for(".edit", survey_id=survey.id) + "#promoters", 303)

@@ -37,6 +37,7 @@ from survey_app.followups.services.opening import (
     due_time,
     new_case,
     new_case_alerts,
+    open_health_case,
     open_or_update,
     priority_for,
     reprioritise,
@@ -47,7 +48,7 @@ __all__ = [
     "CaseChangedError", "CaseStateError",
     "FollowUpError", "InvalidTransitionError", "add_note", "allowed_transitions", "assign",
     "case_inserted", "case_reason", "check_may_work", "claim", "claim_next", "due_time",
-    "new_case", "new_case_alerts", "open_or_update",
+    "new_case", "new_case_alerts", "open_health_case", "open_or_update",
     "outcome_label", "priority_for", "reply", "reply_locale", "reprioritise", "resolve",
     "status_label", "transition",
 ]

@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 
 from flask import current_app
 
+from survey_app.accounts.models import User
 from survey_app.core.db import db, utcnow
 from survey_app.core.scoring import Category, is_happy
 from survey_app.followups import notify, tasks
@@ -149,3 +150,30 @@ def reprioritise(followup: FollowUp) -> None:
             notify.queue_alert(followup, now)
 
 
+
+
+def open_health_case(response: Response, *, note: str, by: User | None,
+                     now: datetime | None = None) -> FollowUp | None:
+    """A red case about ``response``'s author, whose health light is red (``note`` says why),
+    on their latest answer: a new one, or its closed or resolved case reopened as new and red.
+    No alert e-mails: a person asked for it. ``None`` if that answer's case is open already.
+    """
+    now = now or utcnow()
+    case = response.followup
+    if case is not None and case.status in OPEN_STATUSES:
+        return None
+    if case is None:
+        case = FollowUp(response=response, person_id=response.person_id, team=Team.SUPPORT,
+                        reason=CaseReason.HEALTH, status=CaseStatus.NEW, created_dt=now)
+        case.events.append(FollowUpEvent(kind=EventKind.OPENED, new_value=Priority.RED,
+                                         actor=by, created_dt=now))
+        db.session.add(case)
+    else:
+        case.events.append(FollowUpEvent(kind=EventKind.STATUS, old_value=case.status,
+                                         new_value=CaseStatus.NEW, actor=by, created_dt=now))
+        case.status, case.outcome, case.ended_dt = CaseStatus.NEW, None, None
+    case.priority, case.due_dt = Priority.RED, due_time(now, Priority.RED)
+    case.events.append(FollowUpEvent(kind=EventKind.NOTE, body=note, actor=by, created_dt=now))
+    db.session.flush()
+    logger.info("follow-up %s opened from the health light", case.id)
+    return case
