@@ -45,6 +45,14 @@ def fill_every_table(app, client, submit, make_survey, make_link) -> None:
     link = make_link(make_survey("nps"))
     client.get(f"/s/{link}?score=2")
     assert submit(f"/s/{link}", {"score": "1", "comment": "Awful"}).status_code == 303
+    # An API token, and a trigger with an Idempotency-Key (API tables).
+    secret = runner.invoke(args=["tokens", "create", "--name", "backup", "--role", "admin"]
+                           ).output.split()[-1]
+    triggered = client.post("/api/v1/surveys/acme-nps/invitations",
+                            json={"person": {"email": "api@example.com"}},
+                            headers={"Authorization": f"Bearer {secret}",
+                                     "Idempotency-Key": "backup-test"})
+    assert triggered.status_code == 200, triggered.get_json()
 
 
 @pytest.mark.live
