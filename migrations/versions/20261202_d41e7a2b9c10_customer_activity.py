@@ -1,7 +1,7 @@
 """Customer activity: purchases, renewals, cancellations and reactivations (issue 17).
 
 Revision ID: d41e7a2b9c10
-Revises: c8be8d529cf3
+Revises: e4b7d21f9a60
 Create Date: 2026-12-02 03:00:00.000000
 
 """
@@ -11,7 +11,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = 'd41e7a2b9c10'
-down_revision = 'c8be8d529cf3'
+down_revision = "e4b7d21f9a60"
 branch_labels = None
 depends_on = None
 

@@ -5,7 +5,7 @@ Only new tables: the previous release never reads or writes them. Stored comment
 themes from ``polso themes retag`` (docs/themes.md).
 
 Revision ID: e4b7d21f9a60
-Revises: c8be8d529cf3
+Revises: e5b7c1d9a3f2
 Create Date: 2026-12-02 03:00:00.000000
 
 """
@@ -15,7 +15,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = 'e4b7d21f9a60'
-down_revision = 'c8be8d529cf3'
+down_revision = "e5b7c1d9a3f2"
 branch_labels = None
 depends_on = None
 
