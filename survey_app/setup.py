@@ -20,7 +20,11 @@ from survey_app.core.i18n import (
     select_locale,
     select_timezone,
 )
-from survey_app.core.inputs import BoundedIntConverter, refuse_control_characters
+from survey_app.core.inputs import (
+    BoundedIntConverter,
+    out_of_range_id_is_not_found,
+    refuse_control_characters,
+)
 from survey_app.core.proxy import TrustedProxies, check_trusted_proxies
 from survey_app.core.sessions import CookieSessions
 from survey_app.core.sqlite import configure_sqlite, engine_options
@@ -158,6 +162,7 @@ def init_extensions(app: Flask) -> None:
     app.session_interface = CookieSessions()
     limiter.init_app(app)  # before CSRF: an over-limit request is refused first, cheaply
     app.before_request(refuse_control_characters)
+    app.before_request(out_of_range_id_is_not_found)
     csrf.init_app(app)
     _init_login(app)
     _init_mail_and_jobs(app)

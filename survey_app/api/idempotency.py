@@ -70,7 +70,7 @@ def idempotent(view: F) -> F:
                 return replay
         return _run(view, args, kwargs, row)
 
-    wrapper = document(400, 404, 409, 413, 415)(wrapper)
+    wrapper = document(400, 404, 409, 413, 415, 422)(wrapper)  # 422: a reused key
     manual = wrapper._apidoc.setdefault("manual_doc", {})  # type: ignore[attr-defined]
     manual.setdefault("parameters", []).append(KEY_PARAMETER)
     return wrapper  # type: ignore[return-value]

@@ -13,7 +13,7 @@ from collections.abc import Mapping
 
 from flask import request
 from flask_babel import gettext as _
-from werkzeug.exceptions import BadRequest, NotFound
+from werkzeug.exceptions import BadRequest, MethodNotAllowed, NotFound
 from werkzeug.routing import IntegerConverter, Map
 
 #: Largest id in a URL: PostgreSQL ``integer`` (SQLite's keys are 64-bit, ours never that big).
@@ -42,6 +42,16 @@ class BoundedIntConverter(IntegerConverter):
     def __init__(self, map: Map, fixed_digits: int = 0, min: int | None = None,
                  max: int | None = MAX_ID, signed: bool = False) -> None:
         super().__init__(map, fixed_digits, min, max, signed)
+
+
+def out_of_range_id_is_not_found() -> None:
+    """``before_request``: a number above :data:`MAX_ID` in the path is a 404 also where
+    another method's route has the same shape (``GET`` and ``POST /settings/webhooks/<id>`` as
+    two views): Werkzeug then answers 405, having matched the other route's pattern before
+    its converter refused the number."""
+    if isinstance(request.routing_exception, MethodNotAllowed) and any(
+            part.isdigit() and int(part) > MAX_ID for part in request.path.split("/")):
+        raise NotFound()
 
 
 def refuse_control_characters() -> None:

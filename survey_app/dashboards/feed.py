@@ -107,11 +107,15 @@ def _decode(cursor: str, survey: Survey, policy: Policy) -> list[Any]:
 
 
 def _after(order: tuple[Any, ...], key: list[Any]) -> sa.ColumnElement[bool]:
-    """``(a, b) > (x, y)`` written out, which both databases answer from the index."""
+    """``(a, b) > (x, y)`` written out, with ``a >= x`` in front: the range both databases
+    start the index scan at. Without it each page read the survey from its start (SQLite
+    even took the submission-time index and sorted): 100,000 answers in pages of 500 cost
+    3.9× the raw read instead of 2× (bench/api.py)."""
     if len(order) == 1:
         return order[0] > key[0]
     first, second = order
-    return sa.or_(first > key[0], sa.and_(first == key[0], second > key[1]))
+    return sa.and_(first >= key[0],
+                   sa.or_(first > key[0], sa.and_(first == key[0], second > key[1])))
 
 
 def _load_details(page: Page, survey: Survey, *, identified: bool) -> None:

@@ -32,11 +32,11 @@ COUNTS = 5
 def usable(filters: Filters, breakdown: str | None = None) -> bool:
     """Whether the rollups hold these filters' (and breakdown's) counts.
 
-    They do without a sentiment filter, with at most one segment attribute among the segment
-    filter and the breakdown, and a segment filter on a value (not "without the attribute").
-    Other combinations (two attributes crossed) read the responses.
+    They do without a sentiment or theme filter, with at most one segment attribute among the
+    segment filter and the breakdown, and a segment filter on a value (not "without the
+    attribute"). Other combinations (two attributes crossed) read the responses.
     """
-    if not current_app.config["DASHBOARD_ROLLUPS"] or filters.sentiment:
+    if not current_app.config["DASHBOARD_ROLLUPS"] or filters.sentiment or filters.theme:
         return False
     keys = {key for key, _value in filters.segments} | ({breakdown} if breakdown else set())
     return len(keys) <= 1 and all(value is not None for _key, value in filters.segments)

@@ -122,8 +122,9 @@ class Dashboard:
     #: Anonymous surveys: responses per value of each segment filter's attribute (see
     #: ``queries.GroupCounts.siblings``).
     siblings: dict[tuple[str, str | None], dict[str | None, int]] = field(default_factory=dict)
-    #: The grouped counts the numbers are sums of (``queries.score_cells``).
-    cells: list[queries.Cell] = field(default_factory=list)
+    #: The grouped counts the numbers are sums of (``queries.score_cells``), in no set order
+    #: (so not compared: two boards are equal when they show the same).
+    cells: list[queries.Cell] = field(default_factory=list, compare=False)
     #: The survey's first answer day when the period is "all time" (``None`` otherwise).
     first_day: date | None = None
 

@@ -9,12 +9,25 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
 
+from survey_app.accounts.models import User
 from survey_app.core.db import db
+from survey_app.core.tokens import hash_token
+from survey_app.invitations.services import create_invitation
+from survey_app.invitations.tracking import new_salt, token_for_salt
+from survey_app.people.services import get_or_create_person
+from survey_app.referrals import emails as promoter_emails
+from survey_app.referrals.services import code_for, find_code, sign_up
+from survey_app.referrals.settings import PromoterSpec, save_settings
+from survey_app.responses.models import Response
+from survey_app.surveys.models import Survey
+from survey_app.themes.services import add_term, add_theme
+from survey_app.webhooks.services import create_endpoint
 
 POLSO = str(Path(sys.executable).parent / "polso")
 
@@ -53,6 +66,38 @@ def fill_every_table(app, client, submit, make_survey, make_link) -> None:
                             headers={"Authorization": f"Bearer {secret}",
                                      "Idempotency-Key": "backup-test"})
     assert triggered.status_code == 200, triggered.get_json()
+    fill_feature_tables(app, submit, make_survey)
+
+
+def fill_feature_tables(app, submit, make_survey) -> None:
+    """The promoter loop (settings, review link, referral code and sign-up, the e-mail a day
+    later), a survey's own theme with a term, and a webhook endpoint with an event and its
+    delivery (the endpoint's host allowed, nothing is sent: no worker runs)."""
+    survey_id = make_survey("nps")
+    app.config["WEBHOOK_ALLOWED_HOSTS"] = ["127.0.0.1:9"]
+    with app.app_context():
+        survey = db.session.get(Survey, survey_id)
+        save_settings(survey, PromoterSpec(links=[("Google", "https://g.page/r/acme/review")],
+                                           offer={"en": "10 % off"}, is_email_enabled=True))
+        theme = add_theme(survey, "Parking")
+        add_term(survey, theme.key, "en", "parking")
+        admin = db.session.scalars(sa.select(User).where(User.role == "admin")).first()
+        create_endpoint(admin, url="http://127.0.0.1:9/hook", events=["response.created"],
+                        scope="customers")
+        invitation, _ = create_invitation(survey, get_or_create_person("promoter@example.com"))
+        invitation.token_salt = new_salt()
+        token = token_for_salt(invitation.token_salt)
+        invitation.token_hash = hash_token(token)
+        db.session.commit()
+    assert submit(f"/s/{token}", {"score": "10"}).status_code == 303
+    with app.app_context():
+        response = db.session.scalars(sa.select(Response)
+                                      .where(Response.survey_id == survey_id)).one()
+        response.submitted_dt -= timedelta(hours=25)
+        sign_up(find_code(code_for(response)), email="friend@example.com", name="Friend",
+                locale="en")
+        db.session.commit()
+        assert promoter_emails.send_due() == 1
 
 
 @pytest.mark.live

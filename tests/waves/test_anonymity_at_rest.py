@@ -42,7 +42,8 @@ def test_no_table_ties_an_anonymous_score_to_the_person(
                 # Rows of the person (or their invitation) …
                 tied = any(row[c.name] == person_keys[target]
                            for target in person_keys for c in _references(table, target))
-                tied = tied or person_keys.get(table.name) == row.get("id")
+                tied = tied or (table.name in person_keys
+                                and person_keys[table.name] == row.get("id"))
                 # … and rows of the answer must not meet.
                 of_answer = any(row[c.name] == response.id
                                 for c in _references(table, "responses"))
