@@ -21,6 +21,7 @@ from typing import Any, Protocol
 from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import insert, select, update
 
+from survey_app.core.csvrows import numbered_records
 from survey_app.core.db import db, utcnow
 from survey_app.core.errors import DomainError
 from survey_app.people.models import Person, PersonKind
@@ -154,23 +155,12 @@ def _rows(text: Iterable[str], result: ImportResult) -> Iterator[_Row | RowError
     except csv.Error as error:
         raise ImportFileError(f"line 1: {error}") from None
     columns = _columns(header)
-    line = reader.line_num
-    while True:
-        start = line + 1
-        try:
-            record = next(reader)
-        except StopIteration:
-            return
-        except csv.Error as error:
-            line = reader.line_num
-            result.rows += 1
-            yield RowError(start, f"not valid CSV ({error})")
-            continue
-        line = reader.line_num
-        if not any(cell.strip() for cell in record):
-            continue  # blank line
+    for start, record in numbered_records(reader):
         result.rows += 1
-        yield _parse(start, record, columns)
+        if isinstance(record, csv.Error):
+            yield RowError(start, f"not valid CSV ({record})")
+        else:
+            yield _parse(start, record, columns)
 
 
 def _columns(header: list[str]) -> list[str]:

@@ -23,6 +23,7 @@ from babel.numbers import list_currencies
 from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import insert, select
 
+from survey_app.core.csvrows import numbered_records
 from survey_app.core.db import db, utcnow
 from survey_app.core.inputs import CONTROL
 from survey_app.people.importer import ImportFileError, RowError
@@ -118,23 +119,12 @@ def _rows(text: Iterable[str], result: ActivityImportResult, emails: dict[str, s
         raise ImportFileError(f"line 1: {error}") from None
     if tuple(name.strip().lower() for name in header) != COLUMNS:
         raise ImportFileError("line 1: the first line must be exactly " + ",".join(COLUMNS))
-    line = reader.line_num
-    while True:
-        start = line + 1
-        try:
-            record = next(reader)
-        except StopIteration:
-            return
-        except csv.Error as error:
-            line = reader.line_num
-            result.rows += 1
-            yield RowError(start, f"not valid CSV ({error})")
-            continue
-        line = reader.line_num
-        if not any(cell.strip() for cell in record):
-            continue  # blank line
+    for start, record in numbered_records(reader):
         result.rows += 1
-        yield _parse(start, record, emails, latest)
+        if isinstance(record, csv.Error):
+            yield RowError(start, f"not valid CSV ({record})")
+        else:
+            yield _parse(start, record, emails, latest)
 
 
 def _parse(line: int, record: list[str], emails: dict[str, str | RowError],
