@@ -44,7 +44,7 @@ CADENCES = {"enps": ("quarterly", 91), "team-pulse": ("monthly", 30)}
 @click.option("--seed", default=7, show_default=True, type=int)
 def demo_command(people: int, seed: int) -> None:
     """Load demo data (once) and print fresh personal links to try."""
-    rng = random.Random(seed)
+    rng = history.Dealer(seed)
     fresh = db.session.scalar(select(Survey.id).where(Survey.slug == "acme-nps")) is None
     with _quiet(current_app.logger):  # the progress bar says it; a line per demo action would not
         _demo_users()
@@ -62,7 +62,7 @@ def demo_command(people: int, seed: int) -> None:
         click.echo(f"  {role:<8} {email:<26} {name}")
 
 
-def _load(people: int, rng: random.Random) -> list[Survey]:
+def _load(people: int, rng: history.Dealer) -> list[Survey]:
     """People, surveys, then the year's waves and tickets in time order; before each, the
     agents finish the cases due by then (so their people are asked again, as in real life)."""
     now = utcnow()

@@ -31,6 +31,25 @@ from survey_app.waves.services import send_wave
 BOUNCE_RATE, OPEN_ONLY_RATE = 0.02, 0.12
 
 
+class Dealer(random.Random):
+    """The demo's random source; scores are dealt from a shuffled deck per survey holding
+    :data:`data.SCORE_WEIGHTS` exactly, so every year replayed lands near the averages."""
+
+    def __init__(self, seed: int) -> None:
+        super().__init__(seed)
+        self._decks: dict[int, list[int]] = {}
+
+    def score(self, survey: Survey) -> int:
+        """The next score of ``survey``'s deck, reshuffled when it runs out."""
+        deck = self._decks.setdefault(survey.id, [])
+        if not deck:
+            deck += [score for score, weight in zip(survey.score_range,
+                                                    data.SCORE_WEIGHTS[survey.kind], strict=True)
+                     for _ in range(weight)]
+            self.shuffle(deck)
+        return deck.pop()
+
+
 def add_people(count: int, kind: str, rng: random.Random) -> None:
     """``count`` customers or employees with real-sounding names and their segments."""
     domain = "example.org" if kind == "employee" else "example.com"
@@ -61,7 +80,7 @@ def wave_starts(survey: Survey, now: datetime) -> list[datetime]:
             for days in data.WAVES.get(survey.slug, [])]
 
 
-def send_wave_at(survey: Survey, start: datetime, now: datetime, rng: random.Random) -> Wave:
+def send_wave_at(survey: Survey, start: datetime, now: datetime, rng: Dealer) -> Wave:
     """One wave to everybody, delivered and answered."""
     wave = send_wave(survey, Audience(kind_for(survey)), now=start, label=f"{start:%B %Y}")
     invitations = db.session.scalars(select(Invitation).where(Invitation.wave_id == wave.id))
@@ -71,7 +90,7 @@ def send_wave_at(survey: Survey, start: datetime, now: datetime, rng: random.Ran
 
 
 def _deliver(survey: Survey, invitation: Invitation, start: datetime, now: datetime,
-             rng: random.Random) -> None:
+             rng: Dealer) -> None:
     email = db.session.scalars(select(InvitationEmail).where(
         InvitationEmail.invitation_id == invitation.id)).one()
     sent = start + timedelta(minutes=rng.randint(1, 30))
@@ -107,7 +126,7 @@ def tickets(now: datetime, rng: random.Random) -> list[tuple[datetime, Person]]:
 
 
 def send_ticket_survey(survey: Survey, person: Person, moment: datetime,
-                       rng: random.Random) -> None:
+                       rng: Dealer) -> None:
     """CSAT: the help desk asks after a closed ticket (a link through the API, no wave)."""
     invitation, token = create_invitation(survey, person, now=moment)
     invitation.sent_dt = moment
@@ -116,11 +135,10 @@ def send_ticket_survey(survey: Survey, person: Person, moment: datetime,
 
 
 def answer(survey: Survey, invitation: Invitation, token: str, moment: datetime,
-           rng: random.Random) -> Response:
+           rng: Dealer) -> Response:
     """A plausible answer from the invitation's person, through ``record_response``."""
     person = invitation.person
-    scores = list(survey.score_range)
-    score = rng.choices(scores, weights=data.SCORE_WEIGHTS[survey.kind])[0]
+    score = rng.score(survey)
     pool = "employees" if survey.audience == "employees" else survey.kind
     band = _band(survey, score)
     comments = data.COMMENTS[pool][band][person.locale]
