@@ -175,3 +175,17 @@ def _count(filters: Filters, counts: dict[str, tuple[int, int]], index: int = 0,
     filter when ``category``."""
     return sum(pair[index] for name, pair in counts.items()
                if not (category and filters.category) or name == filters.category)
+
+
+def comment_cells(survey: Survey, filters: Filters, buckets: Sequence[date]
+                  ) -> dict[tuple[int, str], int]:
+    """Countable responses with a comment per trend bucket and category: the themes panel's
+    "answers with text" of a survey without free-text questions (see :func:`usable`)."""
+    table: Table = DailySegmentScore if filters.segments else DailyScore
+    bucket = _bucket(table, buckets).label("bucket_key")
+    total = func.sum(table.comments)
+    rows = db.session.execute(
+        select(bucket, table.category, total)
+        .where(*_scope(table, survey, filters, filters.period))
+        .group_by(sa.literal_column("bucket_key"), table.category).having(total != 0))
+    return {(bucket_key, category): int(n) for bucket_key, category, n in rows}

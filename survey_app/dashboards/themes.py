@@ -1,11 +1,12 @@
 """The dashboard's themes panel: themes ranked by impact, split by category, trend by month.
 
-One statement counts everything (:func:`counts`): answers with text per month and category,
-and answers mentioning each theme per theme, month and category (``response_themes`` joined to
-the filtered responses). The rest is arithmetic (:func:`dashboards.metrics.impact`) and the
-anonymity rules: an anonymous survey shows a theme only when its comments could be read
-(:meth:`Policy.shows_comments`), and compares it with the rest only when the rest is a group
-it could show (:meth:`Policy.shows`).
+:func:`counts` finds the answers with text per month and category, and the answers mentioning
+each theme per theme, month and category (``response_themes`` joined to the filtered
+responses); a survey without free-text questions reads the first from the daily rollups'
+comment counts when they hold the filters, so long periods do not cost per answer. The rest
+is arithmetic (:func:`dashboards.metrics.impact`) and the anonymity rules: an anonymous survey
+shows a theme only when its comments could be read (:meth:`Policy.shows_comments`), and
+compares it with the rest only when the rest is a group it could show (:meth:`Policy.shows`).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from sqlalchemy import func, select
 
 from survey_app.core.db import db
 from survey_app.core.themes import Theme
+from survey_app.dashboards import rollups
 from survey_app.dashboards.anonymity import Policy
 from survey_app.dashboards.filters import Filters, categories_of
 from survey_app.dashboards.metrics import Impact, Score, impact, score_from_categories
@@ -26,7 +28,7 @@ from survey_app.dashboards.queries import bucket_number, filter_conditions
 from survey_app.dashboards.queries import scope as response_scope
 from survey_app.responses.models import Response
 from survey_app.responses.tagging import has_text
-from survey_app.surveys.models import Survey
+from survey_app.surveys.models import QuestionKind, Survey
 from survey_app.themes.models import ResponseTheme
 
 #: Counts by (month number, category).
@@ -129,19 +131,29 @@ TEXTS = ""
 def counts(survey: Survey, filters: Filters, months: list[date]
            ) -> tuple[Cells, dict[str, Cells]]:
     """Filtered answers with text, and those mentioning each theme (an answer whose comment
-    and free-text answer both mention it counts once), per month number and category: one
-    statement, ``UNION ALL`` of the two ``GROUP BY``s."""
+    and free-text answer both mention it counts once), per month number and category.
+
+    Without free-text questions the texts are the comments the rollups count (when
+    :func:`rollups.usable`); otherwise one statement, ``UNION ALL`` of the two ``GROUP BY``s.
+    """
     bucket = bucket_number(months).label("bucket_key")
     where = [*response_scope(survey, filters.period.start, filters.period.end),
              *filter_conditions(filters)]
-    texts = (select(sa.literal(TEXTS).label("theme"), bucket, Response.category, func.count())
-             .where(*where, has_text()).group_by(bucket, Response.category))
     themes = (select(ResponseTheme.theme, bucket, Response.category,
                      func.count(Response.id.distinct()))
               .join(Response, Response.id == ResponseTheme.response_id)
               .where(ResponseTheme.survey_id == survey.id, *where)
               .group_by(ResponseTheme.theme, bucket, Response.category))
+    rolled_up = rollups.usable(filters) and not any(
+        question.kind == QuestionKind.TEXT for question in survey.extra_questions)
+    if not rolled_up:
+        texts = (select(sa.literal(TEXTS).label("theme"), bucket, Response.category,
+                        func.count())
+                 .where(*where, has_text()).group_by(bucket, Response.category))
+        themes = sa.union_all(texts, themes)  # type: ignore[assignment]
     by_theme: defaultdict[str, Cells] = defaultdict(dict)
-    for theme, b, category, n in db.session.execute(sa.union_all(texts, themes)):
+    for theme, b, category, n in db.session.execute(themes):
         by_theme[theme][(b, category)] = n
+    if rolled_up:
+        return rollups.comment_cells(survey, filters, months), by_theme
     return by_theme.pop(TEXTS, {}), by_theme
