@@ -102,8 +102,9 @@ class Topology:
             "POLSO_MAIL_SERVER": "127.0.0.1", "POLSO_MAIL_PORT": str(smtp_port),
             # answers come at once from the load generator: count them, do not flag them
             "POLSO_MIN_ANSWER_SECONDS": "0",
-            # a killed worker's e-mails are retried after 3 s instead of 10 minutes
-            "POLSO_DELIVERY_STUCK_MINUTES": "0.05", "POLSO_MAIL_BATCH_SIZE": "20",
+            # a killed worker's e-mails are retried after 3 s instead of 10 minutes; small
+            # batches spread the wave over both workers, so the killed one is mid-send
+            "POLSO_DELIVERY_STUCK_MINUTES": "0.05", "POLSO_MAIL_BATCH_SIZE": "5",
             # two servers × two workers = two per core on this 2-core machine
             "WEB_CONCURRENCY": "2"}
         self.webs: list[subprocess.Popen | None] = [None, None]
