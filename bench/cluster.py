@@ -143,6 +143,10 @@ class Outcome:
     limit_other_address: int = 0
     session_statuses: dict[str, int] = field(default_factory=dict)
     stats: list[dict[str, str]] = field(default_factory=list)
+    #: Exceptions in the web servers' logs (the last line of each traceback), counted.
+    server_errors: Counter[str] = field(default_factory=Counter)
+    #: Locust's failed requests: (request, error, occurrences).
+    failures: list[tuple[str, str, int]] = field(default_factory=list)
     cpu: dict[str, float] = field(default_factory=dict)
 
 
@@ -194,6 +198,9 @@ def run_load(topology: Topology, app, seeded: Seed, sink: MailSink, meter: CpuMe
                             (line.split() for line in acks.read_text().splitlines())}
     with (topology.tmp / "locust_stats.csv").open() as stats:
         outcome.stats = list(csv.DictReader(stats))
+    with (topology.tmp / "locust_failures.csv").open() as failures:
+        outcome.failures = [(row["Name"], row["Error"], int(row["Occurrences"]))
+                            for row in csv.DictReader(failures)]
     return wave_id
 
 
@@ -298,6 +305,20 @@ def check_sessions(topology: Topology, outcome: Outcome) -> None:
             f"{two}/followups/claim-next", data={"csrf_token": token[:-4] + "AAAA"}).status_code
 
 
+def server_errors(tmp: Path) -> Counter[str]:
+    """The exception line ending each traceback in the web servers' logs."""
+    errors: Counter[str] = Counter()
+    for log in tmp.glob("web*.log"):
+        in_traceback = False
+        for line in log.read_text().splitlines():
+            if line.startswith("Traceback"):
+                in_traceback = True
+            elif in_traceback and not line.startswith(" "):
+                errors[line[:300]] += 1
+                in_traceback = False
+    return errors
+
+
 def run(database_url: str, redis_url: str, *, answers: int, emails: int, smtp_delay: float,
         users: int, run_time: int, tmp: Path) -> Outcome:
     """Start everything, seed, load, kill, check; stop everything."""
@@ -328,6 +349,7 @@ def run(database_url: str, redis_url: str, *, answers: int, emails: int, smtp_de
         check_emails(app, wave_id, sink, outcome)
         check_rate_limit(topology, outcome)
         check_sessions(topology, outcome)
+        outcome.server_errors = server_errors(topology.tmp)
     finally:
         topology.stop()
         sink.controller.stop()
@@ -345,6 +367,10 @@ def report(outcome: Outcome) -> None:
     for row in outcome.stats:
         print(f"{row['Name']:<26} {row['Request Count']:>6} {row['Failure Count']:>6} "
               f"{float(row['Requests/s']):>7.1f} {row['50%']:>7} {row['99%']:>7}")
+    for name, error, count in outcome.failures:
+        print(f"  failed: {name}: {error} × {count}")
+    for error, count in outcome.server_errors.items():
+        print(f"  server error: {error} × {count}")
     classes: Counter[str] = Counter()
     for row in outcome.stats:
         if row["Name"] != "Aggregated":
