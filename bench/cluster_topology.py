@@ -152,8 +152,8 @@ class Topology:
 
     def groups(self) -> dict[str, list[int]]:
         """Process-group ids by role (each group: a master and its children)."""
-        return {"web": [p.pid for p in self.webs if p], "worker": [p.pid for p in self.workers
-                                                                   if p],
+        return {"web": [p.pid for p in self.webs if p],
+                "worker": [p.pid for p in self.workers if p],
                 "nginx": [self.nginx.pid] if self.nginx else []}
 
     def kill(self, process: subprocess.Popen) -> None:
@@ -173,6 +173,7 @@ class Topology:
 
 
 def wait_for(url: str, process: subprocess.Popen, seconds: float = 60) -> None:
+    """Until ``url`` answers 200; fails if ``process`` exits or time runs out."""
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         if process.poll() is not None:
