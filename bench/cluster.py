@@ -2,7 +2,7 @@
 
     .venv/bin/python bench/cluster.py [--answers 1500] [--emails 300] [--smtp-delay 0.25]
         [--users 20] [--run-time 120] [--database polso_cluster]
-        [--redis redis://127.0.0.1:6379/5]
+        [--redis redis://127.0.0.1:6379/5] [--respondents-only]
 
 Starts nginx (the Debian package, as this user, config in a temporary directory) as the proxy in
 front of two ``gunicorn wsgi:app`` servers on their own ports, two ``polso worker`` processes
@@ -66,6 +66,8 @@ class Seed:
     tokens: list[str]
     survey_id: int
     mail_survey_id: int
+    #: The ``group`` attribute of the wave's people.
+    wave_group: str
 
 
 def seed(app, answers: int, emails: int) -> Seed:
@@ -88,14 +90,14 @@ def seed(app, answers: int, emails: int) -> Seed:
             tokens.append(create_invitation(survey, person)[1])
         for i in range(emails):
             get_or_create_person(f"wave{i}-{run}@example.com",
-                                 attributes={"group": f"mail-{run}"})
+                                 attributes={"group": f"wave-{run}"})
         for role in ("viewer", "support"):
             create_user(email=f"cluster-{role}@example.com", role=role, password=PASSWORD)
         db.session.commit()
-        return Seed(tokens, survey.id, mail_survey.id)
+        return Seed(tokens, survey.id, mail_survey.id, f"wave-{run}")
 
 
-def send_wave(app, survey_id: int) -> int:
+def send_wave(app, survey_id: int, group: str) -> int:
     """Queue the mail survey's wave and enqueue its delivery on the broker (as the page does)."""
     from survey_app.core.db import db
     from survey_app.surveys.models import Survey
@@ -104,7 +106,6 @@ def send_wave(app, survey_id: int) -> int:
 
     with app.app_context():
         survey = db.session.get(Survey, survey_id)
-        group = f"mail-{survey.slug.removeprefix('cluster-m-')}"
         wave = services.send_wave(survey, Audience("customer", {"group": (group,)}))
         db.session.commit()
         tasks.deliver_wave(wave.id)
@@ -113,7 +114,7 @@ def send_wave(app, survey_id: int) -> int:
 
 def sweep(app) -> None:
     """Enqueue the e-mail sweep, as the periodic scheduler does every minute (here: every
-    second, so e-mails a killed worker held are retried once their short lease runs out)."""
+    two seconds, so e-mails a killed worker held are retried once their short lease runs out)."""
     from survey_app.waves import tasks
 
     with app.app_context():
@@ -151,7 +152,8 @@ class Outcome:
 
 
 def run_load(topology: Topology, app, seeded: Seed, sink: MailSink, meter: CpuMeter,
-             outcome: Outcome, users: int, run_time: int, emails: int) -> int:
+             outcome: Outcome, users: int, run_time: int, emails: int,
+             classes: list[str]) -> int:
     """Locust against nginx; kills one web server and one worker on the way. The wave id."""
     acks = topology.tmp / "acks.txt"
     acks.touch()
@@ -162,12 +164,12 @@ def run_load(topology: Topology, app, seeded: Seed, sink: MailSink, meter: CpuMe
     command = [str(BIN / "locust"), "-f", str(ROOT / "bench" / "cluster_load.py"), "--headless",
                "-u", str(users), "-r", str(users), "--run-time", f"{run_time}s",
                "--host", topology.url, "--csv", str(topology.tmp / "locust"), "--only-summary",
-               "--stop-timeout", "2", "--loglevel", "WARNING"]
+               "--stop-timeout", "2", "--loglevel", "WARNING", *classes]
     meter.start()
     started = time.monotonic()
     with (topology.tmp / "locust.log").open("w") as log:
         locust = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)
-    wave_id = send_wave(app, seeded.mail_survey_id)
+    wave_id = send_wave(app, seeded.mail_survey_id, seeded.wave_group)
     answered = 0
     while locust.poll() is None:
         time.sleep(0.5)
@@ -320,8 +322,9 @@ def server_errors(tmp: Path) -> Counter[str]:
 
 
 def run(database_url: str, redis_url: str, *, answers: int, emails: int, smtp_delay: float,
-        users: int, run_time: int, tmp: Path) -> Outcome:
-    """Start everything, seed, load, kill, check; stop everything."""
+        users: int, run_time: int, tmp: Path, classes: list[str] | None = None) -> Outcome:
+    """Start everything, seed, load, kill, check; stop everything. ``classes``: only these
+    locust users (e.g. ``["Respondent"]``), instead of the mix."""
     import flask_migrate
 
     from survey_app import create_app
@@ -341,7 +344,7 @@ def run(database_url: str, redis_url: str, *, answers: int, emails: int, smtp_de
         engine = sa.create_engine(database_url)
         print(f"load: {users} users, at most {run_time} s, through {topology.url}", flush=True)
         wave_id = run_load(topology, app, seeded, sink, CpuMeter(topology, engine), outcome,
-                           users, run_time, emails)
+                           users, run_time, emails, classes or [])
         engine.dispose()
         print("waiting for the last e-mails …", flush=True)
         wait_for_emails(app, wave_id, 60)
@@ -393,7 +396,8 @@ def report(outcome: Outcome) -> None:
     print("CPU seconds during the load: " + ", ".join(f"{k} {v:.1f}" for k, v in cpu.items()))
     if answers:
         serving = cpu.get("web", 0) + cpu.get("postgresql", 0)
-        print(f"CPU per answer (web + PostgreSQL, dashboards and queue included): "
+        mixed = "dashboards and queue work included" if len(classes) > 1 else "answers alone"
+        print(f"CPU per answer (web + PostgreSQL, {mixed}): "
               f"{serving / answers * 1000:.1f} ms → {answers / serving:.0f} answers/s per core")
     if outcome.emails_queued:
         print(f"worker CPU per wave e-mail (polling, sweeps and case alerts included): "
@@ -411,6 +415,8 @@ def main() -> None:
     parser.add_argument("--database", default="polso_cluster", help="PostgreSQL database "
                         "(dropped and created)")
     parser.add_argument("--redis", default="redis://127.0.0.1:6379/5")
+    parser.add_argument("--respondents-only", action="store_true",
+                        help="no dashboards or queue work: the CPU of answers alone")
     args = parser.parse_args()
     if not Path(NGINX).exists():
         raise SystemExit("nginx is missing: apt-get install nginx")
@@ -418,7 +424,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         outcome = run(url, args.redis, answers=args.answers, emails=args.emails,
                       smtp_delay=args.smtp_delay, users=args.users, run_time=args.run_time,
-                      tmp=Path(tmp))
+                      tmp=Path(tmp), classes=["Respondent"] if args.respondents_only else None)
     report(outcome)
 
 
