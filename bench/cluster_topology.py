@@ -16,6 +16,7 @@ from collections import Counter
 from pathlib import Path
 
 import httpx
+import redis
 import sqlalchemy as sa
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -92,7 +93,9 @@ class Topology:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.web_ports = [free_port(), free_port()]
-        prefix = f"cluster-{secrets.token_hex(4)}"
+        self.run_id = secrets.token_hex(4)
+        self.redis_url = redis_url
+        prefix = f"cluster-{self.run_id}"
         self.env = {
             **os.environ, "PYTHONPATH": str(ROOT), "POLSO_DATABASE_URL": database_url,
             "POLSO_SECRET_KEY": secrets.token_hex(32), "POLSO_SESSION_COOKIE_SECURE": "false",
@@ -159,6 +162,14 @@ class Topology:
     def kill(self, process: subprocess.Popen) -> None:
         os.killpg(process.pid, signal.SIGKILL)
         process.wait(10)
+
+    def forget(self) -> None:
+        """Delete this run's keys (job results, rate-limit counts) from Redis."""
+        client = redis.Redis.from_url(self.redis_url)
+        keys = list(client.scan_iter(match=f"*{self.run_id}*"))
+        if keys:
+            client.delete(*keys)
+        client.close()
 
     def stop(self) -> None:
         for process in [self.nginx, *self.webs, *self.workers]:
