@@ -4,8 +4,8 @@
 ``python3 scripts/dev.py serve``  installs into ``.venv``, migrates the SQLite database under
 ``instance/``, loads demo data, prints survey links and serves http://127.0.0.1:5000.
 ``python3 scripts/dev.py test``   installs the same way (plus Chromium for browser tests, and the
-PostgreSQL client tools for the backup tests on PostgreSQL) and runs the whole test suite; extra
-arguments go to pytest. ``POLSO_DATABASE_URL`` selects PostgreSQL.
+PostgreSQL client tools and nginx for the backup and cluster tests on PostgreSQL) and runs the
+whole test suite; extra arguments go to pytest. ``POLSO_DATABASE_URL`` selects PostgreSQL.
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ VENV = ROOT / ".venv"
 BIN = VENV / "bin"
 INSTANCE = ROOT / "instance"
 CHROMIUM = Path("/usr/bin/chromium")
+NGINX = Path("/usr/sbin/nginx")
 
 
 def run(*args: str | Path, env: dict[str, str] | None = None) -> None:
@@ -72,6 +73,12 @@ def ensure_postgresql_client() -> None:
                     "postgresql-client")
 
 
+def ensure_nginx() -> None:
+    """Install nginx for the cluster test on PostgreSQL (tests/ops/test_cluster.py) if missing."""
+    if not NGINX.exists():
+        apt_install("The cluster test on PostgreSQL needs nginx", "nginx")
+
+
 def dev_env() -> dict[str, str]:
     """Environment for the local demo server: a persistent secret key and plain-HTTP cookies."""
     INSTANCE.mkdir(exist_ok=True)
@@ -102,6 +109,7 @@ def test(pytest_args: list[str]) -> None:
     ensure_chromium()
     if os.environ.get("POLSO_DATABASE_URL", "").startswith("postgresql"):
         ensure_postgresql_client()
+        ensure_nginx()
     database = os.environ.get("POLSO_DATABASE_URL", "SQLite (temporary file)")
     print(f"Running the test suite against {database}", flush=True)
     run(BIN / "python", "-m", "pytest", *pytest_args)

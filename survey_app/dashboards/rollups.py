@@ -92,33 +92,47 @@ def score_cells(survey: Survey, filters: Filters, buckets: Sequence[date],
             .group_by(sa.literal_column("bucket_key"), DailySegmentScore.score)).all()
         return _cells((row[0], value if breakdown else None, row[1], row[2:]) for row in rows)
     bucket = _bucket(DailyScore, buckets).label("bucket_key")
-    totals = db.session.execute(
-        select(bucket, DailyScore.score, *_sums(DailyScore))
-        .where(*_scope(DailyScore, survey, filters, period))
-        .group_by(sa.literal_column("bucket_key"), DailyScore.score)).all()
+    totals = (select(bucket, DailyScore.score, *_sums(DailyScore))
+              .where(*_scope(DailyScore, survey, filters, period))
+              .group_by(sa.literal_column("bucket_key"), DailyScore.score))
     if breakdown is None:
-        return _cells((row[0], None, row[1], row[2:]) for row in totals)
-    bucket = _bucket(DailySegmentScore, buckets).label("bucket_key")
-    values = db.session.execute(
-        select(bucket, DailySegmentScore.value, DailySegmentScore.score, *_sums(DailySegmentScore))
-        .where(*_scope(DailySegmentScore, survey, filters, period),
-               DailySegmentScore.attribute == breakdown)
-        .group_by(sa.literal_column("bucket_key"), DailySegmentScore.value,
-                  DailySegmentScore.score)
-        .limit(queries.MAX_GROUP_ROWS + 1)).all()
-    if len(values) > queries.MAX_GROUP_ROWS:
+        return _cells((row[0], None, row[1], row[2:]) for row in db.session.execute(totals))
+    values = _values(survey, filters, buckets, breakdown)
+    total = totals.subquery()
+    # One statement, so totals and values come from one snapshot: read apart, an answer
+    # committed in between would be in the values only (a negative "without" count).
+    totals_row = select(literal(True).label("is_total"), total.c.bucket_key,
+                        sa.null().label("value"), *list(total.c)[1:])
+    values_row = select(literal(False).label("is_total"), *values.c)
+    rows = db.session.execute(sa.union_all(totals_row, values_row)).all()
+    if sum(1 for row in rows if not row[0]) > queries.MAX_GROUP_ROWS:
         raise TooManyGroupsError(breakdown)
-    without = {(row[0], row[1]): list(row[2:]) for row in totals}
-    for row in values:
-        rest = without[(row[0], row[2])]
-        for index in range(COUNTS):
-            rest[index] -= row[3 + index]
-    cells = _cells([(row[0], row[1], row[2], row[3:]) for row in values]
+    without = {(row[1], row[3]): list(row[4:]) for row in rows if row[0]}
+    for row in rows:
+        if not row[0]:
+            rest = without[(row[1], row[3])]
+            for index in range(COUNTS):
+                rest[index] -= row[4 + index]
+    cells = _cells([(row[1], row[2], row[3], row[4:]) for row in rows if not row[0]]
                    + [(bucket_key, None, score, counts)
                       for (bucket_key, score), counts in without.items()])
     if len(cells) > queries.MAX_GROUP_ROWS:
         raise TooManyGroupsError(breakdown)
     return cells
+
+
+def _values(survey: Survey, filters: Filters, buckets: Sequence[date], breakdown: str
+            ) -> sa.Subquery:
+    """The breakdown attribute's counts by bucket, value and score: one row more than
+    ``MAX_GROUP_ROWS`` at most, so a breakdown with too many values is refused cheaply."""
+    bucket = _bucket(DailySegmentScore, buckets).label("bucket_key")
+    return (select(bucket, DailySegmentScore.value, DailySegmentScore.score,
+                   *_sums(DailySegmentScore))
+            .where(*_scope(DailySegmentScore, survey, filters, filters.period),
+                   DailySegmentScore.attribute == breakdown)
+            .group_by(sa.literal_column("bucket_key"), DailySegmentScore.value,
+                      DailySegmentScore.score)
+            .limit(queries.MAX_GROUP_ROWS + 1)).subquery()
 
 
 def _cells(rows: Any) -> list[Cell]:

@@ -302,3 +302,42 @@ def test_concurrent_answers_are_all_counted(app):
         assert db.session.scalar(sa.select(sa.func.sum(DailySegmentScore.positive))
                                  .where(DailySegmentScore.survey_id == survey_id)) == 100
         assert rebuild.differences(survey_id) == 0
+
+
+@pytest.mark.live
+def test_an_answer_committed_while_a_breakdown_is_read_is_counted_everywhere_or_nowhere(app):
+    """Found by ``bench/cluster.py``: the breakdown's totals and values were two statements, so
+    an answer committed between them was in the values only (500: a negative "without" count,
+    or a KeyError for a score the totals had not seen that day)."""
+    with app.app_context():
+        survey = create_survey(kind="nps", title="Live", slug="live-breakdown")
+        for _ in range(6):
+            db.session.add(_response(survey, 10, 0, False, "unknown", {"team": "Alpha"}))
+        db.session.commit()
+        survey_id = survey.id
+
+    def answer() -> None:
+        with app.app_context():
+            db.session.add(_response(db.session.get(Survey, survey_id), 0, 0, False, "unknown",
+                                     {"team": "Beta"}))
+            db.session.commit()
+
+    def commit_once_rollups_are_read(conn, cursor, statement, *args) -> None:
+        if "rollup_scores" in statement and "CASE" in statement and not answered:  # the cells
+            answered.append(True)
+            thread = threading.Thread(target=answer)  # another connection, committed now
+            thread.start()
+            thread.join()
+
+    answered: list[bool] = []
+    with app.test_request_context():
+        sa.event.listen(db.engine, "after_cursor_execute", commit_once_rollups_are_read)
+        try:
+            survey = db.session.get(Survey, survey_id)
+            board = build_dashboard(survey, parse_filters({"breakdown": "team"}, survey))
+        finally:
+            sa.event.remove(db.engine, "after_cursor_execute", commit_once_rollups_are_read)
+        assert answered
+        assert board.n == sum(group.n or 0 for group in board.breakdown) == 6
+        db.session.rollback()  # SQLite reads one snapshot per transaction: start a new one
+        assert build_dashboard(survey, parse_filters({"breakdown": "team"}, survey)).n == 7
