@@ -50,7 +50,7 @@ def test_a_worker_killed_between_send_and_acknowledgement_sends_again(
              endpoint_ids=[endpoint.id], hand_off=False)
         delivery_id = db.session.scalar(sa.select(WebhookDelivery.id))
         db.session.commit()
-        tasks.deliver_webhook(delivery_id)  # on the broker, for the worker
+        tasks.deliver_webhooks([endpoint.id])  # on the broker, for the worker
     env = {**os.environ, "POLSO_DATABASE_URL": database_url, "POLSO_SECRET_KEY": "test-secret",
            "POLSO_JOBS_URL": broker, "POLSO_WEBHOOK_ALLOWED_HOSTS": allowed}
     polso = Path(sys.executable).parent / "polso"
