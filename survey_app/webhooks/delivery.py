@@ -60,6 +60,7 @@ RETRY_STATUSES = frozenset({408, 409, 429})
 #: The most of a receiver's answer read (to keep the connection reusable); never stored.
 MAX_BODY_READ = 64 * 1024
 USER_AGENT = "Polso-Webhooks/1.0"
+_T = WebhookDelivery.__table__
 
 def client() -> httpx.Client:
     """This app's HTTP client (one connection pool per process and app), built on first use."""
@@ -109,9 +110,6 @@ def claim_batch(endpoint_id: int, now: datetime, size: int) -> tuple[str, list[i
     return _claim(endpoint_id, due, now)
 
 
-_T = WebhookDelivery.__table__
-
-
 def _claim(endpoint_id: int, rows: sa.Select, now: datetime) -> tuple[str, list[int]]:
     db.session.execute(sa.select(WebhookEndpoint.id).where(WebhookEndpoint.id == endpoint_id)
                        .with_for_update())
@@ -148,18 +146,6 @@ def deliver(delivery_id: int, *, now: datetime | None = None, retry: bool = True
     run = Run(token, [delivery_id], now, retry=retry)
     run.send_all()
     return run.outcomes[0]
-
-
-def deliver_due(endpoint_id: int, *, now: datetime | None = None) -> Run | None:
-    """One run: claim a batch of the endpoint's due deliveries, send and record them
-    (commits); ``None`` when nothing was taken (nothing due, or the endpoint at its cap)."""
-    now = now or utcnow()
-    token, ids = claim_batch(endpoint_id, now, current_app.config["WEBHOOK_BATCH_SIZE"])
-    if not ids:
-        return None
-    run = Run(token, ids, now)
-    run.send_all()
-    return run
 
 
 #: A run writes its answers at least this often (rows, seconds).
