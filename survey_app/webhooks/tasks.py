@@ -82,13 +82,15 @@ def deliver_webhooks(endpoint_ids: list[int]) -> None:
 
 
 def endpoints_of(delivery_ids: list[int]) -> list[int]:
+    """The endpoints these deliveries go to (a job per endpoint sends all that is due)."""
     return list(db.session.scalars(sa.select(WebhookDelivery.endpoint_id).distinct()
                                    .where(WebhookDelivery.id.in_(delivery_ids))))
 
 
 @jobs.periodic_task(jobs.crontab(minute="*"))
 def sweep_webhooks() -> int:
-    """Take back deliveries from dead workers, enqueue what is due; the count enqueued."""
+    """Take back deliveries from dead workers, hand over the endpoints with deliveries due;
+    the count of those due."""
     due = sweep()
     enqueue(endpoints_of(due))
     return len(due)
