@@ -95,8 +95,9 @@ class PolsoHuey(Huey):
 class BrokerConnection(sqlite3.Connection):
     """A connection to the SQLite broker with ``synchronous=NORMAL`` (WAL), as our database.
 
-    huey leaves SQLite's default, FULL: an fsync at every enqueue, 4–10 ms of each
-    respondent's answer (two jobs: its case's e-mails, its webhooks; ``bench/webhooks.py``).
+    huey leaves SQLite's default, FULL: an fsync at every enqueue, 4–10 ms per job on the
+    shared bench machine, and an answer hands off two (its case's e-mails, its webhooks;
+    profiled with ``bench/webhooks.py``'s submissions).
     NORMAL never corrupts the file; a power cut may lose the last jobs, which are then only
     late: the state lives in our tables and the sweeps enqueue again what is due.
     """

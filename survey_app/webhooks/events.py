@@ -140,8 +140,8 @@ def emit(event_type: str, data: dict[str, Any], *, scope: str, survey_id: int | 
         for row in deliveries:
             write(_DELIVERY_INSERT, row)
         return event_id
-    # Core statements on the session's connection: the ORM's execute adds nothing here but
-    # its overhead (about a third of an event's cost on the respondent's answer).
+    # Core inserts on the session's connection: nothing to flush or load, so the ORM's
+    # execute would only add its overhead to the respondent's answer.
     connection = db.session.connection()
     connection.execute(_EVENT_INSERT, event_row)
     connection.execute(_DELIVERY_INSERT, deliveries)
