@@ -156,7 +156,7 @@ def delivery_figures(app, args, receiver_url: str, env: dict[str, str]) -> None:
         worker.wait(30)
     assert first is not None
     rate = (args.events - first[1]) / max(finished - first[0], 1e-9)
-    print(f"delivery: {args.events} deliveries with {args.workers} worker {args.worker_type}s: "
+    print(f"delivery: {args.events} deliveries with {args.workers} workers ({args.worker_type}): "
           f"worker start-up {first[0] - launched:.1f} s, then {rate:.0f} deliveries/s "
           f"({finished - first[0]:.1f} s)", flush=True)
 
