@@ -160,8 +160,8 @@ class Config:
     WEBHOOK_MAX_CONCURRENCY = 4
     #: Webhooks: deliveries one run claims and sends over one keep-alive connection.
     WEBHOOK_BATCH_SIZE = 50
-    #: Webhooks: lease of a worker on a delivery it is sending (longer than both timeouts);
-    #: the sweep sends again what a dead worker left after this.
+    #: Webhooks: lease of a run on the deliveries it claimed (longer than both timeouts,
+    #: renewed as it records); the sweep sends again what a dead worker left after this.
     WEBHOOK_LEASE_SECONDS = 60
     #: Webhooks: first retry after this many seconds, then 4× longer each time (±25 %).
     WEBHOOK_RETRY_SECONDS = 5
