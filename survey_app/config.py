@@ -155,10 +155,13 @@ class Config:
     #: Webhooks: seconds to connect, and to wait for each read of the answer.
     WEBHOOK_CONNECT_TIMEOUT = 3.0
     WEBHOOK_READ_TIMEOUT = 5.0
-    #: Webhooks: deliveries in flight at once to one endpoint, across all workers.
+    #: Webhooks: runs sending to one endpoint at once, across all workers; each run sends one
+    #: request at a time, so this is also the most requests in flight to it.
     WEBHOOK_MAX_CONCURRENCY = 4
-    #: Webhooks: lease of a worker on a delivery it is sending (longer than both timeouts);
-    #: the sweep sends again what a dead worker left after this.
+    #: Webhooks: deliveries one run claims and sends over one keep-alive connection.
+    WEBHOOK_BATCH_SIZE = 50
+    #: Webhooks: lease of a run on the deliveries it claimed (longer than both timeouts,
+    #: renewed as it records); the sweep sends again what a dead worker left after this.
     WEBHOOK_LEASE_SECONDS = 60
     #: Webhooks: first retry after this many seconds, then 4× longer each time (±25 %).
     WEBHOOK_RETRY_SECONDS = 5

@@ -10,6 +10,7 @@ from functools import cache
 from flask import current_app
 from sqlalchemy import Select, bindparam, exists, select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.exc import StaleDataError
 
 from survey_app.core.db import db, insert_loaded, utcnow
@@ -211,7 +212,8 @@ def record_response(
     alerts = followups.new_case_alerts(case, now) if case else []
     # Every row is known: write them back to back (SQLite's write lock is held from the first
     # write to the commit), as plain statements — the unit of work cost more than they do.
-    rows = [response, *response.answers, *response.themes,
+    answers = list(response.answers)
+    rows = [response, *answers, *response.themes,
             *([case, *case.events, *alerts] if case else [])]
     try:
         # The unique token digest refuses a second (even concurrent) answer.
@@ -219,6 +221,9 @@ def record_response(
                       if invitation is not None else None)
     except IntegrityError:
         raise AlreadyAnsweredError() from None
+    # SQLAlchemy keeps an untouched empty collection out of the object's state: mark the
+    # answers as loaded, or a reader of the new response (its webhook payload) queries them.
+    set_committed_value(response, "answers", answers)
     response_created.send(response)
     if case is not None:
         followups.case_inserted(case, alerts)

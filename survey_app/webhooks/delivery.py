@@ -1,21 +1,29 @@
-"""Sending one delivery: claim (a lease, capped per endpoint), sign, POST, record the answer.
+"""Sending deliveries in runs: claim a batch of one endpoint (a lease, runs capped per
+endpoint), sign, POST each over one keep-alive connection, record the answers in groups.
 
-- **claim**: ``pending`` and due → ``sending`` with this run's token, if fewer than
-  ``WEBHOOK_MAX_CONCURRENCY`` of the endpoint's deliveries are ``sending`` within their lease
-  (the endpoint's row is locked for the count, so the cap holds across workers on PostgreSQL;
-  SQLite writes one at a time anyway). Committed before the request goes out.
-- **send**: ``httpx`` through :class:`~survey_app.webhooks.ssrf.GuardedTransport`, explicit
-  connect/read timeouts, redirects never followed, at most 64 KiB of the answer read and
-  never kept.
+- **claim**: up to ``WEBHOOK_BATCH_SIZE`` of the endpoint's ``pending`` and due rows →
+  ``sending`` with this run's token, in one ``UPDATE … RETURNING`` that also counts the
+  endpoint's runs (distinct tokens still within their lease): none is taken when
+  ``WEBHOOK_MAX_CONCURRENCY`` runs hold its rows. A run sends one request at a time, so the
+  cap bounds the requests in flight to the endpoint. The endpoint's row is locked for the
+  count, so the cap holds across workers on PostgreSQL (SQLite writes one at a time anyway).
+  Committed before any request goes out; each claim counts an attempt.
+- **send**: ``httpx`` through :class:`~survey_app.webhooks.ssrf.GuardedTransport` (the
+  address checked at every connection), explicit connect/read timeouts, redirects never
+  followed, at most 64 KiB of the answer read and never kept.
 - **record**: 2xx → ``delivered``. Network error, timeout, 408, 409, 429, 5xx → ``pending``
   again after an exponential back-off with jitter (or ``Retry-After``), until the event is
-  ``WEBHOOK_RETRY_HOURS`` old → ``failed``. Any other answer → ``failed`` at once. Every write
-  matches the run's token: a run whose lease ran out records nothing.
+  ``WEBHOOK_RETRY_HOURS`` old → ``failed``. Any other answer → ``failed`` at once. Answers are
+  kept in memory and written in groups (every ``RECORD_EVERY`` rows or second, one short write
+  transaction each, never held across a request); every write matches the run's token, so a
+  run whose lease ran out records nothing, and each group renews the lease of the rows the
+  run still holds once a third of it has passed.
 - An endpoint whose deliveries have failed for ``WEBHOOK_DISABLE_AFTER_HOURS`` without one
-  success is disabled and its owner e-mailed.
+  success is disabled (the rest of the run is not sent) and its owner e-mailed.
 
-A worker killed after sending and before recording leaves the row ``sending``; the sweep puts
-it back once the lease ran out, and the event goes again with the same ``webhook-id``.
+A worker killed mid-run leaves its rows ``sending``, sent and unrecorded ones alike; the sweep
+puts them back once the lease ran out, and each event goes again with the same
+``webhook-id`` (an unsent row has counted one attempt more than it made).
 """
 
 from __future__ import annotations
@@ -52,6 +60,7 @@ RETRY_STATUSES = frozenset({408, 409, 429})
 #: The most of a receiver's answer read (to keep the connection reusable); never stored.
 MAX_BODY_READ = 64 * 1024
 USER_AGENT = "Polso-Webhooks/1.0"
+_T = WebhookDelivery.__table__
 
 def client() -> httpx.Client:
     """This app's HTTP client (one connection pool per process and app), built on first use."""
@@ -81,32 +90,43 @@ class Outcome:
 
 
 def claim(delivery_id: int, now: datetime) -> str | None:
-    """Take the delivery for this run and commit; its token, or ``None`` (not due, not
-    pending, or the endpoint is at its concurrency cap)."""
-    endpoint_id = db.session.scalar(sa.select(WebhookDelivery.endpoint_id).where(
-        WebhookDelivery.id == delivery_id, WebhookDelivery.state == DeliveryState.PENDING,
-        WebhookDelivery.next_attempt_dt <= now))
+    """Take this one delivery for a run of its own and commit; the token, or ``None`` (not
+    due, not pending, or its endpoint is at its cap)."""
+    endpoint_id = db.session.scalar(sa.select(_T.c.endpoint_id).where(_T.c.id == delivery_id))
     if endpoint_id is None:
         db.session.rollback()
         return None
+    token, ids = _claim(endpoint_id, sa.select(_T.c.id).where(_T.c.id == delivery_id), now)
+    return token if ids else None
+
+
+def claim_batch(endpoint_id: int, now: datetime, size: int) -> tuple[str, list[int]]:
+    """Take up to ``size`` of the endpoint's due deliveries (oldest due first) for one run
+    and commit; the token and the ids taken (none: nothing due, or the endpoint at its cap)."""
+    due = (sa.select(_T.c.id)
+           .where(_T.c.endpoint_id == endpoint_id, _T.c.state == DeliveryState.PENDING,
+                  _T.c.next_attempt_dt <= now)
+           .order_by(_T.c.next_attempt_dt, _T.c.id).limit(size))
+    return _claim(endpoint_id, due, now)
+
+
+def _claim(endpoint_id: int, rows: sa.Select, now: datetime) -> tuple[str, list[int]]:
     db.session.execute(sa.select(WebhookEndpoint.id).where(WebhookEndpoint.id == endpoint_id)
                        .with_for_update())
-    lease_start = now - lease()
-    busy = sa.select(sa.func.count()).select_from(WebhookDelivery).where(
-        WebhookDelivery.endpoint_id == endpoint_id,
-        WebhookDelivery.state == DeliveryState.SENDING,
-        WebhookDelivery.claimed_dt > lease_start).scalar_subquery()
+    runs = sa.select(sa.func.count(sa.distinct(_T.c.claim_token))).where(
+        _T.c.endpoint_id == endpoint_id, _T.c.state == DeliveryState.SENDING,
+        _T.c.claimed_dt > now - lease()).scalar_subquery()
     token = secrets.token_hex(16)
-    taken = db.session.execute(
-        sa.update(WebhookDelivery)
-        .where(WebhookDelivery.id == delivery_id, WebhookDelivery.state == DeliveryState.PENDING,
-               WebhookDelivery.next_attempt_dt <= now,
-               busy < current_app.config["WEBHOOK_MAX_CONCURRENCY"])
+    ids = list(db.session.scalars(
+        sa.update(_T)
+        .where(_T.c.id.in_(rows), _T.c.state == DeliveryState.PENDING,
+               _T.c.next_attempt_dt <= now,
+               runs < current_app.config["WEBHOOK_MAX_CONCURRENCY"])
         .values(state=DeliveryState.SENDING, claim_token=token, claimed_dt=now,
-                attempts=WebhookDelivery.attempts + 1)
-        .execution_options(synchronize_session=False)).rowcount
+                attempts=_T.c.attempts + 1)
+        .returning(_T.c.id)))
     db.session.commit()
-    return token if taken == 1 else None
+    return token, sorted(ids)
 
 
 def lease() -> timedelta:
@@ -123,20 +143,81 @@ def deliver(delivery_id: int, *, now: datetime | None = None, retry: bool = True
     token = claim(delivery_id, now)
     if token is None:
         return None
-    row = db.session.execute(
-        sa.select(WebhookDelivery, WebhookEvent, WebhookEndpoint)
-        .join(WebhookEvent, WebhookEvent.id == WebhookDelivery.event_id)
-        .join(WebhookEndpoint, WebhookEndpoint.id == WebhookDelivery.endpoint_id)
-        .where(WebhookDelivery.id == delivery_id)).one()
-    delivery, event, endpoint = row
-    if not endpoint.is_active:
-        outcome = Outcome(DeliveryState.FAILED, error="endpoint disabled")
-    else:
-        outcome = _send(endpoint, event, delivery.attempts)
+    run = Run(token, [delivery_id], now, retry=retry)
+    run.send_all()
+    return run.outcomes[0]
+
+
+#: A run writes its answers at least this often (rows, seconds).
+RECORD_EVERY = 20
+RECORD_SECONDS = 1.0
+
+
+class Run:
+    """The rows one claim took, all of one endpoint: sent one after another, their answers
+    recorded in groups (see the module's docstring)."""
+
+    def __init__(self, token: str, ids: list[int], now: datetime, *, retry: bool = True) -> None:
+        self.token, self.now, self.retry = token, now, retry
+        rows = db.session.execute(
+            sa.select(WebhookDelivery.id, WebhookDelivery.attempts, WebhookEvent,
+                      WebhookDelivery.endpoint_id)
+            .join(WebhookEvent, WebhookEvent.id == WebhookDelivery.event_id)
+            .where(WebhookDelivery.id.in_(ids)).order_by(WebhookDelivery.id)).all()
+        self.rows = [(row.id, row.attempts, row.WebhookEvent) for row in rows]
+        self.endpoint = db.session.get(WebhookEndpoint, rows[0].endpoint_id)
+        #: The answers so far, in the order of :attr:`rows`.
+        self.outcomes: list[Outcome] = []
+        #: This failure disabled the endpoint (its owner is to be told).
+        self.disabled_endpoint = False
+        self._unrecorded: list[tuple[int, Outcome]] = []
+        self._held = {row_id for row_id, _attempts, _event in self.rows}
+        self._recorded_at = self._renewed_at = time.monotonic()
+
+    def send_all(self) -> None:
+        for row_id, attempts, event in self.rows:
+            if row_id not in self._held:
+                continue  # taken back meanwhile (its lease ran out): another run sends it
+            outcome = self._attempt(event, attempts)
+            self.outcomes.append(outcome)
+            self._unrecorded.append((row_id, outcome))
+            if (len(self._unrecorded) >= RECORD_EVERY
+                    or time.monotonic() - self._recorded_at >= RECORD_SECONDS):
+                self._record()
+        self._record()
+
+    def _attempt(self, event: WebhookEvent, attempts: int) -> Outcome:
+        if not self.endpoint.is_active:
+            return Outcome(DeliveryState.FAILED, error="endpoint disabled")
+        outcome = _send(self.endpoint, event, attempts)
         if outcome.state == DeliveryState.PENDING:
-            outcome = _retry_or_give_up(outcome, event, delivery.attempts, now, retry)
-    _record(delivery, endpoint, token, outcome, utcnow())
-    return outcome
+            outcome = _retry_or_give_up(outcome, event, attempts, self.now, self.retry)
+        return outcome
+
+    def _record(self) -> None:
+        """Write the answers so far (where the lease is still ours), the endpoint's health,
+        and renew the lease of the rows still to send once a third of it has passed; commit."""
+        now = utcnow()
+        for row_id, outcome in self._unrecorded:
+            if _record(row_id, self.token, outcome, now):
+                self._note_health(outcome, now)
+            self._held.discard(row_id)
+        self._unrecorded = []
+        if self._held and time.monotonic() - self._renewed_at > lease().total_seconds() / 3:
+            self._held = set(db.session.scalars(
+                sa.update(_T).where(_T.c.id.in_(self._held), _T.c.claim_token == self.token)
+                .values(claimed_dt=now).returning(_T.c.id)))
+            self._renewed_at = time.monotonic()
+        db.session.commit()
+        self._recorded_at = time.monotonic()
+
+    def _note_health(self, outcome: Outcome, now: datetime) -> None:
+        endpoint = self.endpoint
+        if outcome.state == DeliveryState.DELIVERED:
+            if endpoint.failing_since_dt is not None:
+                endpoint.failing_since_dt = None
+        elif endpoint.is_active and _note_failure(endpoint, now):
+            outcome.disabled_endpoint = self.disabled_endpoint = True
 
 
 def _send(endpoint: WebhookEndpoint, event: WebhookEvent, attempt: int) -> Outcome:
@@ -235,14 +316,12 @@ def _retry_or_give_up(outcome: Outcome, event: WebhookEvent, attempts: int, now:
     return outcome
 
 
-_RECORD = (sa.update(WebhookDelivery.__table__)
-           .where(WebhookDelivery.__table__.c.id == sa.bindparam("_id"),
-                  WebhookDelivery.__table__.c.claim_token == sa.bindparam("_token")))
+_RECORD = (sa.update(_T).where(_T.c.id == sa.bindparam("_id"),
+                               _T.c.claim_token == sa.bindparam("_token")))
 
 
-def _record(delivery: WebhookDelivery, endpoint: WebhookEndpoint, token: str,
-            outcome: Outcome, now: datetime) -> None:
-    """Write the attempt's result (if the lease is still ours) and the endpoint's health."""
+def _record(delivery_id: int, token: str, outcome: Outcome, now: datetime) -> bool:
+    """Write one attempt's result if the lease is still ours; whether it was."""
     values: dict[str, Any] = {
         "state": outcome.state, "claim_token": None, "status_code": outcome.status_code,
         "duration_ms": outcome.duration_ms, "last_error": outcome.error,
@@ -250,16 +329,11 @@ def _record(delivery: WebhookDelivery, endpoint: WebhookEndpoint, token: str,
     if outcome.state == DeliveryState.DELIVERED:
         values["delivered_dt"] = now
     recorded = db.session.execute(_RECORD.values(**values),
-                                  {"_id": delivery.id, "_token": token}).rowcount
-    if recorded != 1:
+                                  {"_id": delivery_id, "_token": token}).rowcount == 1
+    if not recorded:
         logger.warning("webhook delivery %s: lease lost meanwhile; result not recorded",
-                       delivery.id)
-    elif outcome.state == DeliveryState.DELIVERED:
-        if endpoint.failing_since_dt is not None:
-            endpoint.failing_since_dt = None
-    elif endpoint.is_active:
-        outcome.disabled_endpoint = _note_failure(endpoint, now)
-    db.session.commit()
+                       delivery_id)
+    return recorded
 
 
 def _note_failure(endpoint: WebhookEndpoint, now: datetime) -> bool:

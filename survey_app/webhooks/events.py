@@ -15,7 +15,7 @@ from __future__ import annotations
 import base64
 import random
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -52,9 +52,9 @@ TEST_EVENT = "webhook.test"
 CHAT_RULES = ("case.red", "response.detractor", "survey.daily_summary")
 DAILY_SUMMARY = "survey.daily_summary"
 
-#: ``Session.info`` keys: endpoints read in this transaction; new delivery ids to hand off.
+#: ``Session.info`` keys: endpoints read in this transaction; endpoints with rows to hand off.
 _ENDPOINTS = "polso_webhook_endpoints"
-PENDING = "polso_webhook_delivery_ids"
+PENDING = "polso_webhook_endpoint_ids"
 
 Write = Callable[..., Any]
 
@@ -140,12 +140,20 @@ def emit(event_type: str, data: dict[str, Any], *, scope: str, survey_id: int | 
         for row in deliveries:
             write(_DELIVERY_INSERT, row)
         return event_id
-    db.session.execute(_EVENT_INSERT, event_row)
-    ids = db.session.scalars(_DELIVERY_INSERT.returning(WebhookDelivery.__table__.c.id),
-                             deliveries).all()
+    # Core inserts on the session's connection: nothing to flush or load, so the ORM's
+    # execute would only add its overhead to the respondent's answer.
+    connection = db.session.connection()
+    connection.execute(_EVENT_INSERT, event_row)
+    connection.execute(_DELIVERY_INSERT, deliveries)
     if hand_off and not anonymous:  # held ones are found by the sweep when due
-        db.session.info.setdefault(PENDING, []).extend(ids)
+        hand_off_after_commit(endpoint_ids)
     return event_id
+
+
+def hand_off_after_commit(endpoint_ids: Iterable[int]) -> None:
+    """Have these endpoints' due deliveries handed to the workers once the transaction
+    commits (:mod:`~survey_app.webhooks.tasks`: one job per transaction)."""
+    db.session.info.setdefault(PENDING, set()).update(endpoint_ids)
 
 
 _EVENT_INSERT = sa.insert(WebhookEvent.__table__)

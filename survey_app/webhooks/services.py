@@ -16,7 +16,13 @@ from survey_app.core.db import db, utcnow
 from survey_app.core.errors import DomainError
 from survey_app.surveys.models import Survey
 from survey_app.webhooks import delivery, ssrf
-from survey_app.webhooks.events import CHAT_RULES, EVENT_TYPES, PENDING, TEST_EVENT, emit
+from survey_app.webhooks.events import (
+    CHAT_RULES,
+    EVENT_TYPES,
+    TEST_EVENT,
+    emit,
+    hand_off_after_commit,
+)
 from survey_app.webhooks.models import (
     DeliveryState,
     EndpointKind,
@@ -171,7 +177,7 @@ def redeliver(row: WebhookDelivery, user: Actor, now: datetime | None = None) ->
                                                  "retried."))
     _audit(user, "webhook.redeliver", row.endpoint, delivery_id=row.id,
                  event_id=row.event_id)
-    db.session.info.setdefault(PENDING, []).append(row.id)  # to the workers after the commit
+    hand_off_after_commit([row.endpoint_id])
     db.session.expire(row)
 
 

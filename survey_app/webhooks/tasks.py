@@ -1,14 +1,17 @@
 """Jobs: deliver, sweep (lost jobs, dead workers, retries due), daily summaries, owner notices.
 
 New deliveries are handed to the workers once the transaction that wrote them commits and the
-request is done (the ids are noted in the session by :func:`~survey_app.webhooks.events.emit`);
-rows written elsewhere (CLI, jobs, held anonymous events) are found by the sweep within a
-minute. huey dequeues at most once: the state lives in ``webhook_deliveries``, not the queue.
+request is done: one job naming the endpoints that got rows (noted in the session by
+:func:`~survey_app.webhooks.events.emit`), which sends whatever is due to them in batches
+(:mod:`~survey_app.webhooks.delivery`). Rows written elsewhere (CLI, jobs, held anonymous
+events) and retries are found by the sweep within a minute. huey dequeues at most once: the
+state lives in ``webhook_deliveries``, not the queue.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -34,44 +37,62 @@ logger = logging.getLogger(__name__)
 
 #: Fresh rows are handed off right after their commit; the sweep leaves them alone this long.
 FRESH_GRACE = timedelta(minutes=1)
-#: Most deliveries one sweep enqueues (the next sweep takes the rest).
+#: Most due deliveries one sweep looks at (the next sweep takes the rest).
 SWEEP_LIMIT = 5000
+#: Batches one delivery job sends before a fresh job takes over its endpoint.
+BATCHES_PER_JOB = 10
 
 
-def enqueue(ids: list[int]) -> None:
-    for delivery_id in ids:
-        deliver_webhook(delivery_id)
+def enqueue(endpoint_ids: Iterable[int]) -> None:
+    """Hand these endpoints' due deliveries to the workers: one job, whatever their number."""
+    ids = sorted(set(endpoint_ids))
+    if ids:
+        deliver_webhooks(ids)
 
 
 @jobs.task()
-def deliver_webhook(delivery_id: int) -> str | None:
-    """Send one delivery; a full endpoint (concurrency cap) has it tried again in a second."""
-    outcome = delivery.deliver(delivery_id)
-    if outcome is None:
-        if _waiting_for_a_slot(delivery_id):
-            deliver_webhook.schedule_in(1, delivery_id)
-        return None
-    if outcome.disabled_endpoint:
-        notify_disabled(_endpoint_of(delivery_id))
-    return outcome.state
+def deliver_webhooks(endpoint_ids: list[int]) -> None:
+    """Deliver what is due to each endpoint, in runs of ``WEBHOOK_BATCH_SIZE``, until nothing
+    is due or its cap refuses another run (the runs holding it claim again when they finish).
+
+    Several endpoints fan out to one job each, so a slow receiver holds only its own. A job
+    whose first batch is full adds one more job for the endpoint (a backlog: up to the cap of
+    runs in parallel); after ``BATCHES_PER_JOB`` batches it hands the endpoint to a fresh job
+    at the back of the queue, so other jobs get a worker in between.
+    """
+    if len(endpoint_ids) != 1:
+        for endpoint_id in endpoint_ids:
+            deliver_webhooks([endpoint_id])
+        return
+    [endpoint_id] = endpoint_ids
+    size = current_app.config["WEBHOOK_BATCH_SIZE"]
+    for batch in range(BATCHES_PER_JOB):
+        now = utcnow()
+        token, ids = delivery.claim_batch(endpoint_id, now, size)
+        if not ids:
+            return
+        if batch == 0 and len(ids) == size:
+            deliver_webhooks([endpoint_id])
+        run = delivery.Run(token, ids, now)
+        run.send_all()
+        if run.disabled_endpoint:
+            notify_disabled(endpoint_id)
+            return
+    deliver_webhooks([endpoint_id])
 
 
-def _waiting_for_a_slot(delivery_id: int) -> bool:
-    row = db.session.get(WebhookDelivery, delivery_id)
-    return (row is not None and row.state == DeliveryState.PENDING
-            and row.next_attempt_dt is not None and row.next_attempt_dt <= utcnow())
-
-
-def _endpoint_of(delivery_id: int) -> int:
-    return db.session.scalar(sa.select(WebhookDelivery.endpoint_id)
-                             .where(WebhookDelivery.id == delivery_id))
+def endpoints_of(delivery_ids: list[int]) -> list[int]:
+    """The endpoints these deliveries go to (a job per endpoint sends all that is due)."""
+    return list(db.session.scalars(sa.select(WebhookDelivery.endpoint_id).distinct()
+                                   .where(WebhookDelivery.id.in_(delivery_ids))))
 
 
 @jobs.periodic_task(jobs.crontab(minute="*"))
 def sweep_webhooks() -> int:
-    """Take back deliveries from dead workers, enqueue what is due; the count enqueued."""
+    """Take back deliveries from dead workers, hand over the endpoints with deliveries due;
+    the count of those due."""
     due = sweep()
-    enqueue(due)
+    enqueue(endpoints_of(due))
     return len(due)
 
 
@@ -128,9 +149,9 @@ def purge(now: datetime) -> int:
 def send_daily_summaries() -> int:
     """Yesterday's figures of each survey to the Slack/Teams channels that asked for them."""
     count = summary.emit_daily(utcnow())
-    ids = db.session.info.pop(PENDING, [])
+    endpoint_ids = db.session.info.pop(PENDING, set())
     db.session.commit()
-    enqueue(ids)
+    enqueue(endpoint_ids)
     return count
 
 
@@ -161,16 +182,16 @@ def notify_disabled(endpoint_id: int) -> bool:
 
 @event.listens_for(Session, "after_commit")
 def _hand_off_after_request(session: Session) -> None:
-    ids = session.info.pop(PENDING, None)
-    if not ids or not has_request_context():
+    endpoint_ids = session.info.pop(PENDING, None)
+    if not endpoint_ids or not has_request_context():
         return
 
     @after_this_request
     def _enqueue(response: Any) -> Any:
         try:
-            enqueue(ids)
+            enqueue(endpoint_ids)
         except Exception:  # the commit stands; the sweep sends them within a minute
-            logger.exception("could not enqueue webhook deliveries %s", ids)
+            logger.exception("could not hand webhook endpoints %s to the workers", endpoint_ids)
         return response
 
 

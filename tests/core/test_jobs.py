@@ -22,13 +22,27 @@ from survey_app.waves.models import InvitationEmail
 
 def test_broker_is_chosen_by_jobs_url(tmp_path):
     assert jobs.storage_for("", str(tmp_path)) == (
-        SqliteStorage, {"filename": str(tmp_path / "jobs.sqlite3")})
+        SqliteStorage, {"filename": str(tmp_path / "jobs.sqlite3"),
+                        "factory": jobs.BrokerConnection})
     assert jobs.storage_for("redis://127.0.0.1:6379/3", "x") == (
         RedisStorage, {"url": "redis://127.0.0.1:6379/3"})
     assert jobs.storage_for("postgresql+psycopg://u@h/db", "x") == (
         PostgresStorage, {"dsn": "postgresql://u@h/db"})
     with pytest.raises(ValueError, match="JOBS_URL must be"):
         jobs.storage_for("amqp://rabbit", "x")
+
+
+def test_the_sqlite_broker_does_not_fsync_every_enqueue(tmp_path):
+    """WAL with synchronous=NORMAL (1), not huey's default FULL (2): see BrokerConnection."""
+    storage_class, options = jobs.storage_for(f"sqlite:///{tmp_path / 'jobs.sqlite3'}", "x")
+    storage = storage_class("test", **options)
+    try:
+        storage.enqueue(b"job")
+        assert storage.conn.execute("PRAGMA synchronous").fetchone() == (1,)
+        assert storage.conn.execute("PRAGMA journal_mode").fetchone() == ("wal",)
+        assert storage.dequeue() == b"job"
+    finally:
+        storage.close()
 
 
 def test_bad_jobs_url_stops_start_up():

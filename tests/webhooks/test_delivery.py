@@ -108,10 +108,13 @@ def test_an_endpoint_failing_for_24_hours_is_disabled_and_its_owner_told(
         # A day later (time moved, not slept): another event fails too.
         db.session.execute(sa.update(WebhookEndpoint).where(WebhookEndpoint.id == endpoint_id)
                            .values(failing_since_dt=start - timedelta(hours=25)))
+        db.session.execute(sa.update(WebhookDelivery).where(WebhookDelivery.id == first)
+                           .values(next_attempt_dt=start + timedelta(hours=1)))  # not due yet
         db.session.commit()
         later = _emit(app, endpoint_id)
-        assert tasks.deliver_webhook.call_local(later) == DeliveryState.PENDING
+        tasks.deliver_webhooks.call_local([endpoint_id])  # the job, as a worker runs it
         db.session.expire_all()
+        assert db.session.get(WebhookDelivery, later).state == DeliveryState.PENDING
         hooked = db.session.get(WebhookEndpoint, endpoint_id)
         assert not hooked.is_active and hooked.disabled_reason == "failing"
         owner = hooked.created_by.email

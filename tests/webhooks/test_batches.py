@@ -1,0 +1,112 @@
+"""Deliveries in runs: one hand-off per answer, a batch per claim, the cap counted in runs."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import pytest
+import sqlalchemy as sa
+from werkzeug import Response as WerkzeugResponse
+
+from survey_app.accounts.models import User
+from survey_app.core.db import db, set_write_intent
+from survey_app.webhooks import services, tasks
+from survey_app.webhooks.events import emit
+from survey_app.webhooks.models import WebhookDelivery
+from tests.core.test_jobs import _dispose, _second_app
+from tests.webhooks.conftest import received
+
+
+def test_an_answer_writes_the_outbox_rows_and_one_run_sends_them(
+        app, client, receiver, make_endpoint, make_survey, make_link):
+    """The respondent's request writes two events and two deliveries (nothing else is read:
+    not even the new response's answers) and hands off once: one run sends both."""
+    from tests.conftest import csrf_token
+
+    receiver.expect_request("/hook").respond_with_data("ok")
+    make_endpoint(["response.created", "followup.opened"])
+    token = make_link(make_survey("nps"))
+    token_field = csrf_token(client.get(f"/s/{token}").get_data(as_text=True))
+    seen: list[str] = []
+    with app.app_context():
+        engine = db.engine
+    listener = lambda *args: seen.append(" ".join(args[2].split()))  # noqa: E731
+    sa.event.listen(engine, "before_cursor_execute", listener)
+    try:
+        reply = client.post(f"/s/{token}", data={"score": "1", "comment": "Awful, never again",
+                                                 "csrf_token": token_field})
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", listener)
+    assert reply.status_code == 303
+    answer_part = seen[:next(i for i, s in enumerate(seen) if s.startswith("UPDATE webhook"))]
+    touched = [s for s in answer_part if "webhook_" in s or "answers" in s]
+    expected = ["SELECT webhook_endpoints.id, webhook_endpoints.kind",
+                "INSERT INTO webhook_events", "INSERT INTO webhook_deliveries",
+                "INSERT INTO webhook_events", "INSERT INTO webhook_deliveries",
+                "SELECT webhook_endpoints.id FROM"]  # the last: the run's claim, after the commit
+    assert len(touched) == len(expected), touched
+    assert all(s.startswith(e) for s, e in zip(touched, expected, strict=True)), touched
+    with app.app_context():
+        rows = db.session.execute(sa.select(WebhookDelivery.state, WebhookDelivery.claimed_dt,
+                                            WebhookDelivery.attempts)).all()
+    assert [row.state for row in rows] == ["delivered", "delivered"]
+    assert len({row.claimed_dt for row in rows}) == 1  # one claim took both
+    assert len(received(receiver)) == 2
+
+
+@pytest.mark.live
+def test_the_cap_holds_across_concurrent_batch_jobs(app, database_url, receiver, make_user):
+    """Six jobs for one endpoint at once, cap 2, batches of 3: whenever a request arrives, at
+    most two runs hold its deliveries (each run sends one at a time), and each of the 20 is
+    sent exactly once. (The test receiver answers one request at a time, so the runs are
+    counted in the database.)"""
+    runs: list[int] = []
+    holding = sa.select(sa.func.count(sa.distinct(WebhookDelivery.claim_token))).where(
+        WebhookDelivery.state == "sending")
+
+    def slow(_request):
+        with second.app_context():
+            runs.append(db.session.scalar(holding))
+            db.session.remove()
+        time.sleep(0.01)
+        return WerkzeugResponse("ok", 200)
+
+    receiver.expect_request("/hook").respond_with_handler(slow)
+    allowed = ",".join(app.config["WEBHOOK_ALLOWED_HOSTS"])
+    second = _second_app(database_url, 0, JOBS_IMMEDIATE=True, WEBHOOK_ALLOWED_HOSTS=allowed,
+                         WEBHOOK_MAX_CONCURRENCY=2, WEBHOOK_BATCH_SIZE=3)
+    owner_id = make_user("admin")
+    try:
+        with second.app_context():
+            endpoint_id = services.create_endpoint(
+                db.session.get(User, owner_id), url=receiver.url_for("/hook"),
+                events=["response.created"], scope="customers").id
+            for number in range(20):
+                emit("response.created", {"id": number}, scope="customers", survey_id=None,
+                     endpoint_ids=[endpoint_id], hand_off=False)
+            db.session.commit()
+        errors: list[BaseException] = []
+
+        def job() -> None:
+            try:
+                with second.app_context():
+                    set_write_intent(True)  # as a worker's job does
+                    tasks.deliver_webhooks.call_local([endpoint_id])
+            except BaseException as error:  # noqa: BLE001 (reported below)
+                errors.append(error)
+
+        threads = [threading.Thread(target=job) for _ in range(6)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(120)
+        assert errors == []
+        with second.app_context():
+            states = db.session.scalars(sa.select(WebhookDelivery.state)).all()
+    finally:
+        _dispose(second)
+    assert states == ["delivered"] * 20
+    ids = [request.headers["webhook-id"] for request in received(receiver)]
+    assert len(ids) == len(set(ids)) == 20
+    assert max(runs) == 2  # a backlog gets a second run, never a third
