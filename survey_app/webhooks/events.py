@@ -6,6 +6,9 @@ to them once. A receiver builds the payload, then writes one ``webhook_events`` 
 answer leaves nothing and a committed one is always delivered (the sweep finds any row whose
 hand-off to the workers was lost). No endpoint wants it: nothing is written.
 
+Each event names the person its payload describes (``person_id``); erasing the person deletes
+their events and deliveries (:func:`_on_erased`, on ``privacy.erasure.person_erased``).
+
 Anonymous surveys' events are dated by their day only and held until the next day (a random
 minute of its first hour): a receiver learns an answer's day, as on the dashboard, not its time.
 """
@@ -32,6 +35,7 @@ from survey_app.invitations.models import Invitation
 from survey_app.invitations.signals import invitation_bounced
 from survey_app.people.models import Person
 from survey_app.people.signals import person_unsubscribed
+from survey_app.privacy.erasure import person_erased
 from survey_app.responses.models import Response
 from survey_app.responses.signals import response_created, response_updated
 from survey_app.webhooks import payloads
@@ -110,9 +114,10 @@ def _wanted(target: _Target, event_type: str, data: dict[str, Any], scope: str,
 def emit(event_type: str, data: dict[str, Any], *, scope: str, survey_id: int | None,
          anonymous: bool = False, now: datetime | None = None,
          endpoint_ids: list[int] | None = None, write: Write | None = None,
-         hand_off: bool = True) -> str | None:
+         hand_off: bool = True, person_id: int | None = None) -> str | None:
     """Write ``event_type`` with ``data`` to the outbox for every endpoint that wants it.
 
+    ``person_id``: the person ``data`` names (erasing them deletes the event).
     ``endpoint_ids``: exactly these endpoints (the test event, the daily summary). ``write``:
     run statements through it instead of the session (the bounce's deferred writes).
     ``hand_off=False``: do not hand the deliveries to the workers after the commit.
@@ -131,7 +136,7 @@ def emit(event_type: str, data: dict[str, Any], *, scope: str, survey_id: int | 
     payload = {"type": event_type, "timestamp": event_time.isoformat().replace("+00:00", "Z"),
                "data": data}
     event_row = {"id": event_id, "type": event_type, "created_dt": event_time,
-                 "survey_id": survey_id, "payload": payload}
+                 "survey_id": survey_id, "payload": payload, "person_id": person_id}
     deliveries = [{"event_id": event_id, "endpoint_id": endpoint_id,
                    "state": DeliveryState.PENDING, "attempts": 0, "next_attempt_dt": due,
                    "created_dt": event_time} for endpoint_id in endpoint_ids]
@@ -173,7 +178,8 @@ def _on_response(event_type: str) -> Callable[..., None]:
         if not _any_target(_scope(survey.audience)):
             return
         emit(event_type, payloads.response(response), scope=_scope(survey.audience),
-             survey_id=survey.id, anonymous=response.is_anonymous)
+             survey_id=survey.id, anonymous=response.is_anonymous,
+             person_id=response.person_id)
     return receive
 
 
@@ -185,21 +191,34 @@ def _on_followup(event_type: str) -> Callable[..., None]:
             return
         data = payloads.followup(case, change)
         emit(event_type, data, scope=scope, survey_id=response.survey_id,
-             anonymous=response.is_anonymous and case.person_id is None)
+             anonymous=response.is_anonymous and case.person_id is None,
+             person_id=case.person_id or response.person_id)
     return receive
 
 
 def _on_unsubscribed(person: Person, **_: Any) -> None:
     scope = "employees" if person.kind == "employee" else "customers"
     if _any_target(scope):
-        emit("person.unsubscribed", payloads.person(person), scope=scope, survey_id=None)
+        emit("person.unsubscribed", payloads.person(person), scope=scope, survey_id=None,
+             person_id=person.id)
 
 
 def _on_bounced(invitation: Invitation, *, at: datetime, write: Write, **_: Any) -> None:
     scope = _scope(invitation.survey.audience)
     if _any_target(scope):
         emit("invitation.bounced", payloads.invitation(invitation, at), scope=scope,
-             survey_id=invitation.survey_id, now=at, write=write)
+             survey_id=invitation.survey_id, now=at, write=write,
+             person_id=invitation.person_id)
+
+
+def _on_erased(_sender: object, *, person_id: int, **_: Any) -> None:
+    """Erasure: the events naming the person go, with their deliveries (pending ones are
+    never sent; the delivery log forgets them)."""
+    events = sa.select(WebhookEvent.id).where(WebhookEvent.person_id == person_id)
+    db.session.execute(sa.delete(WebhookDelivery).where(WebhookDelivery.event_id.in_(events))
+                       .execution_options(synchronize_session=False))
+    db.session.execute(sa.delete(WebhookEvent).where(WebhookEvent.person_id == person_id)
+                       .execution_options(synchronize_session=False))
 
 
 def _any_target(scope: str) -> bool:
@@ -215,6 +234,7 @@ _RECEIVERS = [
     (followup_resolved, _on_followup("followup.resolved")),
     (person_unsubscribed, _on_unsubscribed),
     (invitation_bounced, _on_bounced),
+    (person_erased, _on_erased),
 ]
 
 

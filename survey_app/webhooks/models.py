@@ -98,6 +98,9 @@ class WebhookEvent(db.Model):
                                                                 ondelete="SET NULL"))
     #: The whole body as sent (``{"type", "timestamp", "data"}``), a snapshot at event time.
     payload: Mapped[dict[str, Any]] = mapped_column(sa.JSON)
+    #: The person the payload names, if any: erasing them deletes the event and its deliveries
+    #: (no foreign key, so the outbox insert checks nothing; :mod:`~survey_app.webhooks.events`).
+    person_id: Mapped[int | None] = mapped_column(index=True)
 
 
 class WebhookDelivery(db.Model):

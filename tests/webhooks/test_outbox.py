@@ -15,6 +15,7 @@ from survey_app.followups.models import FollowUp
 from survey_app.invitations.services import create_invitation
 from survey_app.people.models import Person
 from survey_app.people.services import get_or_create_person, unsubscribe
+from survey_app.privacy.erasure import erase_person
 from survey_app.responses.services import Submission, record_response
 from survey_app.schemas import ResponseSchema
 from survey_app.surveys.models import Survey
@@ -183,3 +184,36 @@ def test_case_changes_unsubscribes_and_bounces_are_events(
                      ("invitation.bounced", None)]
     assert bodies[-2]["data"]["email"] == "case@example.com"
     assert bodies[-1]["data"]["person"]["email"] == "gone@example.com"
+
+
+def test_erasing_a_person_deletes_their_events_before_they_are_sent(
+        app, receiver, make_endpoint, make_survey):
+    """Payloads are snapshots with the person's name and e-mail: erasure must not leave them in
+    the outbox until the purge, nor let a pending delivery send them afterwards."""
+    receiver.expect_request("/hook").respond_with_data("ok")
+    _id, secret = make_endpoint(["response.created", "followup.opened", "person.unsubscribed"])
+    survey_id = make_survey("nps")
+    with app.app_context():  # outside a request: the deliveries wait for the sweep
+        survey = db.session.get(Survey, survey_id)
+        for email, score, comment in (("gone@example.com", 2, NEGATIVE),
+                                      ("kept@example.com", 9, "Great service, thank you!")):
+            person = get_or_create_person(email, name=email.split("@")[0].title(),
+                                          kind="customer")
+            invitation, token = create_invitation(survey, person)
+            record_response(survey, Submission(score=score, comment=comment), token=token,
+                            channel="email", invitation=invitation)
+        gone = db.session.scalar(sa.select(Person).where(Person.email == "gone@example.com"))
+        unsubscribe(gone)
+        db.session.commit()
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(WebhookEvent)) == 4
+        erase_person(gone)
+        db.session.commit()
+        left = db.session.scalars(sa.select(WebhookEvent)).all()
+        assert [event.type for event in left] == ["response.created"]
+        assert all("gone@example.com" not in json.dumps(event.payload) for event in left)
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(WebhookDelivery)) == 1
+        later = utcnow() + timedelta(minutes=2)
+        for delivery_id in tasks.sweep(later):
+            delivery.deliver(delivery_id, now=later)
+    [request] = received(receiver)
+    assert verify(secret, request)["data"]["person"]["email"] == "kept@example.com"
