@@ -8,7 +8,9 @@ is written directly, so no e-mail is left for the workers when the server starts
 from __future__ import annotations
 
 import random
+from collections.abc import Hashable
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import select
 
@@ -32,22 +34,27 @@ BOUNCE_RATE, OPEN_ONLY_RATE = 0.02, 0.12
 
 
 class Dealer(random.Random):
-    """The demo's random source; scores are dealt from a shuffled deck per survey holding
-    :data:`data.SCORE_WEIGHTS` exactly, so every year replayed lands near the averages."""
+    """The demo's random source. Scores (and other outcomes whose shares tell the demo's story)
+    are dealt from shuffled decks holding the wanted shares exactly, so every replayed year
+    lands near the averages whatever the date and however few people there are."""
 
     def __init__(self, seed: int) -> None:
         super().__init__(seed)
-        self._decks: dict[int, list[int]] = {}
+        self._decks: dict[Hashable, list[Any]] = {}
 
-    def score(self, survey: Survey) -> int:
-        """The next score of ``survey``'s deck, reshuffled when it runs out."""
-        deck = self._decks.setdefault(survey.id, [])
+    def deal(self, key: Hashable, weights: dict[Any, int]) -> Any:
+        """The next card of ``key``'s deck (``weights`` cards of each outcome), reshuffled when
+        it runs out."""
+        deck = self._decks.setdefault(key, [])
         if not deck:
-            deck += [score for score, weight in zip(survey.score_range,
-                                                    data.SCORE_WEIGHTS[survey.kind], strict=True)
-                     for _ in range(weight)]
+            deck += [outcome for outcome, weight in weights.items() for _ in range(weight)]
             self.shuffle(deck)
         return deck.pop()
+
+    def score(self, survey: Survey) -> int:
+        """The next score of ``survey``, as :data:`data.SCORE_WEIGHTS` share them out."""
+        return self.deal(("score", survey.id), dict(zip(
+            survey.score_range, data.SCORE_WEIGHTS[survey.kind], strict=True)))
 
 
 def add_people(count: int, kind: str, rng: random.Random) -> None:

@@ -4,14 +4,15 @@ the retention page tells the story the survey programme is meant to find."""
 
 from __future__ import annotations
 
-import random
 from datetime import date, datetime, timedelta
 from decimal import Decimal
+from fractions import Fraction
 from typing import Any
 
 from sqlalchemy import insert, select
 
 from survey_app.core.db import db
+from survey_app.demo.history import Dealer
 from survey_app.people.models import Person, PersonKind
 from survey_app.retention.models import Activity, ActivityKind
 from survey_app.retention.queries import last_category
@@ -25,7 +26,7 @@ PLANS = {"free": (75, Decimal("19.00")), "pro": (30, Decimal("49.00")),
          "enterprise": (91, Decimal("450.00"))}
 
 
-def add_purchases(now: datetime, rng: random.Random) -> int:
+def add_purchases(now: datetime, rng: Dealer) -> int:
     """Activity rows for every demo customer (flushed); returns how many."""
     today = now.date()
     rows: list[dict[str, Any]] = []
@@ -45,12 +46,14 @@ def add_purchases(now: datetime, rng: random.Random) -> int:
 
 
 def _history(person_id: int, plan: str, answer: str | None, today: date,
-             rng: random.Random) -> list[dict[str, Any]]:
+             rng: Dealer) -> list[dict[str, Any]]:
     every, price = PLANS.get(plan, PLANS["pro"])
     # Most customers are older than the default year on the page; a fifth joined during it.
     first = today - timedelta(days=rng.randint(400, 730) if rng.random() < 0.8
                               else rng.randint(20, 360))
-    leaves = rng.random() < CHURN.get(answer, CHURN[None])
+    churn = Fraction(CHURN.get(answer, CHURN[None])).limit_denominator(20)  # small decks
+    leaves = rng.deal(("leaves", answer), {True: churn.numerator,
+                                           False: churn.denominator - churn.numerator})
     end = today - timedelta(days=rng.randint(15, 320)) if leaves else today
     rows, day, kind = [], first, ActivityKind.PURCHASE
     while day <= end:
