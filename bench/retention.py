@@ -205,7 +205,7 @@ def prepare(kind: str, customers: int, rows: int, reuse: bool):  # type: ignore[
             if loaded < rows:
                 sys.exit(f"--reuse: {kind} has {loaded:,} activity rows, not {rows:,}")
             db.session.execute(sa.delete(Activity).where(Activity.external_id.like("import-%")))
-            db.session.commit()
+            summarize()
             print(f"  reusing {loaded:,} activity rows")
             return app
         survey_id = create_survey(kind="nps", title="Bench NPS", slug="bench").id
@@ -218,8 +218,20 @@ def prepare(kind: str, customers: int, rows: int, reuse: bool):  # type: ignore[
         load(db.engine, "activities", activity_rows(person_ids, rows, now.date(), now), rows)
         load(db.engine, "responses", response_rows(survey_id, person_ids, now),
              len(person_ids[::3]))
+        summarize()
         analyze(db.engine)
     return app
+
+
+def summarize() -> None:
+    """Rows loaded behind the app's back: rebuild the summary as ``polso activity summarize``."""
+    from survey_app.core.db import db
+    from survey_app.retention import summaries
+
+    started = time.perf_counter()
+    customers = summaries.rebuild()
+    db.session.commit()
+    print(f"  summarizing: {customers:,} customers in {time.perf_counter() - started:.1f} s")
 
 
 def sign_in(client) -> None:  # type: ignore[no-untyped-def]

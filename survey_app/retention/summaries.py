@@ -86,7 +86,8 @@ def usual_gaps(only: ColumnElement[bool], until: Any = None) -> Any:
                      func.row_number().over(**by_gap).label("rn"),
                      func.count().over(**by_gap, rows=(None, None)).label("n"))
               .where(gaps.c.gap.is_not(None)).subquery())
-    middle = or_(ranked.c.rn == (ranked.c.n + 1) / 2, ranked.c.rn == (ranked.c.n + 2) / 2)
+    # Floor division: the two middle ranks of an even count (``/`` is true division).
+    middle = or_(ranked.c.rn == (ranked.c.n + 1) // 2, ranked.c.rn == (ranked.c.n + 2) // 2)
     return (select(ranked.c.person_id, func.avg(ranked.c.gap).label("usual"))
             .where(middle).group_by(ranked.c.person_id).subquery())
 

@@ -77,7 +77,10 @@ class World:
 
 
 def light(person):
+    """The light as of ``NOW`` from the activity rows — and the same from the summary (the
+    light as of now, what the pages show)."""
     health = health_of([person.id], as_of=NOW)[person.id]
+    assert health_of([person.id])[person.id] == health
     return health.light, health.reasons
 
 
