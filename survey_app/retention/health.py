@@ -34,7 +34,7 @@ from sqlalchemy import (
     union_all,
 )
 
-from survey_app.core.db import db, utcnow
+from survey_app.core.db import db, for_reports, utcnow
 from survey_app.followups.models import OPEN_STATUSES, FollowUp, Priority
 from survey_app.invitations.models import Invitation
 from survey_app.people.models import Person, PersonKind
@@ -276,6 +276,7 @@ def health_of(person_ids: Iterable[int], *, as_of: datetime | None = None) -> di
 
 def all_health(*, as_of: datetime | None = None) -> Iterable[tuple[str, Health]]:
     """(e-mail, Health) of every customer, by e-mail, streamed."""
+    for_reports()
     rules = HealthRules.from_config()
     inner = health_select(rules, as_of=as_of).subquery()
     query = (select(Person.email, inner).join(inner, inner.c.person_id == Person.id)
@@ -286,6 +287,7 @@ def all_health(*, as_of: datetime | None = None) -> Iterable[tuple[str, Health]]
 
 def light_counts(*, as_of: datetime | None = None) -> dict[str, int]:
     """How many customers have each light (every light present, zero included)."""
+    for_reports()
     inner = health_select(HealthRules.from_config(), as_of=as_of).subquery()
     counts = dict(db.session.execute(select(inner.c.light, func.count())
                                      .group_by(inner.c.light)).tuples().all())
@@ -294,6 +296,7 @@ def light_counts(*, as_of: datetime | None = None) -> dict[str, int]:
 
 def people_with_light(light: str) -> Select[tuple[int]]:
     """A select of the ids of customers whose light is ``light`` (to filter a list)."""
+    for_reports()
     inner = health_select(HealthRules.from_config()).subquery()
     return select(inner.c.person_id).where(inner.c.light == light)
 
