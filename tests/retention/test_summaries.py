@@ -10,13 +10,13 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from survey_app.core.db import db
 from survey_app.people.models import Person
 from survey_app.people.services import get_or_create_person
 from survey_app.privacy.erasure import erase_person
-from survey_app.retention import queries, summaries
+from survey_app.retention import queries, services, summaries
 from survey_app.retention.health import health_of
 from survey_app.retention.importer import import_activity
 from survey_app.retention.models import ActiveSpell, Activity, ActivitySummary
@@ -140,3 +140,13 @@ def test_rfm_of_a_past_period_ignores_later_activity(app_ctx):
                                for n, e in enumerate(emails)]])
     assert queries.rfm(scope) == before
     assert db.session.scalar(select(ActivitySummary.last_on).limit(1)) > scope.end
+
+
+def test_reports_run_without_jit_on_postgresql(app_ctx):
+    if db.session.get_bind().dialect.name != "postgresql":
+        pytest.skip("JIT is a PostgreSQL setting")
+    services.report(services.scope(date(2026, 1, 1), date(2026, 3, 31)))
+    assert db.session.scalar(text("SHOW jit")) == "off"
+    assert db.session.scalar(text("SHOW work_mem")) == "32MB"
+    db.session.rollback()  # SET LOCAL: the next transaction has the server's settings again
+    assert db.session.scalar(text("SHOW work_mem")) != "32MB"
