@@ -159,8 +159,13 @@ def analyze(engine: sa.Engine) -> None:
     raw = engine.raw_connection()
     try:
         if engine.dialect.name == "postgresql":
+            # Back to transactions before the pool hands the connection out again: a server-side
+            # cursor (``yield_per``, the command) cannot run in autocommit mode.
             raw.driver_connection.autocommit = True
-            raw.driver_connection.execute("VACUUM ANALYZE")
+            try:
+                raw.driver_connection.execute("VACUUM ANALYZE")
+            finally:
+                raw.driver_connection.autocommit = False
         else:
             raw.cursor().execute("ANALYZE")
     finally:
