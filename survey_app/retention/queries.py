@@ -1,9 +1,10 @@
-"""The retention figures' SQL: one pass over the activity per question, grouped in the database.
+"""The retention figures' SQL, grouped in the database.
 
 "Active at day d" (docs/retention.md): the customer's latest order (purchase, renewal or
 reactivation) on or before d is less than ``active_days`` old, and no cancellation came on or
-after that order's day up to d (on the same day, the cancellation wins). Only rows dated in
-(d − active_days, d] can decide it, so each query reads only that window.
+after that order's day up to d (on the same day, the cancellation wins). The days on which that
+holds are kept as :class:`ActiveSpell` rows (:mod:`~survey_app.retention.summaries`), so a
+boundary day costs one comparison per customer, not a pass over their activity.
 """
 
 from __future__ import annotations
