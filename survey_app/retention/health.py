@@ -204,7 +204,8 @@ def _activity_facts(today: Any, only: Callable[[Any], ColumnElement[bool]], *,
     """
     if not current:
         return _counted_facts(today, only(Activity.person_id))
-    later = select(ActivitySummary.person_id).where(ActivitySummary.last_on > today)
+    later = select(ActivitySummary.person_id).where(ActivitySummary.last_on > today,
+                                                   only(ActivitySummary.person_id))
     summarized = (select(ActivitySummary.person_id,
                          ActivitySummary.last_cancel_on.label("last_cancel"),
                          ActivitySummary.last_order_on.label("last_order"),
