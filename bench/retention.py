@@ -268,6 +268,23 @@ def captured_statements(app, action: Callable[[], object]) -> list[tuple[str, ob
     return seen
 
 
+def replay(app, statements: list[tuple[str, object]]) -> None:  # type: ignore[no-untyped-def]
+    """Run ``statements`` on the driver's cursor, fetching every row (settings give none)."""
+    from survey_app.core.db import db
+
+    with app.app_context():
+        connection = db.engine.raw_connection()
+        try:
+            cursor = connection.cursor()
+            for statement, parameters in statements:
+                cursor.execute(statement, parameters)
+                if cursor.description is not None:
+                    cursor.fetchall()
+            connection.rollback()
+        finally:
+            connection.close()
+
+
 def timed(action: Callable[[], object]) -> tuple[float, float]:
     """Wall-clock and CPU seconds of this process (on SQLite that includes the queries: the
     figure a busy machine inflates least)."""
@@ -325,16 +342,7 @@ def run(kind: str, customers: int, rows: int, import_rows: int, repeat: int,
         statements = captured_statements(app, service)
 
         def raw(statements: list[tuple[str, object]] = statements) -> None:
-            with app.app_context():
-                connection = db.engine.raw_connection()
-                try:
-                    cursor = connection.cursor()
-                    for statement, parameters in statements:
-                        cursor.execute(statement, parameters)
-                        cursor.fetchall()
-                    connection.rollback()
-                finally:
-                    connection.close()
+            replay(app, statements)
 
         compare(label, page, service, raw, repeat, len(statements))
     bench_health(app, client, repeat)
@@ -378,16 +386,7 @@ def bench_health(app, client, repeat: int) -> None:  # type: ignore[no-untyped-d
         statements = captured_statements(app, service)
 
         def raw(statements: list[tuple[str, object]] = statements) -> None:
-            with app.app_context():
-                connection = db.engine.raw_connection()
-                try:
-                    cursor = connection.cursor()
-                    for statement, parameters in statements:
-                        cursor.execute(statement, parameters)
-                        cursor.fetchall()
-                    connection.rollback()
-                finally:
-                    connection.close()
+            replay(app, statements)
 
         compare(label, page, service, raw, repeat, len(statements))
 
