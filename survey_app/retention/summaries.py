@@ -109,16 +109,15 @@ def _spell_select(only: ColumnElement[bool], active_days: int) -> Any:
                    until.label("ended_on"))
             .where(events.c.is_order, events.c.next_cancel.is_distinct_from(events.c.occurred_on))
             .subquery())
-    order = (runs.c.started_on, runs.c.ended_on)
-    reach = func.max(runs.c.ended_on).over(partition_by=runs.c.person_id, order_by=order,
-                                           rows=(None, -1))
+    # Runs of the same day end on the same day: their order among themselves does not matter.
+    reach = func.max(runs.c.ended_on).over(partition_by=runs.c.person_id,
+                                           order_by=runs.c.started_on, rows=(None, -1))
     starts = (select(runs, case((or_(reach.is_(None),
                                      runs.c.started_on > plus_days(reach, 1)), 1),
                                 else_=0).label("is_start"))
               .subquery())
     island = func.sum(starts.c.is_start).over(partition_by=starts.c.person_id,
-                                              order_by=(starts.c.started_on, starts.c.ended_on),
-                                              rows=(None, 0))
+                                              order_by=starts.c.started_on, rows=(None, 0))
     numbered = select(starts, island.label("island")).subquery()
     return (select(numbered.c.person_id, func.min(numbered.c.started_on),
                    func.max(numbered.c.ended_on))
