@@ -9,7 +9,7 @@ under concurrent answers on both databases). Suspected automated responses are n
 drops its triggers: it must create them again (``sqlite_triggers()`` below).
 
 Revision ID: d4a7c1e9b352
-Revises: 6e2a4c8d1f37
+Revises: a7c3e5f19b24
 Create Date: 2026-12-02 03:10:00.000000
 
 """
@@ -18,7 +18,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = 'd4a7c1e9b352'
-down_revision = "6e2a4c8d1f37"
+down_revision = "a7c3e5f19b24"
 branch_labels = None
 depends_on = None
 

@@ -14,6 +14,7 @@ from sqlalchemy import insert, select
 from survey_app.core.db import db
 from survey_app.demo.history import Dealer
 from survey_app.people.models import Person, PersonKind
+from survey_app.retention import summaries
 from survey_app.retention.models import Activity, ActivityKind
 from survey_app.retention.queries import last_category
 
@@ -41,6 +42,7 @@ def add_purchases(now: datetime, rng: Dealer) -> int:
         row.update(external_id=f"demo-{number}", created_dt=now)
     if rows:
         db.session.execute(insert(Activity), rows)
+        summaries.refresh({row["person_id"] for row in rows})
     db.session.flush()
     return len(rows)
 

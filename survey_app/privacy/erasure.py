@@ -39,6 +39,7 @@ from survey_app.invitations.models import Invitation, LinkOpen
 from survey_app.people.models import Person
 from survey_app.referrals.models import ReferralCode
 from survey_app.responses.models import ProvisionalAnswer, Response
+from survey_app.retention import summaries
 from survey_app.retention.models import Activity
 from survey_app.surveys.models import Question, QuestionKind
 from survey_app.waves.models import InvitationEmail
@@ -73,6 +74,7 @@ def erase_person(person: Person) -> ErasureResult:
     person_erased.send(current_app._get_current_object(),  # type: ignore[attr-defined]
                        person_id=person_id)
     db.session.execute(delete(Activity).where(Activity.person_id == person_id))
+    summaries.refresh([person_id])
     for model in (LinkOpen, InvitationEmail, ProvisionalAnswer):
         db.session.execute(delete(model).where(model.invitation_id.in_(invitation_ids)))
     count = db.session.execute(delete(Invitation).where(Invitation.person_id == person_id)

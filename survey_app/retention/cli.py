@@ -14,7 +14,7 @@ from survey_app.audit.services import record_cli
 from survey_app.cli import CommandError
 from survey_app.core.db import db
 from survey_app.people.importer import ImportFileError, decode
-from survey_app.retention import services
+from survey_app.retention import services, summaries
 from survey_app.retention.forms import parse_segment
 from survey_app.retention.importer import import_activity
 
@@ -65,6 +65,17 @@ def import_command(path: Path) -> None:
         click.echo(f"  … and {len(result.errors) - SHOWN_ERRORS} more refused rows", err=True)
     if result.errors:
         raise SystemExit(1)
+
+
+@activity_cli.command("summarize")
+def summarize_command() -> None:
+    """Rebuild the per-customer activity summary and active spells from the activity (after
+    changing POLSO_RETENTION_ACTIVE_DAYS or POLSO_RETENTION_CURRENCY)."""
+    started = time.perf_counter()
+    customers = summaries.rebuild()
+    record_cli("activity.summarized", None, customers=customers)
+    db.session.commit()
+    click.echo(f"{customers} customers summarized in {time.perf_counter() - started:.1f} s.")
 
 
 def _day(_ctx: click.Context, param: click.Parameter, value: str) -> date:

@@ -14,7 +14,7 @@ surveys, and not suspected automated; employees never have a light.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -31,14 +31,16 @@ from sqlalchemy import (
     or_,
     select,
     true,
+    union_all,
 )
 
-from survey_app.core.db import db, utcnow
+from survey_app.core.db import db, for_reports, utcnow
 from survey_app.followups.models import OPEN_STATUSES, FollowUp, Priority
 from survey_app.invitations.models import Invitation
 from survey_app.people.models import Person, PersonKind
 from survey_app.responses.models import Response
-from survey_app.retention.models import ORDER_KINDS, Activity, ActivityKind
+from survey_app.retention.models import ORDER_KINDS, Activity, ActivityKind, ActivitySummary
+from survey_app.retention.summaries import days_between, usual_gaps
 from survey_app.surveys.models import Survey, SurveyKind
 
 LIGHTS = ("red", "yellow", "green")
@@ -112,13 +114,6 @@ class Health:
         return said or [_("No warning signs.")]
 
 
-def _days(later: Any, earlier: Any) -> ColumnElement[Any]:
-    """Whole days from ``earlier`` to ``later`` (two dates), on SQLite and PostgreSQL."""
-    if db.session.get_bind().dialect.name == "sqlite":
-        return func.julianday(later) - func.julianday(earlier)
-    return later - earlier
-
-
 def _flag(condition: ColumnElement[bool]) -> ColumnElement[int]:
     return case((condition, 1), else_=0)
 
@@ -127,13 +122,13 @@ def health_select(rules: HealthRules, *, as_of: datetime | None = None,
                   people: Select[Any] | list[int] | None = None) -> Select[Any]:
     """One row per customer (``people``: person ids, or a select of them, to limit it to) as of
     ``as_of``: ``person_id``, ``light`` and the facts :class:`Health` explains."""
+    current = as_of is None
     as_of = as_of or utcnow()
     today = literal(as_of.date(), Activity.occurred_on.type)
     # A few people (a page, one person): each part reads only their rows.
     only = (lambda column: column.in_(people)) if people is not None else (lambda _c: true())
     answers = _last_answers(as_of, only(Response.person_id))
-    activity = _activity(today, only(Activity.person_id))
-    usual = _usual_interval(today, only(Activity.person_id))
+    activity = _activity_facts(today, only, current=current)
     unanswered = _unanswered(rules, as_of, only(Invitation.person_id))
     red_case = (select(FollowUp.person_id).where(
         FollowUp.priority == Priority.RED, FollowUp.status.in_(OPEN_STATUSES),
@@ -148,9 +143,9 @@ def health_select(rules: HealthRules, *, as_of: datetime | None = None,
                    answers.c.previous_scale == answers.c.last_scale)
     is_passive = answers.c.last_category.in_(LUKEWARM)
     is_negative = answers.c.last_sentiment == "negative"
-    idle = _days(today, activity.c.last_order)
+    idle = days_between(today, activity.c.last_order)
     is_inactive = and_(~is_cancelled, activity.c.orders >= rules.min_orders,
-                       idle > usual.c.usual * rules.inactivity_factor)
+                       idle > activity.c.usual * rules.inactivity_factor)
     is_unanswered = unanswered.c.person_id.is_not(None)
     light = case((or_(is_detractor, has_red_case, is_cancelled, is_drop), "red"),
                  (or_(is_passive, is_negative, is_inactive, is_unanswered), "yellow"),
@@ -161,12 +156,11 @@ def health_select(rules: HealthRules, *, as_of: datetime | None = None,
                case((is_cancelled, activity.c.last_cancel)).label("cancelled_on"),
                answers.c.last_score, answers.c.previous_score, _flag(is_drop).label("is_drop"),
                _flag(is_passive).label("is_passive"), _flag(is_negative).label("is_negative"),
-               idle.label("days_without_order"), usual.c.usual.label("usual_interval"),
+               idle.label("days_without_order"), activity.c.usual.label("usual_interval"),
                _flag(is_inactive).label("is_inactive"),
                _flag(is_unanswered).label("is_unanswered"))
         .outerjoin(answers, answers.c.person_id == Person.id)
         .outerjoin(activity, activity.c.person_id == Person.id)
-        .outerjoin(usual, usual.c.person_id == Person.id)
         .outerjoin(unanswered, unanswered.c.person_id == Person.id)
         .outerjoin(red_case, red_case.c.person_id == Person.id)
         .where(Person.kind == PersonKind.CUSTOMER, Person.created_dt <= as_of))
@@ -200,36 +194,41 @@ def _last_answers(as_of: datetime, only: ColumnElement[bool]) -> Any:
             .where(ranked.c.rn <= 2).group_by(ranked.c.person_id).subquery())
 
 
-def _activity(today: Any, only: ColumnElement[bool]) -> Any:
-    """Per person: the latest cancellation and order days, and the number of orders."""
-    is_order = Activity.kind.in_(ORDER_KINDS)
-    return (select(Activity.person_id,
-                   func.max(case((Activity.kind == ActivityKind.CANCELLATION,
-                                  Activity.occurred_on))).label("last_cancel"),
-                   func.max(case((is_order, Activity.occurred_on))).label("last_order"),
-                   func.count(case((is_order, 1))).label("orders"))
-            .where(Activity.occurred_on <= today, only).group_by(Activity.person_id).subquery())
+def _activity_facts(today: Any, only: Callable[[Any], ColumnElement[bool]], *,
+                    current: bool) -> Any:
+    """Per person (``only(column)`` limits them): the latest cancellation and order days, the
+    number of orders and the median days between orders (``usual``), up to ``today``.
 
-
-def _usual_interval(today: Any, only: ColumnElement[bool]) -> Any:
-    """Per person: the median number of days between consecutive orders.
-
-    Both windows read the activity index in its order: the gaps do not depend on how orders of
-    the same day are ordered, and the rank and count share one sort (measured: bench/).
+    ``current`` (the light as of now): from :class:`ActivitySummary`, except for the few people
+    with activity dated after today (the import accepts tomorrow), whose rows are read.
     """
-    previous = func.lag(Activity.occurred_on).over(partition_by=Activity.person_id,
-                                                   order_by=Activity.occurred_on)
-    gaps = (select(Activity.person_id, _days(Activity.occurred_on, previous).label("gap"))
-            .where(Activity.kind.in_(ORDER_KINDS), Activity.occurred_on <= today, only)
-            .subquery())
-    by_gap = {"partition_by": gaps.c.person_id, "order_by": gaps.c.gap}
-    ranked = (select(gaps.c.person_id, gaps.c.gap,
-                     func.row_number().over(**by_gap).label("rn"),
-                     func.count().over(**by_gap, rows=(None, None)).label("n"))
-              .where(gaps.c.gap.is_not(None)).subquery())
-    middle = or_(ranked.c.rn == (ranked.c.n + 1) / 2, ranked.c.rn == (ranked.c.n + 2) / 2)
-    return (select(ranked.c.person_id, func.avg(ranked.c.gap).label("usual"))
-            .where(middle).group_by(ranked.c.person_id).subquery())
+    if not current:
+        return _counted_facts(today, only(Activity.person_id))
+    later = select(ActivitySummary.person_id).where(ActivitySummary.last_on > today,
+                                                   only(ActivitySummary.person_id))
+    summarized = (select(ActivitySummary.person_id,
+                         ActivitySummary.last_cancel_on.label("last_cancel"),
+                         ActivitySummary.last_order_on.label("last_order"),
+                         ActivitySummary.orders, ActivitySummary.usual_gap.label("usual"))
+                  .where(ActivitySummary.last_on <= today, only(ActivitySummary.person_id)))
+    counted = _counted_facts(today, and_(only(Activity.person_id),
+                                         Activity.person_id.in_(later)))
+    return union_all(summarized, select(counted)).subquery()
+
+
+def _counted_facts(today: Any, only: ColumnElement[bool]) -> Any:
+    """:func:`_activity_facts` from the activity rows themselves."""
+    is_order = Activity.kind.in_(ORDER_KINDS)
+    facts = (select(Activity.person_id,
+                    func.max(case((Activity.kind == ActivityKind.CANCELLATION,
+                                   Activity.occurred_on))).label("last_cancel"),
+                    func.max(case((is_order, Activity.occurred_on))).label("last_order"),
+                    func.count(case((is_order, 1))).label("orders"))
+             .where(Activity.occurred_on <= today, only).group_by(Activity.person_id)
+             .subquery())
+    usual = usual_gaps(only, today)
+    return (select(facts, usual.c.usual)
+            .outerjoin(usual, usual.c.person_id == facts.c.person_id).subquery())
 
 
 def _unanswered(rules: HealthRules, as_of: datetime, only: ColumnElement[bool]) -> Any:
@@ -278,6 +277,7 @@ def health_of(person_ids: Iterable[int], *, as_of: datetime | None = None) -> di
 
 def all_health(*, as_of: datetime | None = None) -> Iterable[tuple[str, Health]]:
     """(e-mail, Health) of every customer, by e-mail, streamed."""
+    for_reports()
     rules = HealthRules.from_config()
     inner = health_select(rules, as_of=as_of).subquery()
     query = (select(Person.email, inner).join(inner, inner.c.person_id == Person.id)
@@ -288,6 +288,7 @@ def all_health(*, as_of: datetime | None = None) -> Iterable[tuple[str, Health]]
 
 def light_counts(*, as_of: datetime | None = None) -> dict[str, int]:
     """How many customers have each light (every light present, zero included)."""
+    for_reports()
     inner = health_select(HealthRules.from_config(), as_of=as_of).subquery()
     counts = dict(db.session.execute(select(inner.c.light, func.count())
                                      .group_by(inner.c.light)).tuples().all())
@@ -296,6 +297,7 @@ def light_counts(*, as_of: datetime | None = None) -> dict[str, int]:
 
 def people_with_light(light: str) -> Select[tuple[int]]:
     """A select of the ids of customers whose light is ``light`` (to filter a list)."""
+    for_reports()
     inner = health_select(HealthRules.from_config()).subquery()
     return select(inner.c.person_id).where(inner.c.light == light)
 

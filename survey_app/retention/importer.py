@@ -28,6 +28,7 @@ from survey_app.core.db import db, utcnow
 from survey_app.core.inputs import CONTROL
 from survey_app.people.importer import ImportFileError, RowError
 from survey_app.people.models import Person, PersonKind
+from survey_app.retention import summaries
 from survey_app.retention.models import Activity, ActivityKind
 
 #: The one header a file may have.
@@ -259,4 +260,5 @@ def _write(batch: list[_Row], result: ActivityImportResult, now: datetime) -> No
     if inserts:
         db.session.execute(insert(Activity.__table__), inserts)
         result.created += len(inserts)
+        summaries.refresh({row["person_id"] for row in inserts})
     db.session.flush()

@@ -1,9 +1,10 @@
-"""The retention figures' SQL: one pass over the activity per question, grouped in the database.
+"""The retention figures' SQL, grouped in the database.
 
 "Active at day d" (docs/retention.md): the customer's latest order (purchase, renewal or
 reactivation) on or before d is less than ``active_days`` old, and no cancellation came on or
-after that order's day up to d (on the same day, the cancellation wins). Only rows dated in
-(d − active_days, d] can decide it, so each query reads only that window.
+after that order's day up to d (on the same day, the cancellation wins). The days on which that
+holds are kept as :class:`ActiveSpell` rows (:mod:`~survey_app.retention.summaries`), so a
+boundary day costs one comparison per customer, not a pass over their activity.
 """
 
 from __future__ import annotations
@@ -21,7 +22,8 @@ from survey_app.core.db import db
 from survey_app.people.models import Person, PersonKind
 from survey_app.responses.models import Response
 from survey_app.retention.metrics import Counts
-from survey_app.retention.models import Activity, ActivityKind
+from survey_app.retention.models import ActiveSpell, Activity, ActivitySummary
+from survey_app.retention.summaries import is_order
 from survey_app.surveys.models import Survey
 
 #: The NPS groups of voice meets behaviour; ``None``: customers with no NPS answer yet.
@@ -67,40 +69,27 @@ def last_category(until: date) -> sa.Subquery:
     return select(ranked.c.person_id, ranked.c.category).where(ranked.c.rank == 1).subquery()
 
 
-def _is_order() -> ColumnElement[bool]:
-    return Activity.kind != ActivityKind.CANCELLATION
+def _states(days: Sequence[date]) -> sa.Subquery:
+    """Per customer with a spell, whether they are active on each of ``days`` (columns
+    ``a0, a1 …``, 1 or 0) — read from :class:`ActiveSpell`, about one row per customer."""
+    columns = [func.max(case((and_(ActiveSpell.started_on <= day, ActiveSpell.ended_on >= day),
+                              1), else_=0)).label(f"a{i}") for i, day in enumerate(days)]
+    return (select(ActiveSpell.person_id, *columns)
+            .where(ActiveSpell.started_on <= max(days), ActiveSpell.ended_on >= min(days))
+            .group_by(ActiveSpell.person_id).subquery())
 
 
-def _per_customer(scope: Scope, days: Sequence[date]) -> sa.Subquery:
-    """One pass over the activity rows that can matter: per customer, for each of ``days``
-    the latest order and cancellation on or before it (columns ``o0, c0, o1, c1 …``), and the
-    period's orders (``orders``, ``priced``, ``revenue``)."""
-    rows = (select(Activity.person_id, Activity.amount, Activity.currency,
-                   case((_is_order(), Activity.occurred_on)).label("od"),
-                   case((~_is_order(), Activity.occurred_on)).label("cd"))
-            .where(Activity.occurred_on <= max(days),
-                   Activity.occurred_on > min(days) - timedelta(days=scope.active_days))
-            .subquery())
-    in_period = and_(rows.c.od >= scope.start, rows.c.od <= scope.end)
-    priced = and_(in_period, rows.c.amount.is_not(None),
-                  or_(rows.c.currency.is_(None), rows.c.currency == scope.currency))
-    columns = []
-    for i, day in enumerate(days):
-        columns += [func.max(case((rows.c.od <= day, rows.c.od))).label(f"o{i}"),
-                    func.max(case((rows.c.cd <= day, rows.c.cd))).label(f"c{i}")]
-    return (select(rows.c.person_id, *columns,
-                   func.count(case((in_period, 1))).label("orders"),
+def _orders(scope: Scope) -> sa.Subquery:
+    """Per customer, the period's orders (``orders``), those priced in the scope's currency
+    (``priced``) and their amount (``revenue``): only the period's rows are read."""
+    priced = and_(Activity.amount.is_not(None),
+                  or_(Activity.currency.is_(None), Activity.currency == scope.currency))
+    return (select(Activity.person_id, func.count().label("orders"),
                    func.count(case((priced, 1))).label("priced"),
-                   func.sum(case((priced, rows.c.amount))).label("revenue"))
-            .group_by(rows.c.person_id).subquery())
-
-
-def _active(states: sa.Subquery, i: int, day: date, active_days: int) -> ColumnElement[bool]:
-    """Active on ``day`` (module docstring): a recent enough order, no cancellation since."""
-    order, cancel = states.c[f"o{i}"], states.c[f"c{i}"]
-    # "IS NOT NULL" first: a customer without rows is false, never NULL (NOT NULL is NULL).
-    return and_(order.is_not(None), order > day - timedelta(days=active_days),
-                or_(cancel.is_(None), cancel < order))
+                   func.sum(case((priced, Activity.amount))).label("revenue"))
+            .where(Activity.occurred_on >= scope.start, Activity.occurred_on <= scope.end,
+                   is_order())
+            .group_by(Activity.person_id).subquery())
 
 
 def _count(condition: ColumnElement[bool]) -> ColumnElement[int]:
@@ -140,25 +129,27 @@ class Month:
 def period_counts(scope: Scope, *, trend: bool = True
                   ) -> tuple[dict[str | None, Counts], list[Month]]:
     """The period's :class:`Counts` per last NPS category (a key of :data:`CATEGORIES`) and,
-    with ``trend``, its months — one query, one pass over the activity."""
+    with ``trend``, its months — one query over the spells and the period's orders."""
     ends = month_ends(scope.start, scope.end) if trend else [scope.end]
     days = [scope.start - timedelta(days=1), *ends]
     people = customers(scope).subquery()
-    states = _per_customer(scope, days)
+    states = _states(days)
+    orders = _orders(scope)
     category = last_category(scope.end)
-    active = [_active(states, i, day, scope.active_days) for i, day in enumerate(days)]
+    active = [func.coalesce(states.c[f"a{i}"], 0) == 1 for i in range(len(days))]
     first, last = active[0], active[-1]
     columns = [_count(first), _count(last), _count(and_(last, ~first)),
-               _count(and_(first, ~last)), _count(states.c.orders > 0),
-               _count(states.c.orders >= 2), func.coalesce(func.sum(states.c.orders), 0),
-               func.coalesce(func.sum(states.c.priced), 0),
-               func.coalesce(func.sum(states.c.revenue), 0)]
+               _count(and_(first, ~last)), _count(orders.c.orders > 0),
+               _count(orders.c.orders >= 2), func.coalesce(func.sum(orders.c.orders), 0),
+               func.coalesce(func.sum(orders.c.priced), 0),
+               func.coalesce(func.sum(orders.c.revenue), 0)]
     columns += [_count(condition) for condition in active]
     for before, after in zip(active, active[1:], strict=False):
         columns += [_count(and_(after, ~before)), _count(and_(before, ~after))]
     query = (select(category.c.category, *columns)
              .select_from(people)
              .outerjoin(states, states.c.person_id == people.c.person_id)
+             .outerjoin(orders, orders.c.person_id == people.c.person_id)
              .outerjoin(category, category.c.person_id == people.c.person_id)
              .group_by(category.c.category))
     result = {key: Counts() for key in CATEGORIES}
@@ -207,15 +198,7 @@ class RfmGroup:
 def rfm(scope: Scope) -> list[RfmGroup]:
     """Customers with an order up to the period's end in RFM segments: quintile scores
     (``NTILE(5)``) of recency, frequency and money, named by :data:`RFM_SEGMENTS`."""
-    priced = and_(Activity.amount.is_not(None),
-                  or_(Activity.currency.is_(None), Activity.currency == scope.currency))
-    people = customers(scope).subquery()
-    base = (select(Activity.person_id, func.max(Activity.occurred_on).label("last"),
-                   func.count().label("orders"),
-                   func.coalesce(func.sum(case((priced, Activity.amount))), 0).label("money"))
-            .join(people, people.c.person_id == Activity.person_id)
-            .where(Activity.occurred_on <= scope.end, _is_order())
-            .group_by(Activity.person_id).subquery())
+    base = _rfm_base(scope)
     scored = select(
         base,
         func.ntile(5).over(order_by=(base.c.last, base.c.person_id)).label("r"),
@@ -236,6 +219,29 @@ def rfm(scope: Scope) -> list[RfmGroup]:
     return [RfmGroup(name, int(row[1]), float(row[2]), float(row[3]), float(row[4]),
                      int(row[5]), int(row[6]), int(row[7]))
             for name, *_grid in RFM_SEGMENTS if (row := found.get(name))]
+
+
+def _rfm_base(scope: Scope) -> sa.Subquery:
+    """Per customer with an order up to the period's end: the latest order's day (``last``),
+    orders and money up to then. From :class:`ActivitySummary` for customers with no activity
+    after the end (all of them when the period ends today); from their activity rows for the
+    others."""
+    people = customers(scope).subquery()
+    later = select(ActivitySummary.person_id).where(ActivitySummary.last_on > scope.end)
+    summarized = (select(ActivitySummary.person_id, ActivitySummary.last_order_on.label("last"),
+                         ActivitySummary.orders, ActivitySummary.money)
+                  .join(people, people.c.person_id == ActivitySummary.person_id)
+                  .where(ActivitySummary.last_on <= scope.end, ActivitySummary.orders > 0))
+    priced = and_(Activity.amount.is_not(None),
+                  or_(Activity.currency.is_(None), Activity.currency == scope.currency))
+    counted = (select(Activity.person_id, func.max(Activity.occurred_on).label("last"),
+                      func.count().label("orders"),
+                      func.coalesce(func.sum(case((priced, Activity.amount))), 0).label("money"))
+               .join(people, people.c.person_id == Activity.person_id)
+               .where(Activity.occurred_on <= scope.end, is_order(),
+                      Activity.person_id.in_(later))
+               .group_by(Activity.person_id))
+    return sa.union_all(summarized, counted).subquery()
 
 
 def _days_between(column: ColumnElement[date], day: date) -> ColumnElement[float]:

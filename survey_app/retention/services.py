@@ -8,6 +8,7 @@ from typing import Any
 
 from flask import current_app
 
+from survey_app.core.db import for_reports
 from survey_app.core.errors import DomainError
 from survey_app.retention import queries
 from survey_app.retention.metrics import (
@@ -59,6 +60,7 @@ def scope(start: date, end: date, segment: tuple[str, str] | None = None) -> Sco
 
 def report(scope: Scope) -> Report:
     """Every figure of the retention page for ``scope`` (two queries)."""
+    for_reports()
     counts, months = queries.period_counts(scope)
     total = sum(counts.values(), Counts())
     kept = {key: (c.lost, c.start - c.lost) for key, c in counts.items()}
@@ -78,6 +80,7 @@ def report(scope: Scope) -> Report:
 
 def summary(scope: Scope) -> Figures:
     """Only the period's figures (the command without the trend and RFM)."""
+    for_reports()
     return figures(sum(queries.period_counts(scope, trend=False)[0].values(), Counts()))
 
 

@@ -13,6 +13,7 @@ from survey_app.core.db import db
 from survey_app.core.scoring import categorise
 from survey_app.people.models import Person
 from survey_app.responses.models import Response
+from survey_app.retention import summaries
 from survey_app.retention.models import Activity
 from survey_app.surveys.services import create_survey
 
@@ -45,7 +46,7 @@ def add_customer(email: str, events: Sequence[tuple] = (), answers: Sequence[tup
             category=categorise("nps", score), locale="en", channel="link",
             person_id=person.id,
             submitted_dt=datetime.fromisoformat(day).replace(hour=9, tzinfo=UTC)))
-    db.session.flush()
+    summaries.refresh([person.id])
     return person
 
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 import json
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 
 from survey_app.audit.models import AuditEvent
 from survey_app.core.db import db
-from survey_app.retention.models import Activity
+from survey_app.retention.models import ActiveSpell, Activity, ActivitySummary
 from tests.retention.helpers import add_customer, build_shop
 
 
@@ -79,3 +79,24 @@ def test_activity_import_of_a_file_with_a_wrong_header_exits_2(polso, tmp_path):
     result = polso("activity", "import", str(path))
     assert result.exit_code == 2
     assert "first line must be exactly" in result.output
+
+
+def test_activity_summarize_rebuilds_the_summary_and_spells(app, polso):
+    """Rows written behind the app's back (a bulk load) show once the summary is rebuilt."""
+    with app.app_context():
+        build_shop()
+        db.session.execute(delete(ActiveSpell))
+        db.session.execute(delete(ActivitySummary))
+        db.session.commit()
+    period = ("retention", "report", "--from", "2026-01-01", "--to", "2026-03-31", "--json")
+    assert json.loads(polso(*period).output)["start"] == 0
+    result = polso("activity", "summarize")
+    assert result.exit_code == 0, result.output
+    assert "customers summarized" in result.output
+    assert json.loads(polso(*period).output) == {
+        "start": 4, "end": 5, "new": 4, "lost": 3, "crr": 25.0, "churn_rate": 75.0,
+        "retention_rate": 25.0, "repeat_purchase_rate": 40.0, "average_order_value": 60.0,
+        "purchase_frequency": 1.4, "clv": 112.0}
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(AuditEvent)
+                                 .where(AuditEvent.action == "activity.summarized")) == 1

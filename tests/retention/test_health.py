@@ -16,6 +16,7 @@ from survey_app.followups.models import FollowUp
 from survey_app.invitations.models import Invitation
 from survey_app.people.services import get_or_create_person
 from survey_app.responses.models import Response
+from survey_app.retention import summaries
 from survey_app.retention.health import all_health, health_of, light_counts, movement
 from survey_app.retention.models import Activity
 from survey_app.surveys.models import Survey
@@ -57,7 +58,7 @@ class World:
     def activity(self, person, kind: str, days_ago: int) -> None:
         db.session.add(Activity(person_id=person.id, kind=kind, external_id=f"a{next(_ids)}",
                                 occurred_on=NOW.date() - timedelta(days=days_ago)))
-        db.session.flush()
+        summaries.refresh([person.id])
 
     def invitation(self, person, status: str, days_ago: int) -> None:
         db.session.add(Invitation(survey_id=self.nps.id, person_id=person.id, status=status,
@@ -76,7 +77,10 @@ class World:
 
 
 def light(person):
+    """The light as of ``NOW`` from the activity rows — and the same from the summary (the
+    light as of now, what the pages show)."""
     health = health_of([person.id], as_of=NOW)[person.id]
+    assert health_of([person.id])[person.id] == health
     return health.light, health.reasons
 
 
