@@ -10,7 +10,7 @@ from pathlib import Path
 from flask import Flask
 from flask_babel import get_locale
 
-from survey_app.core import logs, requestlog
+from survey_app.core import headers, logs, requestlog
 from survey_app.core.db import db, set_write_intent
 from survey_app.core.errors import register_error_pages
 from survey_app.core.i18n import (
@@ -28,19 +28,7 @@ from survey_app.core.inputs import (
 from survey_app.core.proxy import TrustedProxies, check_trusted_proxies
 from survey_app.core.sessions import CookieSessions
 from survey_app.core.sqlite import configure_sqlite, engine_options
-from survey_app.extensions import babel, csrf, limiter, login_manager, migrate, talisman
-
-#: Content Security Policy: nothing but our own origin; no inline script anywhere.
-CSP = {
-    "default-src": "'self'",
-    "img-src": "'self' data:",
-    "style-src": "'self'",
-    "script-src": "'self'",
-    "form-action": "'self'",
-    "frame-ancestors": "'none'",
-    "base-uri": "'none'",
-    "object-src": "'none'",
-}
+from survey_app.extensions import babel, csrf, limiter, login_manager, migrate
 
 
 def check_config(app: Flask) -> None:
@@ -169,15 +157,7 @@ def init_extensions(app: Flask) -> None:
     babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone,
                    default_translation_directories=str(Path(app.root_path) / "translations"))
     app.jinja_env.filters.update(when=format_when, day=format_day)
-    talisman.init_app(
-        app,
-        force_https=app.config["FORCE_HTTPS"],
-        strict_transport_security=app.config["FORCE_HTTPS"],
-        session_cookie_secure=app.config["SESSION_COOKIE_SECURE"],
-        content_security_policy=CSP,
-        referrer_policy="no-referrer",
-        frame_options="DENY",
-    )
+    headers.init_app(app)
     app.before_request(_flag_writes)
     app.wsgi_app = TrustedProxies(app)  # type: ignore[method-assign]
     app.jinja_env.globals.update(get_locale=get_locale)
