@@ -25,6 +25,7 @@ from survey_app.core.inputs import (
     out_of_range_id_is_not_found,
     refuse_control_characters,
 )
+from survey_app.core.pool import ping_after_idle
 from survey_app.core.proxy import TrustedProxies, check_trusted_proxies
 from survey_app.core.sessions import CookieSessions
 from survey_app.core.sqlite import configure_sqlite, engine_options
@@ -39,10 +40,9 @@ def check_config(app: Flask) -> None:
         else:
             raise RuntimeError("Set POLSO_SECRET_KEY (a long random string) to run Polso.")
     app.config["SQLALCHEMY_DATABASE_URI"] = app.config["DATABASE_URL"]
-    options: dict = {"pool_pre_ping": True}
     if app.config["DATABASE_URL"].startswith("sqlite"):
-        options = engine_options(app.config["DATABASE_URL"], app.config["SQLITE_BUSY_TIMEOUT"])
-    app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", options)
+        app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", engine_options(
+            app.config["DATABASE_URL"], app.config["SQLITE_BUSY_TIMEOUT"]))
     app.config["SENTIMENT_THRESHOLDS"] = _thresholds(app.config["SENTIMENT_THRESHOLDS"])
     app.config["TRUSTED_PROXIES"] = check_trusted_proxies(app.config["TRUSTED_PROXIES"])
     app.config["MAIL_DEFAULT_SENDER"] = _sender(app.config)
@@ -144,6 +144,8 @@ def init_extensions(app: Flask) -> None:
     with app.app_context():
         if db.engine.dialect.name == "sqlite":
             configure_sqlite(db.engine)
+        else:
+            ping_after_idle(db.engine)
     migrate.init_app(app, db, directory=str(Path(app.root_path).parent / "migrations"),
                      render_as_batch=True, compare_type=True)
     app.url_map.converters["int"] = BoundedIntConverter  # before any route is added
