@@ -58,12 +58,14 @@ def _redirect_to_https() -> Response | None:
 
 
 def _add_headers(response: Response) -> Response:
-    response.headers.extend(HEADERS)
+    add = response.headers.add  # ``extend`` would first ask whether a tuple is a mapping
+    for name, value in HEADERS:
+        add(name, value)
     return response
 
 
 def _add_headers_and_hsts(response: Response) -> Response:
     _add_headers(response)
     if _over_https():
-        response.headers.extend((HSTS,))
+        response.headers.add(*HSTS)
     return response
