@@ -1,7 +1,7 @@
 """CPU time per request inside the process, Polso against ``bench/reference_app.py``.
 
     .venv/bin/python bench/request_cpu.py [--db sqlite|postgresql] [--loads health,submit]
-        [--requests 1500] [--slices 5] [--profile health|submit] [--top 40]
+        [--requests 1500] [--slices 5] [--calls 200] [--profile health|submit] [--top 40]
         [--pg-prefix polso_cpu]
 
 The yardstick for cutting the request path on a shared machine: ``time.process_time`` around
@@ -14,8 +14,10 @@ slices and the best slice of each is kept, with Polso's share of the reference
 Loads: ``health`` — ``GET /healthz`` (Polso's and the reference's ``SELECT 1``); ``submit`` — a
 full answer, ``POST /s/<token>`` with the page's CSRF token, one unused personal link each
 (each page fetched first, not timed), against the reference's ``POST /answer`` (one insert
-plus TextBlob). The request log is written, to ``/dev/null``. ``--profile`` then prints
-cProfile's cumulative and own-time tables for that load.
+plus TextBlob). The request log is written, to ``/dev/null``. ``--calls N`` then counts
+Python function calls per request over N more requests of each app (cProfile): a figure that
+no other load moves, to compare two versions of the code. ``--profile`` prints cProfile's
+cumulative and own-time tables for that load.
 """
 
 from __future__ import annotations
@@ -109,6 +111,15 @@ def compare(load: str, polso: list, reference: list, slices: int) -> tuple[float
     return best[0], best[1]
 
 
+def calls_per_request(calls: list) -> float:
+    profiler = cProfile.Profile()
+    profiler.enable()
+    for call in calls:
+        call()
+    profiler.disable()
+    return sum(stat[1] for stat in pstats.Stats(profiler).stats.values()) / len(calls)
+
+
 def profile(calls: list, top: int) -> None:
     profiler = cProfile.Profile()
     profiler.enable()
@@ -126,6 +137,8 @@ def main() -> None:
     parser.add_argument("--loads", default="health,submit")
     parser.add_argument("--requests", type=int, default=1500, help="per app and load")
     parser.add_argument("--slices", type=int, default=5)
+    parser.add_argument("--calls", type=int, default=0,
+                        help="count function calls per request over this many more requests")
     parser.add_argument("--profile", choices=["health", "submit"])
     parser.add_argument("--top", type=int, default=40)
     parser.add_argument("--pg-prefix", default="polso_cpu",
@@ -138,7 +151,8 @@ def main() -> None:
                "POLSO_RATELIMIT_ENABLED": "false", "POLSO_MIN_ANSWER_SECONDS": "0",
                "POLSO_JOBS_IMMEDIATE": "false", "POLSO_DATABASE_URL": polso_url,
                "REFERENCE_DATABASE_URL": reference_url}
-        links = args.requests * ("submit" in loads) + args.requests * (args.profile == "submit")
+        links = (args.requests * ("submit" in loads) + args.calls * ("submit" in loads)
+                 + args.requests * (args.profile == "submit"))
         tokens = make_links({**os.environ, **env}, links)  # sets os.environ too
         import reference_app
         from flask.logging import default_handler
@@ -159,6 +173,15 @@ def main() -> None:
         if "submit" in loads:
             compare("submit", polso_posts(polso, tokens[:args.requests]),
                     reference_posts(reference, args.requests), args.slices)
+        if args.calls and "health" in loads:
+            print(f"health: {calls_per_request(health_calls(polso, args.calls)):.0f} calls per "
+                  f"request, reference "
+                  f"{calls_per_request(health_calls(reference, args.calls)):.0f}")
+        if args.calls and "submit" in loads:
+            extra = tokens[args.requests:args.requests + args.calls]
+            print(f"submit: {calls_per_request(polso_posts(polso, extra)):.0f} calls per "
+                  f"request, reference "
+                  f"{calls_per_request(reference_posts(reference, args.calls)):.0f}")
         if args.profile == "health":
             profile(health_calls(polso, args.requests), args.top)
         elif args.profile == "submit":
