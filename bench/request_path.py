@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/request_path.py [--db sqlite|postgresql] [--duration 8]
         [--connections 8] [--rounds 3] [--servers gunicorn,granian] [--workers N] [--profile]
+        [--pg-prefix polso_bench]
 
 Starts Polso and the reference app (a bare Flask view doing ``SELECT 1``; one insert plus
 TextBlob) side by side under each WSGI server, each with its own fresh database and the same
@@ -66,8 +67,8 @@ WRK_RATE = re.compile(r"Requests/sec:\s+([\d.]+)")
 
 
 def server_command(server: str, app: str, port: int, workers: int) -> list[str]:
-    if server == "granian":
-        return [str(BIN / "granian"), "--interface", "wsgi", "--host", "127.0.0.1",
+    if server == "granian":  # its module, so an install outside the venv's bin/ works too
+        return [sys.executable, "-m", "granian", "--interface", "wsgi", "--host", "127.0.0.1",
                 "--port", str(port), "--workers", str(workers), "--blocking-threads", "1",
                 "--log-level", "warning",
                 "--no-ws", app]
@@ -114,10 +115,10 @@ def posts_file(posts: list, path: Path) -> None:
     path.write_text("\n".join(lines) + "\n")
 
 
-def fresh_url(kind: str, tmp: Path, name: str) -> str:
+def fresh_url(kind: str, tmp: Path, name: str, prefix: str = "polso_bench") -> str:
     if kind == "sqlite":
         return f"sqlite:///{tmp / f'{name}.sqlite3'}"
-    database = f"polso_bench_{name}"
+    database = f"{prefix}_{name}"
     admin = sa.create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
         conn.execute(sa.text(f"DROP DATABASE IF EXISTS {database} WITH (FORCE)"))
@@ -153,8 +154,7 @@ def profile(env: dict[str, str], requests: int = 500) -> None:
     print(f"in-process GET /healthz (profiled, so slower): {calls} calls, "
           f"{wall / requests * 1e6:.0f} µs per request")
     watched = {"_check_request_limit": "rate limiter", "refuse_control_characters": "input check",
-               "csrf_protect": "CSRF", "_force_https": "talisman (before)",
-               "_make_nonce": "talisman nonce", "_set_response_headers": "talisman headers",
+               "csrf_protect": "CSRF", "_add_headers": "security headers",
                "_flag_writes": "write intent", "_start": "request id", "_finish": "request log",
                "open_session": "session open", "save_session": "session save",
                "healthz": "the view", "_teardown_session": "session teardown"}
@@ -178,6 +178,8 @@ def main() -> None:
     parser.add_argument("--links", type=int, default=9000,
                         help="personal links per Polso server (one per submission)")
     parser.add_argument("--profile", action="store_true")
+    parser.add_argument("--pg-prefix", default="polso_bench",
+                        help="PostgreSQL database names start with this")
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is missing: apt-get install wrk")
@@ -198,12 +200,13 @@ def main() -> None:
         try:
             targets = []
             for server in servers:
-                polso_env = {**base, "POLSO_DATABASE_URL": fresh_url(args.db, tmp, f"p_{server}")}
+                polso_env = {**base, "POLSO_DATABASE_URL": fresh_url(args.db, tmp, f"p_{server}",
+                                                              args.pg_prefix)}
                 print(f"{server}: preparing {args.links} links …", flush=True)
                 tokens = make_links(polso_env, args.links)
                 proc, polso_port = start(server, "wsgi:app", ROOT, args.workers, polso_env)
                 running.append(proc)
-                ref_url = fresh_url(args.db, tmp, f"r_{server}")
+                ref_url = fresh_url(args.db, tmp, f"r_{server}", args.pg_prefix)
                 ref_env = {**base, "REFERENCE_DATABASE_URL": ref_url}
                 os.environ["REFERENCE_DATABASE_URL"] = ref_url
                 subprocess.run([sys.executable, "-c", "import reference_app; "

@@ -7,11 +7,12 @@ from typing import Any
 from flask import Flask
 
 from survey_app.config import ROOT, Config
+from survey_app.core.application import PolsoFlask
 
 
 def create_app(config: dict[str, Any] | None = None) -> Flask:
     """Build the application: settings, extensions, blueprints, CLI and error pages."""
-    app = Flask(
+    app = PolsoFlask(
         __name__,
         instance_path=str(ROOT / "instance"),
         template_folder=str(ROOT / "templates"),

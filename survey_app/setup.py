@@ -10,7 +10,7 @@ from pathlib import Path
 from flask import Flask
 from flask_babel import get_locale
 
-from survey_app.core import logs, requestlog
+from survey_app.core import headers, logs, requestlog
 from survey_app.core.db import db, set_write_intent
 from survey_app.core.errors import register_error_pages
 from survey_app.core.i18n import (
@@ -25,22 +25,11 @@ from survey_app.core.inputs import (
     out_of_range_id_is_not_found,
     refuse_control_characters,
 )
+from survey_app.core.pool import ping_after_idle
 from survey_app.core.proxy import TrustedProxies, check_trusted_proxies
 from survey_app.core.sessions import CookieSessions
 from survey_app.core.sqlite import configure_sqlite, engine_options
-from survey_app.extensions import babel, csrf, limiter, login_manager, migrate, talisman
-
-#: Content Security Policy: nothing but our own origin; no inline script anywhere.
-CSP = {
-    "default-src": "'self'",
-    "img-src": "'self' data:",
-    "style-src": "'self'",
-    "script-src": "'self'",
-    "form-action": "'self'",
-    "frame-ancestors": "'none'",
-    "base-uri": "'none'",
-    "object-src": "'none'",
-}
+from survey_app.extensions import babel, csrf, limiter, login_manager, migrate
 
 
 def check_config(app: Flask) -> None:
@@ -51,10 +40,9 @@ def check_config(app: Flask) -> None:
         else:
             raise RuntimeError("Set POLSO_SECRET_KEY (a long random string) to run Polso.")
     app.config["SQLALCHEMY_DATABASE_URI"] = app.config["DATABASE_URL"]
-    options: dict = {"pool_pre_ping": True}
     if app.config["DATABASE_URL"].startswith("sqlite"):
-        options = engine_options(app.config["DATABASE_URL"], app.config["SQLITE_BUSY_TIMEOUT"])
-    app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", options)
+        app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", engine_options(
+            app.config["DATABASE_URL"], app.config["SQLITE_BUSY_TIMEOUT"]))
     app.config["SENTIMENT_THRESHOLDS"] = _thresholds(app.config["SENTIMENT_THRESHOLDS"])
     app.config["TRUSTED_PROXIES"] = check_trusted_proxies(app.config["TRUSTED_PROXIES"])
     app.config["MAIL_DEFAULT_SENDER"] = _sender(app.config)
@@ -156,6 +144,8 @@ def init_extensions(app: Flask) -> None:
     with app.app_context():
         if db.engine.dialect.name == "sqlite":
             configure_sqlite(db.engine)
+        else:
+            ping_after_idle(db.engine)
     migrate.init_app(app, db, directory=str(Path(app.root_path).parent / "migrations"),
                      render_as_batch=True, compare_type=True)
     app.url_map.converters["int"] = BoundedIntConverter  # before any route is added
@@ -169,15 +159,7 @@ def init_extensions(app: Flask) -> None:
     babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone,
                    default_translation_directories=str(Path(app.root_path) / "translations"))
     app.jinja_env.filters.update(when=format_when, day=format_day)
-    talisman.init_app(
-        app,
-        force_https=app.config["FORCE_HTTPS"],
-        strict_transport_security=app.config["FORCE_HTTPS"],
-        session_cookie_secure=app.config["SESSION_COOKIE_SECURE"],
-        content_security_policy=CSP,
-        referrer_policy="no-referrer",
-        frame_options="DENY",
-    )
+    headers.init_app(app)
     app.before_request(_flag_writes)
     app.wsgi_app = TrustedProxies(app)  # type: ignore[method-assign]
     app.jinja_env.globals.update(get_locale=get_locale)

@@ -18,6 +18,7 @@ import logging
 import os
 from collections.abc import Iterator
 from datetime import datetime
+from typing import Any
 
 import sqlalchemy as sa
 from flask import Blueprint, Flask, Response, abort, current_app, request
@@ -68,10 +69,21 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(bp)
 
 
+#: (endpoint, status) → its request counter and latency histogram: ``labels()`` looks them up
+#: under a lock and builds the key each time; there are only as many as endpoints × statuses.
+_series: dict[tuple[str, int], tuple[Any, Any]] = {}
+
+
 def _observe(response: Response) -> Response:
-    endpoint = request.url_rule.endpoint if request.url_rule else UNMATCHED
-    REQUESTS.labels(endpoint, str(response.status_code)).inc()
-    LATENCY.labels(endpoint).observe(requestlog.elapsed_seconds())
+    rule = request.url_rule
+    endpoint = rule.endpoint if rule else UNMATCHED
+    key = (endpoint, response.status_code)
+    series = _series.get(key)
+    if series is None:
+        series = _series[key] = (REQUESTS.labels(endpoint, str(key[1])),
+                                 LATENCY.labels(endpoint))
+    series[0].inc()
+    series[1].observe(requestlog.elapsed_seconds())
     return response
 
 
