@@ -217,9 +217,14 @@ def comments_page(survey: Survey, filters: Filters, order: Sequence[ColumnElemen
                           Response.sentiment_label, Response.submitted_dt]
     columns += ([Response.segment, Person.email] if identified
                 else [sa.null(), sa.null()])
-    query = select(*columns).where(
-        *scope(survey, filters.period.start, filters.period.end), Response.comment.is_not(None),
-        *filter_conditions(filters))
+    conditions = scope(survey, filters.period.start, filters.period.end)
+    if order[0] is Response.token_digest and db.session.get_bind().dialect.name == "sqlite":
+        # The shuffle is read in the order of ``(survey_id, token_digest)``, stopping at the
+        # page; told the period holds most answers (``likely``, a no-op), SQLite stops sorting
+        # every comment of the period first (2 s for a year of 10M answers; PostgreSQL knows).
+        conditions = [conditions[0], *(func.likely(c) for c in conditions[1:])]
+    query = select(*columns).where(*conditions, Response.comment.is_not(None),
+                                   *filter_conditions(filters))
     if identified:
         query = query.outerjoin(Person, Person.id == Response.person_id)
     rows = db.session.execute(query.order_by(*order).limit(limit).offset(offset)).all()
