@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.conftest import DEFAULT_PASSWORD
 
@@ -38,7 +39,7 @@ def test_an_admin_invites_and_the_colleague_chooses_a_password(
         form.get_by_label("E-mail").fill("grace@example.com")
         form.get_by_label("Role").select_option("hr")
         form.get_by_role("button", name="Send invitation").click()
-        assert page.get_by_text("Invitation e-mailed to grace@example.com.").is_visible()
+        expect(page.get_by_text("Invitation e-mailed to grace@example.com.")).to_be_visible()
         pending = page.locator("#invited + .table-wrap")
         assert pending.get_by_text("grace@example.com").is_visible()
     finally:
@@ -48,11 +49,11 @@ def test_an_admin_invites_and_the_colleague_chooses_a_password(
     grace = browser.new_context(java_script_enabled=False).new_page()
     grace.set_content(message.get_body(("html",)).get_content())  # the e-mail as a client shows
     grace.get_by_role("link", name="Choose my password").click()
-    assert grace.get_by_role("heading", name="Choose your password").is_visible()
+    expect(grace.get_by_role("heading", name="Choose your password")).to_be_visible()
     grace.get_by_label("New password", exact=True).fill("grace's own passphrase")
     grace.get_by_label("New password again").fill("grace's own passphrase")
     grace.get_by_role("button", name="Save my password").click()
-    assert grace.get_by_text("Your password is set. Sign in with it now.").is_visible()
+    expect(grace.get_by_text("Your password is set. Sign in with it now.")).to_be_visible()
     sign_in(grace, live_server.url, "grace@example.com", "grace's own passphrase")
     assert grace.get_by_role("link", name="People").is_visible()
 

@@ -9,6 +9,7 @@ import urllib.error
 import urllib.request
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.accounts.test_browser import sign_in
 
@@ -43,7 +44,7 @@ def test_an_admin_creates_uses_and_revokes_a_token(live_server, make_user, page)
     page.get_by_label("Name").fill("helpdesk")
     page.get_by_label("Role").select_option("support")
     page.get_by_role("button", name="Create token").click()
-    assert page.get_by_text("Copy it now: it is shown only this once.").is_visible()
+    expect(page.get_by_text("Copy it now: it is shown only this once.")).to_be_visible()
     secret = page.locator("code.token-secret").inner_text()
     assert re.fullmatch(r"polso_[A-Za-z0-9_-]{22}", secret)
     assert _status(live_server.url, secret) == 404  # authenticated; the survey does not exist
@@ -53,7 +54,7 @@ def test_an_admin_creates_uses_and_revokes_a_token(live_server, make_user, page)
     row = page.get_by_role("row", name=re.compile("helpdesk"))
     assert row.get_by_text("never").count() == 0  # its last use is shown
     row.get_by_role("button", name="Revoke").click()
-    assert page.get_by_text("Token helpdesk is revoked").is_visible()
+    expect(page.get_by_text("Token helpdesk is revoked")).to_be_visible()
     assert _status(live_server.url, secret) == 401
 
 
@@ -61,4 +62,4 @@ def test_the_reference_page_reads_without_script(live_server, page):
     page.goto(f"{live_server.url}/api/docs")
     assert page.get_by_role("heading", name="Polso API v1").is_visible()
     page.get_by_role("link", name="POST /api/v1/responses").first.click()
-    assert page.get_by_role("heading", name="POST /api/v1/responses").is_visible()
+    expect(page.get_by_role("heading", name="POST /api/v1/responses")).to_be_visible()

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from playwright.sync_api import expect
 from sqlalchemy import select
 
 from survey_app.core.db import db, utcnow
@@ -47,7 +48,7 @@ def test_agent_claims_notes_and_resolves(app, browser, live_server, make_case, m
 
     page.get_by_label("Internal note", exact=True).fill("Called, promised a refund by Friday.")
     page.get_by_role("button", name="Add note").click()
-    assert page.get_by_text("Note added.").is_visible()
+    expect(page.get_by_text("Note added.")).to_be_visible()
     assert page.locator(".note-body").first.inner_text() == "Called, promised a refund by Friday."
 
     page.get_by_role("button", name="Resolve case").click()  # no outcome chosen yet
@@ -55,7 +56,7 @@ def test_agent_claims_notes_and_resolves(app, browser, live_server, make_case, m
     page.get_by_label("Outcome").select_option("refunded")
     page.locator(".resolve-form").get_by_label("Note", exact=True).fill("Refund sent.")
     page.get_by_role("button", name="Resolve case").click()
-    assert page.get_by_text("The case is now resolved.").is_visible()
+    expect(page.get_by_text("The case is now resolved.")).to_be_visible()
     assert page.get_by_text("Sam Agent changed the status from in progress to resolved."
                             ).is_visible()
     assert page.get_by_text("Outcome: refunded.").is_visible()

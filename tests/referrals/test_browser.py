@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from playwright.sync_api import expect
 from sqlalchemy import select
 
 from survey_app.core.db import db
@@ -28,7 +29,7 @@ def answer_on_phone(phone, url: str, score: int) -> None:
     phone.goto(url)
     phone.locator(".scale-option", has_text=str(score)).first.click()
     phone.get_by_role("button", name="Invia la mia risposta").click()
-    assert phone.get_by_role("heading", name="Grazie!").is_visible()
+    expect(phone.get_by_role("heading", name="Grazie!")).to_be_visible()
 
 
 def test_promoter_reviews_and_invites_a_friend(app, live_server, loop_survey, make_link, phone,
@@ -52,11 +53,11 @@ def test_promoter_reviews_and_invites_a_friend(app, live_server, loop_survey, ma
     phone.get_by_label("Il tuo nome").fill("Amica")
     phone.get_by_label("Il tuo indirizzo e-mail").fill("amica@example.com")
     phone.get_by_role("button", name="Iscriviti").click()
-    assert phone.locator("#consent-error").is_visible()  # refused, and nothing lost:
+    expect(phone.locator("#consent-error")).to_be_visible()  # refused, and nothing lost:
     assert phone.get_by_label("Il tuo nome").input_value() == "Amica"
     phone.get_by_label("Accetto di essere contattato").check()
     phone.get_by_role("button", name="Iscriviti").click()
-    assert phone.get_by_role("heading", name="Grazie!").is_visible()
+    expect(phone.get_by_role("heading", name="Grazie!")).to_be_visible()
     with app.app_context():
         friend = db.session.scalars(select(Person).where(
             Person.email == "amica@example.com")).one()
@@ -69,7 +70,7 @@ def test_passive_says_what_would_make_it_a_ten(app, live_server, loop_survey, ma
     assert phone.get_by_role("link", name="Lascia una recensione su Google").count() == 0
     phone.get_by_role("textbox", name="Cosa ti farebbe dare un 10?").fill("Consegne più veloci.")
     phone.get_by_role("button", name="Invia").click()
-    assert phone.get_by_text("Grazie per averci detto cosa ti farebbe dare un 10.").is_visible()
+    expect(phone.get_by_text("Grazie per averci detto cosa ti farebbe dare un 10.")).to_be_visible()
     with app.app_context():
         assert db.session.scalars(select(Response.improvement)).one() == "Consegne più veloci."
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from playwright.sync_api import expect
 from sqlalchemy import select
 
 from survey_app.core.db import db
@@ -49,7 +50,7 @@ def test_italian_respondent_answers_and_changes_the_answer_on_a_phone(
     assert phone.get_by_label("3", exact=True).is_checked()
     phone.locator(".scale-option", has_text="9").first.click()
     phone.get_by_role("button", name="Aggiorna la mia risposta").click()
-    assert phone.get_by_role("heading", name="Grazie!").is_visible()
+    expect(phone.get_by_role("heading", name="Grazie!")).to_be_visible()
     with app.app_context():
         again = db.session.scalars(select(Response)).one()
         assert (again.id, again.score, again.category) == (first.id, 9, "promoter")
@@ -74,19 +75,19 @@ def test_italian_answer_sent_again_from_a_second_tab_is_kept_and_applied_with_on
     phone.goto(f"{live_server.url}/s/{token}")
     phone.locator(".scale-option", has_text="3").first.click()
     phone.get_by_role("button", name="Invia la mia risposta").click()
-    assert phone.get_by_role("heading", name="Grazie!").is_visible()
+    expect(phone.get_by_role("heading", name="Grazie!")).to_be_visible()
 
     second_tab.locator(".scale-option", has_text="9").first.click()
     second_tab.get_by_label("Qual è il motivo principale").fill("Hanno risolto in un'ora.")
     second_tab.get_by_role("button", name="Invia la mia risposta").click()
-    assert second_tab.get_by_text("Questo link è già stato usato per rispondere.").is_visible()
+    expect(second_tab.get_by_text("Questo link è già stato usato per rispondere.")).to_be_visible()
     assert second_tab.get_by_label("9", exact=True).is_checked()  # what was typed, kept
     assert second_tab.get_by_label("Qual è il motivo principale").input_value() == (
         "Hanno risolto in un'ora.")
     with app.app_context():
         assert db.session.scalars(select(Response.score)).one() == 3
     second_tab.get_by_role("button", name="Aggiorna la mia risposta").click()
-    assert second_tab.get_by_role("heading", name="Grazie!").is_visible()
+    expect(second_tab.get_by_role("heading", name="Grazie!")).to_be_visible()
     with app.app_context():
         response = db.session.scalars(select(Response)).one()
         assert (response.score, response.comment) == (9, "Hanno risolto in un'ora.")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from playwright.sync_api import expect
 from sqlalchemy import select
 
 from survey_app.core.db import db
@@ -59,7 +60,7 @@ def test_admin_creates_a_survey_with_an_extra_question_and_previews_it_on_a_phon
             "nps", "draft", ["score", "agreement", "choice"])
 
     phone.get_by_role("link", name="Preview").click()
-    assert phone.get_by_text("this is exactly what respondents see").is_visible()
+    expect(phone.get_by_text("this is exactly what respondents see")).to_be_visible()
     assert phone.get_by_role("heading", name="Customer check-in").is_visible()
     assert phone.get_by_text("The app is easy to use.").is_visible()
     for option in ("Free", "Pro", "Enterprise"):
@@ -71,5 +72,5 @@ def test_admin_creates_a_survey_with_an_extra_question_and_previews_it_on_a_phon
     phone.screenshot(path=tmp_path / "preview.png", full_page=True)
 
     phone.get_by_role("link", name="Italiano").click()
-    assert phone.get_by_text("L'app è facile da usare.").is_visible()
+    expect(phone.get_by_text("L'app è facile da usare.")).to_be_visible()
     assert phone.locator(".scale-option", has_text="Gratuito").first.is_visible()

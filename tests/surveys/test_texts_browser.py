@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+from playwright.sync_api import expect
 from sqlalchemy import select
 
 from survey_app.accounts.models import User
@@ -38,13 +39,15 @@ def test_italian_staff_writes_italian_texts_and_an_italian_respondent_reads_them
     page.locator("#email").fill("giulia@example.com")
     page.locator("#password").fill(DEFAULT_PASSWORD)
     page.get_by_role("button", name="Accedi").click()
+    expect(page).to_have_url(f"{live_server.url}/surveys")  # signed in before going on
 
     # Her time zone: from New York to Rome, on her own page.
     page.goto(f"{live_server.url}/account/timezone")
     assert page.get_by_role("heading", name="Il mio fuso orario").is_visible()
     page.get_by_label("Fuso orario").select_option("Europe/Rome")
     page.get_by_role("button", name="Salva", exact=True).click()
-    assert page.get_by_text("Gli orari sono ora mostrati nel fuso Europe/Rome.").is_visible()
+    # expect(): waits for the page the redirect leads to (is_visible() would not)
+    expect(page.get_by_text("Gli orari sono ora mostrati nel fuso Europe/Rome.")).to_be_visible()
 
     with app.app_context():
         user = db.session.scalars(select(User)).one()
@@ -61,7 +64,7 @@ def test_italian_staff_writes_italian_texts_and_an_italian_respondent_reads_them
     page.locator("#texts_it-thanks").fill("Grazie davvero: leggiamo ogni risposta.")
     page.screenshot(path=tmp_path / "editor.png", full_page=True)
     page.get_by_role("button", name="Salva", exact=True).click()
-    assert page.get_by_text("Sondaggio salvato.").is_visible()
+    expect(page.get_by_text("Sondaggio salvato.")).to_be_visible()
     with app.app_context():
         assert db.session.get(Survey, survey_id).texts["it"]["title"] == "Come stiamo andando?"
 
@@ -74,7 +77,7 @@ def test_italian_staff_writes_italian_texts_and_an_italian_respondent_reads_them
     assert not answer.get_by_text("How are we doing?").count()
     answer.locator(".scale-option", has_text="8").first.click()
     answer.get_by_role("button", name="Invia la mia risposta").click()
-    assert answer.get_by_role("heading", name="Grazie!").is_visible()
+    expect(answer.get_by_role("heading", name="Grazie!")).to_be_visible()
     assert answer.get_by_text("Grazie davvero: leggiamo ogni risposta.").is_visible()
     with app.app_context():
         submitted = db.session.scalars(select(Response)).one().submitted_dt

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from playwright.sync_api import expect
 from sqlalchemy import select
 
 from survey_app.core.db import db
@@ -43,7 +44,7 @@ def test_score_button_in_the_received_email_opens_the_survey_and_the_answer_is_s
     assert phone.get_by_label("8", exact=True).is_checked()
     phone.get_by_label("What is the main reason for your score?").fill("Quick and friendly.")
     phone.get_by_role("button", name="Send my answer").click()
-    assert phone.get_by_role("heading", name="Thank you!").is_visible()
+    expect(phone.get_by_role("heading", name="Thank you!")).to_be_visible()
     with app.app_context():
         response = db.session.scalars(select(Response)).one()
         assert (response.score, response.category, response.comment) == (
