@@ -6,10 +6,11 @@ endpoint subscribed to ``response.created`` — side by side in one run.
 
 1. **Delivery**: a receiver (``ThreadingHTTPServer`` answering 200, in its own process) on
    127.0.0.1, allowed through ``WEBHOOK_ALLOWED_HOSTS``; ``--events`` events written to the
-   outbox for one endpoint (cap ``WEBHOOK_MAX_CONCURRENCY`` = workers), handed to a real
-   ``polso worker`` with ``--workers`` threads over the SQLite job broker. Prints the time to
-   enqueue and the deliveries/s from the worker's start to the last ``delivered`` row (the
-   worker's start-up is excluded: it is measured as the time to the first delivery).
+   outbox unrouted, as answers write them, for one endpoint (cap ``WEBHOOK_MAX_CONCURRENCY``
+   = workers); one routing job handed to a real ``polso worker`` with ``--workers`` threads
+   over the SQLite job broker, which routes them and delivers. Prints the time to enqueue and
+   the deliveries/s (routing included) from the first ``delivered`` row to the last (the
+   worker's start-up is measured apart, as the time to the first delivery).
 2. **Submissions**: the respondent's POST (validation, category, sentiment, case, commit,
    after-commit hand-off) through the Flask test client, ``--answers`` per slice, alternating
    slices without and with a subscribed endpoint for ``--rounds`` rounds, so a drifting
@@ -120,13 +121,13 @@ def delivery_figures(app, args, receiver_url: str, env: dict[str, str]) -> None:
         started = time.perf_counter()
         for number in range(args.events):
             emit("response.created", {"id": number, "score": number % 11}, scope="customers",
-                 survey_id=None, endpoint_ids=[endpoint_id], hand_off=False)
+                 survey_id=None, hand_off=False)
             if number % 1000 == 999:
                 db.session.commit()
         db.session.commit()
         written = time.perf_counter() - started
         started = time.perf_counter()
-        tasks.enqueue([endpoint_id])  # what a request's commit hands off: one job
+        tasks.route_webhook_events()  # what a request's commit hands off: one job
         enqueued = time.perf_counter() - started
     print(f"outbox: {args.events} events written in {written:.1f} s "
           f"({args.events / written:.0f}/s); handed to the broker in {enqueued * 1000:.1f} ms",
@@ -181,9 +182,8 @@ def submission_figures(app, args, receiver_url: str) -> None:  # type: ignore[no
              for t in tokens]
 
     def answer_slice(subscribed: bool) -> float:
-        with app.app_context():
-            db.session.execute(sa.update(WebhookEndpoint).where(WebhookEndpoint.id == hook)
-                               .values(is_active=subscribed))
+        with app.app_context():  # as the settings page does (the process's list follows)
+            db.session.get(WebhookEndpoint, hook).is_active = subscribed
             db.session.commit()
         started = time.perf_counter()
         for _ in range(args.answers):
@@ -202,7 +202,10 @@ def submission_figures(app, args, receiver_url: str) -> None:  # type: ignore[no
     a, b = sum(without) / len(without), sum(with_) / len(with_)
     print(f"submissions: {a:.0f} answers/s without an endpoint, {b:.0f} with one subscribed "
           f"to response.created and followup.opened: {b / a:.2f}× (each answer also writes "
-          f"2 events and 2 deliveries and hands them to the job broker)", flush=True)
+          f"2 event rows and hands one routing job to the broker)", flush=True)
+    with app.app_context():  # the delivery run measures its own endpoint only
+        db.session.get(WebhookEndpoint, hook).is_active = False
+        db.session.commit()
 
 
 def main() -> None:

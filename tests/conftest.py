@@ -30,6 +30,7 @@ from survey_app.invitations.services import create_invitation
 from survey_app.people.services import get_or_create_person
 from survey_app.surveys.models import Survey
 from survey_app.surveys.services import create_survey
+from survey_app.webhooks.events import forget_targets
 
 CSRF_PATTERN = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
 
@@ -76,8 +77,11 @@ def app(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator
 
 @pytest.fixture(autouse=True)
 def _isolate(request: pytest.FixtureRequest, app: Flask) -> Iterator[None]:
-    """Roll back everything a test wrote; ``live`` tests commit for real and are wiped after."""
+    """Roll back everything a test wrote; ``live`` tests commit for real and are wiped after.
+    The process's list of webhook endpoints is forgotten: the previous test's are gone."""
     limiter.reset()
+    with app.app_context():
+        forget_targets()
     if request.node.get_closest_marker("live"):
         yield
         _wipe(app)

@@ -243,6 +243,16 @@ def _insert_rows(objects: Sequence[Base], rows: list[dict[str, Any]], links: lis
     return keys
 
 
+def insert_row(connection: sa.Connection, table: sa.Table, row: dict[str, Any]) -> None:
+    """INSERT one row with the fewest steps: its cached SQL string on a driver with positional
+    parameters (SQLite), ``connection.execute`` on the others."""
+    statement = _row_insert(table, frozenset(row))
+    if connection.dialect.positional:
+        _execute_compiled(connection, statement, row)
+    else:
+        connection.execute(statement, row)
+
+
 def _execute_compiled(connection: sa.Connection, statement: sa.Executable,
                       params: dict[str, Any]) -> sa.CursorResult[Any]:
     """Execute ``statement`` as its cached SQL string with processed parameters: a third of the

@@ -1,10 +1,13 @@
 """The outbox: each event is written in the transaction of the change it reports.
 
 The features send named blinker signals (``responses.signals`` …); :func:`connect` subscribes
-to them once. A receiver builds the payload, then writes one ``webhook_events`` row and one
-``webhook_deliveries`` row per endpoint that wants it — in the same session, so a rolled-back
-answer leaves nothing and a committed one is always delivered (the sweep finds any row whose
-hand-off to the workers was lost). No endpoint wants it: nothing is written.
+to them once. A receiver builds the payload and writes one ``webhook_events`` row, unrouted,
+in the same session: a rolled-back answer leaves nothing, a committed one is always delivered.
+A worker routes it (:mod:`~survey_app.webhooks.routing`: a ``webhook_deliveries`` row per
+endpoint that wants it), handed off after the request; the sweep routes what a lost hand-off
+or a job left. No active endpoint of the process's list (:func:`targets`) wants it: nothing is
+written. Events sent to named endpoints (the test event, daily summaries) are written routed,
+with their deliveries.
 
 Each event names the person its payload describes (``person_id``); erasing the person deletes
 their events and deliveries (:func:`_on_erased`, on ``privacy.erasure.person_erased``).
@@ -18,16 +21,18 @@ from __future__ import annotations
 import base64
 import random
 import secrets
+import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
+from flask import current_app, has_app_context
 from sqlalchemy import event as orm_event
 from sqlalchemy.orm import Session
 
-from survey_app.core.db import db, utcnow
+from survey_app.core.db import db, insert_row, utcnow
 from survey_app.core.scoring import UNHAPPY
 from survey_app.followups.models import FollowUp, Priority
 from survey_app.followups.signals import followup_opened, followup_resolved, followup_updated
@@ -56,9 +61,16 @@ TEST_EVENT = "webhook.test"
 CHAT_RULES = ("case.red", "response.detractor", "survey.daily_summary")
 DAILY_SUMMARY = "survey.daily_summary"
 
-#: ``Session.info`` keys: endpoints read in this transaction; endpoints with rows to hand off.
-_ENDPOINTS = "polso_webhook_endpoints"
+#: How long a process trusts its list of active endpoints: changes committed in the process
+#: count at once, another process's within this delay (routing reads them afresh).
+TARGETS_TTL = 1.0
+#: ``app.extensions`` key: (monotonic expiry, the active endpoints).
+TARGETS_KEY = "polso_webhook_targets"
+#: ``Session.info`` keys: endpoints changed in this transaction; endpoints with deliveries to
+#: hand off; unrouted events to hand off.
+_CHANGED = "polso_webhook_endpoints_changed"
 PENDING = "polso_webhook_endpoint_ids"
+ROUTE = "polso_webhook_route"
 
 Write = Callable[..., Any]
 
@@ -86,18 +98,30 @@ def chat_rule(event_type: str, data: dict[str, Any]) -> str | None:
     return DAILY_SUMMARY if event_type == DAILY_SUMMARY else None
 
 
-def _targets() -> list[_Target]:
-    """Active endpoints, read once per transaction (an answer's response and case share it)."""
-    cached = db.session.info.get(_ENDPOINTS)
-    if cached is None:
-        rows = db.session.execute(sa.select(
-            WebhookEndpoint.id, WebhookEndpoint.kind, WebhookEndpoint.scope,
-            WebhookEndpoint.events, WebhookEndpoint.survey_ids,
-        ).where(WebhookEndpoint.is_active))
-        cached = db.session.info[_ENDPOINTS] = [
-            _Target(r.id, r.kind, r.scope, tuple(r.events or ()), frozenset(r.survey_ids or ()))
-            for r in rows]
-    return cached
+def targets(*, fresh: bool = False) -> list[_Target]:
+    """Active endpoints: the process's copy, read again after ``TARGETS_TTL`` (or ``fresh``).
+
+    An answer pays no query for it; an endpoint made or changed in another process counts
+    within a second (the event is routed with the endpoints as they are then).
+    """
+    now = time.monotonic()
+    cached = current_app.extensions.get(TARGETS_KEY)
+    if cached is not None and cached[0] > now and not fresh:
+        return cached[1]
+    rows = db.session.execute(sa.select(
+        WebhookEndpoint.id, WebhookEndpoint.kind, WebhookEndpoint.scope,
+        WebhookEndpoint.events, WebhookEndpoint.survey_ids,
+    ).where(WebhookEndpoint.is_active))
+    found = [_Target(r.id, r.kind, r.scope, tuple(r.events or ()), frozenset(r.survey_ids or ()))
+             for r in rows]
+    current_app.extensions[TARGETS_KEY] = (now + TARGETS_TTL, found)
+    return found
+
+
+def wanted_by(event_type: str, data: dict[str, Any], scope: str, survey_id: int | None,
+              among: list[_Target]) -> list[int]:
+    """The endpoints ``among`` these that want this event."""
+    return [t.id for t in among if _wanted(t, event_type, data, scope, survey_id)]
 
 
 def _wanted(target: _Target, event_type: str, data: dict[str, Any], scope: str,
@@ -114,19 +138,20 @@ def _wanted(target: _Target, event_type: str, data: dict[str, Any], scope: str,
 def emit(event_type: str, data: dict[str, Any], *, scope: str, survey_id: int | None,
          anonymous: bool = False, now: datetime | None = None,
          endpoint_ids: list[int] | None = None, write: Write | None = None,
-         hand_off: bool = True, person_id: int | None = None) -> str | None:
-    """Write ``event_type`` with ``data`` to the outbox for every endpoint that wants it.
+         hand_off: bool = True, person_id: int | None = None,
+         reference: int | None = None) -> str | None:
+    """Write ``event_type`` with ``data`` to the outbox if an endpoint wants it.
 
+    ``reference``: the id of the object the worker builds ``data`` from when it routes the
+    event (:mod:`~survey_app.webhooks.routing`; the respondent's events, so their answer pays
+    one small row); ``data`` then holds only what the alert rules read.
     ``person_id``: the person ``data`` names (erasing them deletes the event).
-    ``endpoint_ids``: exactly these endpoints (the test event, the daily summary). ``write``:
-    run statements through it instead of the session (the bounce's deferred writes).
-    ``hand_off=False``: do not hand the deliveries to the workers after the commit.
-    Returns the event id, or ``None`` when no endpoint wants it.
+    ``endpoint_ids``: exactly these endpoints, with their deliveries (the test event, the daily
+    summary). ``write``: run the statement through it instead of the session (the bounce's
+    deferred writes). ``hand_off=False``: do not hand the event to the workers after the
+    commit (the sweep finds it). Returns the event id, or ``None`` when no endpoint wants it.
     """
-    if endpoint_ids is None:
-        endpoint_ids = [t.id for t in _targets()
-                        if _wanted(t, event_type, data, scope, survey_id)]
-    if not endpoint_ids:
+    if endpoint_ids is None and not wanted_by(event_type, data, scope, survey_id, targets()):
         return None
     now = now or utcnow()
     day = now.replace(hour=0, minute=0, second=0, microsecond=0)
@@ -135,22 +160,26 @@ def emit(event_type: str, data: dict[str, Any], *, scope: str, survey_id: int | 
     event_time = day if anonymous else now
     payload = {"type": event_type, "timestamp": event_time.isoformat().replace("+00:00", "Z"),
                "data": data}
+    if reference is not None:
+        payload["reference"] = reference
     event_row = {"id": event_id, "type": event_type, "created_dt": event_time,
                  "survey_id": survey_id, "payload": payload, "person_id": person_id}
+    if endpoint_ids is None:
+        event_row.update(routed=False, scope=scope, due_dt=due)
+        if write is not None:
+            write(_EVENT_INSERT, event_row)
+            return event_id
+        insert_row(db.session.connection(), WebhookEvent.__table__, event_row)
+        if hand_off and not anonymous:  # held ones are routed by the sweep when due
+            db.session.info[ROUTE] = True
+        return event_id
     deliveries = [{"event_id": event_id, "endpoint_id": endpoint_id,
                    "state": DeliveryState.PENDING, "attempts": 0, "next_attempt_dt": due,
                    "created_dt": event_time} for endpoint_id in endpoint_ids]
-    if write is not None:
-        write(_EVENT_INSERT, event_row)
-        for row in deliveries:
-            write(_DELIVERY_INSERT, row)
-        return event_id
-    # Core inserts on the session's connection: nothing to flush or load, so the ORM's
-    # execute would only add its overhead to the respondent's answer.
     connection = db.session.connection()
     connection.execute(_EVENT_INSERT, event_row)
     connection.execute(_DELIVERY_INSERT, deliveries)
-    if hand_off and not anonymous:  # held ones are found by the sweep when due
+    if hand_off and not anonymous:
         hand_off_after_commit(endpoint_ids)
     return event_id
 
@@ -177,9 +206,9 @@ def _on_response(event_type: str) -> Callable[..., None]:
         survey = response.survey
         if not _any_target(_scope(survey.audience)):
             return
-        emit(event_type, payloads.response(response), scope=_scope(survey.audience),
-             survey_id=survey.id, anonymous=response.is_anonymous,
-             person_id=response.person_id)
+        emit(event_type, {"category": response.category}, reference=response.id,
+             scope=_scope(survey.audience), survey_id=survey.id,
+             anonymous=response.is_anonymous, person_id=response.person_id)
     return receive
 
 
@@ -189,10 +218,14 @@ def _on_followup(event_type: str) -> Callable[..., None]:
         scope = _scope(response.survey.audience)
         if not _any_target(scope):
             return
-        data = payloads.followup(case, change)
-        emit(event_type, data, scope=scope, survey_id=response.survey_id,
-             anonymous=response.is_anonymous and case.person_id is None,
-             person_id=case.person_id or response.person_id)
+        anonymous = response.is_anonymous and case.person_id is None
+        person_id = case.person_id or response.person_id
+        if event_type == "followup.opened":  # part of the respondent's answer
+            emit(event_type, {"priority": case.priority}, reference=case.id, scope=scope,
+                 survey_id=response.survey_id, anonymous=anonymous, person_id=person_id)
+            return
+        emit(event_type, payloads.followup(case, change), scope=scope,
+             survey_id=response.survey_id, anonymous=anonymous, person_id=person_id)
     return receive
 
 
@@ -223,7 +256,7 @@ def _on_erased(_sender: object, *, person_id: int, **_: Any) -> None:
 
 def _any_target(scope: str) -> bool:
     """Cheap early exit: no active endpoint of this scope, no payload to build."""
-    return any(t.scope == scope for t in _targets())
+    return any(t.scope == scope for t in targets())
 
 
 _RECEIVERS = [
@@ -244,7 +277,25 @@ def connect() -> None:
         signal.connect(receiver)
 
 
+def forget_targets() -> None:
+    """Read the active endpoints again at the next event (one was made or changed here)."""
+    if has_app_context():
+        current_app.extensions.pop(TARGETS_KEY, None)
+
+
+@orm_event.listens_for(Session, "after_flush")
+def _note_endpoint_changes(session: Session, *_: Any) -> None:
+    if any(isinstance(obj, WebhookEndpoint)
+           for obj in (*session.new, *session.dirty, *session.deleted)):
+        session.info[_CHANGED] = True
+
+
 @orm_event.listens_for(Session, "after_commit")
+def _after_endpoint_changes(session: Session) -> None:
+    if session.info.pop(_CHANGED, False):
+        forget_targets()
+
+
 @orm_event.listens_for(Session, "after_rollback")
-def _forget_endpoints(session: Session, *_: Any) -> None:
-    session.info.pop(_ENDPOINTS, None)
+def _forget_changes(session: Session) -> None:
+    session.info.pop(_CHANGED, None)

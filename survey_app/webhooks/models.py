@@ -85,9 +85,18 @@ class WebhookEndpoint(db.Model):
 
 
 class WebhookEvent(db.Model):
-    """The outbox: one row per event, written in the transaction of the change it reports."""
+    """The outbox: one row per event, written in the transaction of the change it reports.
+
+    An answer's events are written unrouted: a worker writes their deliveries to the endpoints
+    that want them (:func:`~survey_app.webhooks.routing.route`) once ``due_dt`` has come.
+    """
 
     __tablename__ = "webhook_events"
+    __table_args__ = (
+        #: The events waiting for a worker to route them.
+        sa.Index("ix_webhook_events_unrouted", "due_dt", sqlite_where=sa.text("NOT routed"),
+                 postgresql_where=sa.text("NOT routed")),
+    )
 
     #: ``msg_…``: sent as ``webhook-id``, the receivers' de-duplication key.
     id: Mapped[str] = mapped_column(sa.String(40), primary_key=True)
@@ -101,6 +110,12 @@ class WebhookEvent(db.Model):
     #: The person the payload names, if any: erasing them deletes the event and its deliveries
     #: (no foreign key, so the outbox insert checks nothing; :mod:`~survey_app.webhooks.events`).
     person_id: Mapped[int | None] = mapped_column(index=True)
+    #: Its deliveries are written (in its transaction when it names its endpoints).
+    routed: Mapped[bool] = mapped_column(default=True, server_default=sa.true())
+    #: Unrouted events: the endpoints' scope they go to, and when to route them (an anonymous
+    #: survey's events wait for the next day).
+    scope: Mapped[str | None] = mapped_column(sa.String(10))
+    due_dt: Mapped[datetime | None]
 
 
 class WebhookDelivery(db.Model):

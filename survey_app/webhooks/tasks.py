@@ -1,11 +1,11 @@
 """Jobs: deliver, sweep (lost jobs, dead workers, retries due), daily summaries, owner notices.
 
-New deliveries are handed to the workers once the transaction that wrote them commits and the
-request is done: one job naming the endpoints that got rows (noted in the session by
-:func:`~survey_app.webhooks.events.emit`), which sends whatever is due to them in batches
-(:mod:`~survey_app.webhooks.delivery`). Rows written elsewhere (CLI, jobs, held anonymous
+An answer's events are handed to the workers once its transaction commits and the request is
+done: one job routes them (:mod:`~survey_app.webhooks.routing`) and hands the endpoints that
+got deliveries to delivery jobs, which send whatever is due to them in batches
+(:mod:`~survey_app.webhooks.delivery`). Events written elsewhere (CLI, jobs, held anonymous
 events) and retries are found by the sweep within a minute. huey dequeues at most once: the
-state lives in ``webhook_deliveries``, not the queue.
+state lives in ``webhook_events`` and ``webhook_deliveries``, not the queue.
 """
 
 from __future__ import annotations
@@ -24,8 +24,8 @@ from sqlalchemy.orm import Session
 
 from survey_app.core import jobs, mail
 from survey_app.core.db import db, utcnow
-from survey_app.webhooks import delivery, summary
-from survey_app.webhooks.events import PENDING
+from survey_app.webhooks import delivery, routing, summary
+from survey_app.webhooks.events import PENDING, ROUTE
 from survey_app.webhooks.models import (
     DeliveryState,
     WebhookDelivery,
@@ -81,6 +81,16 @@ def deliver_webhooks(endpoint_ids: list[int]) -> None:
     deliver_webhooks([endpoint_id])
 
 
+@jobs.task()
+def route_webhook_events() -> None:
+    """Write the deliveries of a batch of the events answers wrote and hand them to delivery
+    jobs; a full batch hands the rest to a fresh job (delivery starts meanwhile)."""
+    endpoint_ids, more = routing.route_batch()
+    enqueue(endpoint_ids)
+    if more:
+        route_webhook_events()
+
+
 def endpoints_of(delivery_ids: list[int]) -> list[int]:
     """The endpoints these deliveries go to (a job per endpoint sends all that is due)."""
     return list(db.session.scalars(sa.select(WebhookDelivery.endpoint_id).distinct()
@@ -89,10 +99,11 @@ def endpoints_of(delivery_ids: list[int]) -> list[int]:
 
 @jobs.periodic_task(jobs.crontab(minute="*"))
 def sweep_webhooks() -> int:
-    """Take back deliveries from dead workers, hand over the endpoints with deliveries due;
-    the count of those due."""
+    """Route the events due, take back deliveries from dead workers, hand over the endpoints
+    with deliveries due; the count of those due."""
+    routed = routing.route()
     due = sweep()
-    enqueue(endpoints_of(due))
+    enqueue(routed.union(endpoints_of(due)))
     return len(due)
 
 
@@ -134,7 +145,7 @@ def purge(now: datetime) -> int:
     cutoff = now - timedelta(days=current_app.config["WEBHOOK_KEEP_DAYS"])
     unfinished = sa.select(WebhookDelivery.event_id).where(
         WebhookDelivery.state.in_((DeliveryState.PENDING, DeliveryState.SENDING)))
-    old = sa.select(WebhookEvent.id).where(WebhookEvent.created_dt < cutoff,
+    old = sa.select(WebhookEvent.id).where(WebhookEvent.created_dt < cutoff, WebhookEvent.routed,
                                            WebhookEvent.id.not_in(unfinished))
     db.session.execute(sa.delete(WebhookDelivery).where(WebhookDelivery.event_id.in_(old))
                        .execution_options(synchronize_session=False))
@@ -183,18 +194,22 @@ def notify_disabled(endpoint_id: int) -> bool:
 @event.listens_for(Session, "after_commit")
 def _hand_off_after_request(session: Session) -> None:
     endpoint_ids = session.info.pop(PENDING, None)
-    if not endpoint_ids or not has_request_context():
+    route = session.info.pop(ROUTE, False)
+    if not (endpoint_ids or route) or not has_request_context():
         return
 
     @after_this_request
     def _enqueue(response: Any) -> Any:
         try:
-            enqueue(endpoint_ids)
+            if route:
+                route_webhook_events()
+            enqueue(endpoint_ids or ())
         except Exception:  # the commit stands; the sweep sends them within a minute
-            logger.exception("could not hand webhook endpoints %s to the workers", endpoint_ids)
+            logger.exception("could not hand webhook events to the workers")
         return response
 
 
 @event.listens_for(Session, "after_rollback")
 def _forget(session: Session) -> None:
     session.info.pop(PENDING, None)
+    session.info.pop(ROUTE, None)

@@ -382,7 +382,7 @@ def test_a_detractors_answer_costs_a_fixed_handful_of_statements(app, client, ma
     """The hot path: one query for the link, one for alert recipients, then the writes —
     one statement on PostgreSQL, one per row on SQLite (plus nothing the unit of work adds) —
     and one for the active webhook endpoints (issue 15: none here, so nothing more is
-    written; read once per transaction, for the answer and its case alike)."""
+    written; read once a second per process, here for the first time)."""
     import sqlalchemy as sa
 
     from tests.conftest import csrf_token

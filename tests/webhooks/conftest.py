@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterator
+from datetime import datetime
 from typing import Any
 
 import pytest
@@ -13,7 +14,7 @@ from standardwebhooks.webhooks import Webhook
 
 from survey_app.accounts.models import User
 from survey_app.core.db import db
-from survey_app.webhooks import services
+from survey_app.webhooks import delivery, routing, services, tasks
 from survey_app.webhooks.models import WebhookEndpoint
 
 
@@ -66,3 +67,11 @@ def endpoint(app: Flask, endpoint_id: int) -> WebhookEndpoint:
         row = db.session.get(WebhookEndpoint, endpoint_id)
         db.session.expunge(row)
         return row
+
+
+def deliver_due(at: datetime) -> None:
+    """What the sweep job does at ``at`` (in an app context): route the events due, then send
+    the deliveries due."""
+    routing.route(at)
+    for delivery_id in tasks.sweep(at):
+        delivery.deliver(delivery_id, now=at)

@@ -18,41 +18,50 @@ from tests.core.test_jobs import _dispose, _second_app
 from tests.webhooks.conftest import received
 
 
-def test_an_answer_writes_the_outbox_rows_and_one_run_sends_them(
+def test_an_answer_writes_its_events_and_one_run_sends_them(
         app, client, receiver, make_endpoint, make_survey, make_link):
-    """The respondent's request writes two events and two deliveries (nothing else is read:
-    not even the new response's answers) and hands off once: one run sends both."""
+    """The respondent's request writes two event rows (nothing else is read: not even the new
+    response's answers, nor the endpoints once the process knows them) and hands off once:
+    the routing job writes both deliveries and one run sends them."""
     from tests.conftest import csrf_token
 
     receiver.expect_request("/hook").respond_with_data("ok")
     make_endpoint(["response.created", "followup.opened"])
-    token = make_link(make_survey("nps"))
-    token_field = csrf_token(client.get(f"/s/{token}").get_data(as_text=True))
+    survey_id = make_survey("nps")
     seen: list[str] = []
     with app.app_context():
         engine = db.engine
     listener = lambda *args: seen.append(" ".join(args[2].split()))  # noqa: E731
-    sa.event.listen(engine, "before_cursor_execute", listener)
-    try:
-        reply = client.post(f"/s/{token}", data={"score": "1", "comment": "Awful, never again",
-                                                 "csrf_token": token_field})
-    finally:
-        sa.event.remove(engine, "before_cursor_execute", listener)
-    assert reply.status_code == 303
-    answer_part = seen[:next(i for i, s in enumerate(seen) if s.startswith("UPDATE webhook"))]
-    touched = [s for s in answer_part if "webhook_" in s or "answers" in s]
-    expected = ["SELECT webhook_endpoints.id, webhook_endpoints.kind",
-                "INSERT INTO webhook_events", "INSERT INTO webhook_deliveries",
-                "INSERT INTO webhook_events", "INSERT INTO webhook_deliveries",
-                "SELECT webhook_endpoints.id FROM"]  # the last: the run's claim, after the commit
-    assert len(touched) == len(expected), touched
-    assert all(s.startswith(e) for s, e in zip(touched, expected, strict=True)), touched
+
+    def answer() -> list[str]:
+        token = make_link(survey_id)
+        token_field = csrf_token(client.get(f"/s/{token}").get_data(as_text=True))
+        seen.clear()
+        sa.event.listen(engine, "before_cursor_execute", listener)
+        try:
+            reply = client.post(f"/s/{token}", data={
+                "score": "1", "comment": "Awful, never again", "csrf_token": token_field})
+        finally:
+            sa.event.remove(engine, "before_cursor_execute", listener)
+        assert reply.status_code == 303
+        return list(seen)
+
+    first, second = answer(), answer()
+    for statements, endpoints_read in ((first, 1), (second, 0)):
+        routing = next(i for i, s in enumerate(statements) if s.startswith("UPDATE webhook"))
+        touched = [s for s in statements[:routing] if "webhook_" in s or "answers" in s]
+        expected = (["SELECT webhook_endpoints.id, webhook_endpoints.kind"] * endpoints_read
+                    + ["INSERT INTO webhook_events"] * 2)
+        assert len(touched) == len(expected), touched
+        assert all(s.startswith(e) for s, e in zip(touched, expected, strict=True)), touched
+        after = statements[routing:]
+        assert sum(s.startswith("INSERT INTO webhook_deliveries") for s in after) == 1, after
     with app.app_context():
-        rows = db.session.execute(sa.select(WebhookDelivery.state, WebhookDelivery.claimed_dt,
-                                            WebhookDelivery.attempts)).all()
-    assert [row.state for row in rows] == ["delivered", "delivered"]
-    assert len({row.claimed_dt for row in rows}) == 1  # one claim took both
-    assert len(received(receiver)) == 2
+        rows = db.session.execute(sa.select(WebhookDelivery.state, WebhookDelivery.claimed_dt)
+                                  .order_by(WebhookDelivery.id)).all()
+    assert [row.state for row in rows] == ["delivered"] * 4
+    assert rows[0].claimed_dt == rows[1].claimed_dt  # one claim took an answer's two
+    assert len(received(receiver)) == 4
 
 
 @pytest.mark.live

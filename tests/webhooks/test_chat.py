@@ -9,9 +9,9 @@ import sqlalchemy as sa
 
 from survey_app.core.db import db, utcnow
 from survey_app.responses.models import Response
-from survey_app.webhooks import delivery, summary, tasks
+from survey_app.webhooks import delivery, summary
 from survey_app.webhooks.events import PENDING
-from tests.webhooks.conftest import received
+from tests.webhooks.conftest import deliver_due, received
 
 NEGATIVE = "Terrible support, the worst experience."
 
@@ -68,8 +68,7 @@ def test_anonymous_answers_post_no_comment_no_segment_and_wait(
     assert received(receiver) == []
     with app.app_context():
         later = utcnow() + timedelta(days=2)
-        for delivery_id in tasks.sweep(later):
-            delivery.deliver(delivery_id, now=later)
+        deliver_due(later)
     [message] = _bodies(receiver)
     text = json.dumps(message)
     assert "manager" not in text and "ops" not in text and "emp@example.com" not in text
