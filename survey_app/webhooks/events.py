@@ -18,7 +18,6 @@ minute of its first hour): a receiver learns an answer's day, as on the dashboar
 
 from __future__ import annotations
 
-import base64
 import random
 import secrets
 import time
@@ -85,8 +84,8 @@ class _Target:
 
 
 def new_message_id() -> str:
-    """``msg_`` and 26 random base32 characters (130 bits)."""
-    return "msg_" + base64.b32encode(secrets.token_bytes(17)).decode().lower().rstrip("=")[:26]
+    """``msg_`` and 32 random hex digits (128 bits)."""
+    return "msg_" + secrets.token_hex(16)
 
 
 def chat_rule(event_type: str, data: dict[str, Any]) -> str | None:
