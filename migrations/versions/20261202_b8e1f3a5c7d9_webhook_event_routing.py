@@ -26,7 +26,7 @@ def upgrade() -> None:
     op.add_column('webhook_events', sa.Column('scope', sa.String(length=10), nullable=True))
     op.add_column('webhook_events', sa.Column('due_dt', sa.DateTime(timezone=True), nullable=True))
     op.create_index('ix_webhook_events_unrouted', 'webhook_events', ['due_dt'],
-                    sqlite_where=sa.text('NOT routed'), postgresql_where=sa.text('NOT routed'))
+                    sqlite_where=sa.text('routed = 0'), postgresql_where=sa.text('NOT routed'))
 
 
 def downgrade() -> None:

@@ -94,7 +94,7 @@ class WebhookEvent(db.Model):
     __tablename__ = "webhook_events"
     __table_args__ = (
         #: The events waiting for a worker to route them.
-        sa.Index("ix_webhook_events_unrouted", "due_dt", sqlite_where=sa.text("NOT routed"),
+        sa.Index("ix_webhook_events_unrouted", "due_dt", sqlite_where=sa.text("routed = 0"),
                  postgresql_where=sa.text("NOT routed")),
     )
 
