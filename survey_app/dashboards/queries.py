@@ -89,12 +89,15 @@ def filter_conditions(filters: Filters, *, skip: str | None = None) -> list[Colu
         conditions.append(sa.exists().where(ResponseTheme.response_id == Response.id,
                                             ResponseTheme.theme == filters.theme)
                           .correlate(Response))
-    for key, value in filters.segments:
-        if skip == f"segment:{key}":
-            continue
-        column = segment_value(key)
-        conditions.append(column.is_(None) if value is None else column == value)
+    conditions += [segment_condition(key, value) for key, value in filters.segments
+                   if skip != f"segment:{key}"]
     return conditions
+
+
+def segment_condition(key: str, value: str | None) -> ColumnElement[bool]:
+    """Responses whose attribute ``key`` is ``value`` (``None``: without the attribute)."""
+    column = segment_value(key)
+    return column.is_(None) if value is None else column == value
 
 
 def scope(survey: Survey, start: date | None, end: date) -> list[ColumnElement[bool]]:
