@@ -234,6 +234,19 @@ def comments_page(survey: Survey, filters: Filters, order: Sequence[ColumnElemen
     return [CommentRow(*row) for row in rows]
 
 
+def comments_by_token(survey: Survey, filters: Filters, tokens: Sequence[str]
+                      ) -> list[CommentRow]:
+    """The filtered comments of the responses with these token digests, in token order: an
+    anonymous survey's comment page once its tokens are known (``crossed.CrossedCounts``)."""
+    query = (select(Response.id, Response.score, Response.category, Response.comment,
+                    Response.sentiment_label, Response.submitted_dt, sa.null(), sa.null())
+             .where(*scope(survey, filters.period.start, filters.period.end),
+                    Response.token_digest.in_(tokens), Response.comment.is_not(None),
+                    *filter_conditions(filters))
+             .order_by(Response.token_digest))
+    return [CommentRow(*row) for row in db.session.execute(query)] if tokens else []
+
+
 def comment_sample(survey: Survey, filters: Filters, categories: Sequence[str],
                    limit: int) -> list[tuple[str, str]]:
     """``(comment, locale)`` of the latest ``limit`` filtered comments in ``categories``."""

@@ -149,7 +149,7 @@ def build_dashboard(survey: Survey, filters: Filters, *, show_identity: bool = T
 
     :raises NarrowingRefusedError: a filter narrows its group by fewer than the threshold.
     """
-    board = build_scores(survey, filters, show_identity=show_identity)
+    board = build_scores(survey, filters, show_identity=show_identity, comments=True)
     if board.hidden or board.is_empty:
         return board
     _comments(board, board.cells)
@@ -160,16 +160,22 @@ def build_dashboard(survey: Survey, filters: Filters, *, show_identity: bool = T
     return board
 
 
-def build_scores(survey: Survey, filters: Filters, *, show_identity: bool = True
-                 ) -> Dashboard:
+def build_scores(survey: Survey, filters: Filters, *, show_identity: bool = True,
+                 comments: bool = False) -> Dashboard:
     """The dashboard's numbers only — headline, previous period, trend and breakdown — with
     the anonymity rules applied (the API's metrics; :func:`build_dashboard` adds the rest).
+
+    ``comments``: the comment page will be read too (crossed filters of an anonymous survey
+    then find it with the counts, :meth:`CrossedCounts.comment_tokens`).
 
     :raises NarrowingRefusedError: a filter narrows its group by fewer than the threshold.
     """
     policy = Policy.for_survey(survey)
     first_day = queries.first_response_day(survey) if filters.period.start is None else None
-    once = CrossedCounts(survey, filters, first_day) if crossed.usable(filters) else None
+    once = None
+    if crossed.usable(filters):
+        tokens = _comment_tokens(policy, filters) if comments else 0
+        once = CrossedCounts(survey, filters, first_day, tokens=tokens)
     filters = _step_from_data(survey, filters, once)
     keys = queries.recent_segment_keys(survey)
     breakdown = filters.breakdown or (keys[0] if keys else None)
@@ -206,6 +212,13 @@ def counts_source(filters: Filters, breakdown: str | None = None,
     if once is not None and (breakdown is None or breakdown in dict(filters.segments)):
         return once
     return queries
+
+
+def _comment_tokens(policy: Policy, filters: Filters) -> int:
+    """How many comments in token order the crossed counts find for the page (an anonymous
+    survey's first pages; later ones are read on their own)."""
+    last = filters.page * current_app.config["DASHBOARD_COMMENTS_PER_PAGE"]
+    return last if policy.is_anonymous and filters.page <= crossed.TOKEN_PAGES else 0
 
 
 def _texts_source(filters: Filters, once: CrossedCounts | None) -> Any:
@@ -300,10 +313,13 @@ def _comments(board: Dashboard, current: list[queries.Cell]) -> None:
     board.comment_count = sum(c.comments for c in current)
     per_page = current_app.config["DASHBOARD_COMMENTS_PER_PAGE"]
     if policy.shows_comments(board.n or 0, board.comment_count):
+        offset = (filters.page - 1) * per_page
+        tokens = (board.crossed.comment_tokens(filters, offset, per_page) if board.crossed
+                  else None)
         rows = queries.comments_page(
-            survey, filters, policy.comment_order(), limit=per_page,
-            offset=(filters.page - 1) * per_page,
-            identified=policy.shows_identity() and board.show_identity)
+            survey, filters, policy.comment_order(), limit=per_page, offset=offset,
+            identified=policy.shows_identity() and board.show_identity) if tokens is None \
+            else queries.comments_by_token(survey, filters, tokens)
         board.comments = [
             Comment(r.id, r.score, r.category, r.comment, r.sentiment_label,
                     policy.when(r.submitted_dt.date(), filters.period.granularity),
