@@ -5,12 +5,13 @@ and region = north) reads the responses. Its page needs the same set counted sev
 the trend step's count, the narrowing check (the group without each filter), each filtered
 attribute's siblings, the trend, the breakdown, the previous period and the comments per
 month — one scan of the period each, seven in all. :class:`CrossedCounts` scans once: the rows
-that fail at most one segment filter, from the earliest day the page may read (the previous
-period's start) to its end, ``GROUP BY`` cut (the days where a trend bucket, a month or a
-period starts) × which filter fails × that attribute's value × score. Its few thousand rows
-then answer every count the way :mod:`.rollups` does (``score_cells``, ``score_counts``,
-``group_counts``, ``comment_cells``, same results as :mod:`.queries`), so the anonymity rules
-run on the same numbers.
+that fail at most one segment filter in the current period, and those passing them all in
+the previous one, ``GROUP BY`` cut (the days where a trend bucket, a month or a period starts)
+× each filtered attribute's value × score × category. Its few thousand rows then answer every
+count the way :mod:`.rollups` does (``score_cells``, ``score_counts``, ``group_counts``,
+``comment_cells``, same results as :mod:`.queries`), so the anonymity rules run on the same
+numbers; on PostgreSQL they also hold the anonymous comment page's token digests.
+docs/dashboards.md, "Crossed filters".
 """
 
 from __future__ import annotations
@@ -75,7 +76,6 @@ class CrossedCounts:
                  tokens: int = 0) -> None:
         """:param tokens: on PostgreSQL, read the first ``tokens`` comments' token digests
             too (an anonymous survey's comment page; see :meth:`comment_tokens`)."""
-        self.survey_id = survey.id
         self.segments = filters.segments
         periods = _periods(filters.period)
         cuts: set[date] = set()
@@ -94,10 +94,6 @@ class CrossedCounts:
                           None if None in starts else min(d for d in starts if d is not None),
                           None if None in starts else min(p.start for p in periods
                                                            if p.start is not None), tokens)
-
-    def serves(self, survey: Survey, filters: Filters) -> bool:
-        """Whether these are the segment filters (any period, category) it was built for."""
-        return survey.id == self.survey_id and filters.segments == self.segments
 
     # -- what rollups/queries return -------------------------------------------------------
 
@@ -241,12 +237,11 @@ def _read(survey: Survey, filters: Filters, cuts: list[date], start: date | None
     # memory it took 1.5 s instead of 2.0 s at 10M answers (PostgreSQL; the rest of the
     # page's transaction is a few small reads, no worse for it).
     for_reports()
-    k = len(values)
     rows = []
     for cut, *found, score, category, n, comments, negative, neutral, positive, first in \
             db.session.execute(query):
         failed = [index for index, (value, (_key, wanted_value))
-                  in enumerate(zip(found[:k], filters.segments, strict=True), 1)
+                  in enumerate(zip(found, filters.segments, strict=True), 1)
                   if value != wanted_value]
         if len(failed) <= 1:
             miss = failed[0] if failed else 0
