@@ -73,10 +73,13 @@ class CrossedCounts:
     """
 
     def __init__(self, survey: Survey, filters: Filters, first_day: date | None, *,
-                 tokens: int = 0) -> None:
-        """:param tokens: on PostgreSQL, read the first ``tokens`` comments' token digests
+                 siblings: bool = True, tokens: int = 0) -> None:
+        """:param siblings: read the rows failing one filter too (:meth:`group_counts`, for
+            the anonymity checks); without, only the rows passing them all.
+        :param tokens: on PostgreSQL, read the first ``tokens`` comments' token digests
             too (an anonymous survey's comment page; see :meth:`comment_tokens`)."""
         self.segments = filters.segments
+        self.siblings = siblings
         periods = _periods(filters.period)
         cuts: set[date] = set()
         for period in periods:
@@ -93,7 +96,8 @@ class CrossedCounts:
         self.rows = _read(survey, filters, self.cuts,
                           None if None in starts else min(d for d in starts if d is not None),
                           None if None in starts else min(p.start for p in periods
-                                                           if p.start is not None), tokens)
+                                                           if p.start is not None),
+                          siblings, tokens)
 
     # -- what rollups/queries return -------------------------------------------------------
 
@@ -120,6 +124,8 @@ class CrossedCounts:
 
     def group_counts(self, survey: Survey, filters: Filters) -> GroupCounts:
         """:func:`queries.group_counts`: the group, its parents and each filter's siblings."""
+        if not self.siblings:
+            raise ValueError("crossed counts read without the siblings")
         rows = list(self._rows(filters, filters.period, category=False))
         matching = [row for row in rows if self._category(filters, row)]
         n = sum(row.counts[0] for row in matching if row.miss == 0)
@@ -203,10 +209,11 @@ def _add(total: list[int], counts: Counts) -> None:
 
 
 def _read(survey: Survey, filters: Filters, cuts: list[date], start: date | None,
-          current: date | None, tokens: int) -> list[_Row]:
+          current: date | None, siblings: bool, tokens: int) -> list[_Row]:
     """The one ``GROUP BY``: by cut, each filtered attribute's value, score and category, the
     rows failing at most one segment filter from ``current`` on (each filter's siblings and
-    parents) and the rows passing them all before it (the previous periods).
+    parents) and the rows passing them all before it (the previous periods); without
+    ``siblings``, only the rows passing them all.
 
     The values are grouped as the database reads them, and which filter a group fails is
     decided here, on the same text (a ``CASE`` for it would parse the JSON again per row).
@@ -214,12 +221,18 @@ def _read(survey: Survey, filters: Filters, cuts: list[date], start: date | None
     conditions = [queries.segment_condition(key, value) for key, value in filters.segments]
     but_one = sa.or_(*(sa.and_(*(c for i, c in enumerate(conditions) if i != j))
                        for j in range(len(conditions))))
-    # Before ``current`` every filter must hold: written as one condition per filter (not a
-    # ``CASE``) so a row of the previous period parses the JSON once when its first filter
-    # fails, and the planner's estimate stays that of the filters (with a ``CASE``'s default
-    # estimate PostgreSQL inlined and optimised its JIT code: 0.7-1.3 s of it at 10M answers).
-    wanted = but_one if current is None else sa.and_(
-        *(sa.or_(Response.submitted_dt >= day_start(current), c) for c in conditions), but_one)
+    if not siblings:
+        wanted = sa.and_(*conditions)
+    elif current is None:
+        wanted = but_one
+    else:
+        # Before ``current`` every filter must hold: one condition per filter (not a
+        # ``CASE``), so a row of the previous period parses the JSON once when its first
+        # filter fails, and the planner's estimate stays that of the filters (with a
+        # ``CASE``'s default estimate PostgreSQL inlined and optimised its JIT code: 0.7-1.3 s
+        # of it at 10M answers).
+        wanted = sa.and_(*(sa.or_(Response.submitted_dt >= day_start(current), c)
+                           for c in conditions), but_one)
     values = [queries.segment_value(key).label(f"value_{index}")
               for index, (key, _value) in enumerate(filters.segments)]
     label = Response.sentiment_label

@@ -175,7 +175,8 @@ def build_scores(survey: Survey, filters: Filters, *, show_identity: bool = True
     once = None
     if crossed.usable(filters):
         tokens = _comment_tokens(policy, filters) if comments else 0
-        once = CrossedCounts(survey, filters, first_day, tokens=tokens)
+        once = CrossedCounts(survey, filters, first_day, tokens=tokens,
+                             siblings=policy.is_anonymous)
     filters = _step_from_data(survey, filters, once)
     keys = queries.recent_segment_keys(survey)
     breakdown = filters.breakdown or (keys[0] if keys else None)
