@@ -11,13 +11,12 @@ from collections import Counter, defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date
-from typing import Any
 
 from flask import current_app
 
 from survey_app.core.scoring import categorise
 from survey_app.core.themes import Theme
-from survey_app.dashboards import crossed, queries, rollups
+from survey_app.dashboards import queries
 from survey_app.dashboards.anonymity import Policy
 from survey_app.dashboards.crossed import CrossedCounts
 from survey_app.dashboards.filters import Filters, categories_of
@@ -31,6 +30,7 @@ from survey_app.dashboards.metrics import (
     trend_step,
 )
 from survey_app.dashboards.phrases import LanguagePhrases, key_phrases
+from survey_app.dashboards.sources import counts_source, crossed_counts, texts_source
 from survey_app.dashboards.themes import ThemePanel, theme_panel
 from survey_app.surveys.models import Question, QuestionKind, Survey
 from survey_app.themes.services import survey_themes
@@ -155,7 +155,7 @@ def build_dashboard(survey: Survey, filters: Filters, *, show_identity: bool = T
     _comments(board, board.cells)
     board.themes = theme_panel(survey, filters, board.policy, board.n or 0,
                                board.first_day, board.theme_list,
-                               texts=_texts_source(filters, board.crossed))
+                               texts=texts_source(filters, board.crossed))
     _questions(board)
     return board
 
@@ -172,11 +172,7 @@ def build_scores(survey: Survey, filters: Filters, *, show_identity: bool = True
     """
     policy = Policy.for_survey(survey)
     first_day = queries.first_response_day(survey) if filters.period.start is None else None
-    once = None
-    if crossed.usable(filters):
-        tokens = _comment_tokens(policy, filters) if comments else 0
-        once = CrossedCounts(survey, filters, first_day, tokens=tokens,
-                             siblings=policy.is_anonymous)
+    once = crossed_counts(survey, filters, policy, first_day, comments=comments)
     filters = _step_from_data(survey, filters, once)
     keys = queries.recent_segment_keys(survey)
     breakdown = filters.breakdown or (keys[0] if keys else None)
@@ -201,31 +197,6 @@ def build_scores(survey: Survey, filters: Filters, *, show_identity: bool = True
     board.cells = cells
     _headline(board, cells, buckets)
     return board
-
-
-def counts_source(filters: Filters, breakdown: str | None = None,
-                  once: CrossedCounts | None = None) -> Any:
-    """Where the counts come from: :mod:`.rollups` when they hold them, else the page's
-    crossed counts ``once`` (crossed segment filters, breakdown by one of them or none), else
-    :mod:`.queries` (same functions, same results; ``tests/dashboards/test_rollups.py``)."""
-    if rollups.usable(filters, breakdown):
-        return rollups
-    if once is not None and (breakdown is None or breakdown in dict(filters.segments)):
-        return once
-    return queries
-
-
-def _comment_tokens(policy: Policy, filters: Filters) -> int:
-    """How many comments in token order the crossed counts find for the page (an anonymous
-    survey's first pages; later ones are read on their own)."""
-    last = filters.page * current_app.config["DASHBOARD_COMMENTS_PER_PAGE"]
-    return last if policy.is_anonymous and filters.page <= crossed.TOKEN_PAGES else 0
-
-
-def _texts_source(filters: Filters, once: CrossedCounts | None) -> Any:
-    """Where the themes panel counts the comments (``None``: with its mentions, raw rows)."""
-    source = counts_source(filters, once=once)
-    return None if source is queries else source
 
 
 def _step_from_data(survey: Survey, filters: Filters, once: CrossedCounts | None) -> Filters:
