@@ -1,7 +1,8 @@
 """Dashboard views on 1,000,000 (or 10,000,000) responses, from the rollups and from raw rows.
 
     .venv/bin/python bench/dashboard.py [--db sqlite|postgresql|both] [--rows 1000000]
-                                        [--reuse] [--repeat 5]
+                                        [--reuse] [--repeat 5] [--view TEXT]
+                                        [--sqlite-path FILE] [--pg-database NAME]
 
 Builds a fresh database by the migrations (SQLite under ``/tmp``; PostgreSQL in its own
 database ``polso_bench_dashboard``, apart from bench/submit.py's), bulk-loads ``--rows``
@@ -19,7 +20,10 @@ and their total time; beside it the raw-query baseline: the page's main aggregat
 score) on the responses, warm, and page / baseline. For the two-attribute filter, whose page
 reads raw rows, that ratio is the "within 1.5× of its own main query" figure. For SQLite the
 page's CPU seconds in this process too (SQLite runs in it), which other load on a shared
-machine disturbs less. ``--reuse`` keeps an already loaded database (same ``--rows``).
+machine disturbs less. ``--reuse`` keeps an already loaded database (same ``--rows``);
+``--view`` times only the views whose label contains its text (e.g. ``--view "two attr"``);
+``--sqlite-path`` and ``--pg-database`` name other databases than the defaults (e.g. to keep a
+10M and a 1M database side by side, or apart from another person's runs).
 """
 
 from __future__ import annotations
@@ -29,11 +33,13 @@ import hashlib
 import json
 import os
 import random
+import re
 import sys
 import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import sqlalchemy as sa
 
@@ -42,7 +48,8 @@ sys.path.insert(0, str(ROOT))
 
 SQLITE_PATH = Path("/tmp/polso-bench-dashboard.sqlite3")
 PG_ADMIN_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
-PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/polso_bench_dashboard"
+PG_SERVER = "postgresql+psycopg://postgres@127.0.0.1:5432"
+PG_DATABASE = "polso_bench_dashboard"
 DEPARTMENTS = [f"Department {i:02d}" for i in range(1, 21)]
 REGIONS = ["north", "south", "east", "west", "centre"]
 DAYS = 3 * 365
@@ -191,21 +198,22 @@ def refresh_statistics(engine: sa.Engine) -> None:
         raw.close()
 
 
-def fresh_database(kind: str) -> str:
+def fresh_database(kind: str, sqlite_path: Path, pg_database: str) -> str:
     if kind == "sqlite":
+        sqlite_path.parent.mkdir(parents=True, exist_ok=True)
         for suffix in ("", "-wal", "-shm"):
-            Path(f"{SQLITE_PATH}{suffix}").unlink(missing_ok=True)
-        return f"sqlite:///{SQLITE_PATH}"
+            Path(f"{sqlite_path}{suffix}").unlink(missing_ok=True)
+        return database_url(kind, sqlite_path, pg_database)
     admin = sa.create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
-        conn.execute(sa.text("DROP DATABASE IF EXISTS polso_bench_dashboard WITH (FORCE)"))
-        conn.execute(sa.text("CREATE DATABASE polso_bench_dashboard"))
+        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{pg_database}" WITH (FORCE)'))
+        conn.execute(sa.text(f'CREATE DATABASE "{pg_database}"'))
     admin.dispose()
-    return PG_URL
+    return database_url(kind, sqlite_path, pg_database)
 
 
-def database_url(kind: str) -> str:
-    return f"sqlite:///{SQLITE_PATH}" if kind == "sqlite" else PG_URL
+def database_url(kind: str, sqlite_path: Path, pg_database: str) -> str:
+    return f"sqlite:///{sqlite_path}" if kind == "sqlite" else f"{PG_SERVER}/{pg_database}"
 
 
 def timed(action: Callable[[], object]) -> tuple[float, float]:
@@ -221,14 +229,22 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--reuse", action="store_true")
+    parser.add_argument("--view", default="", help="only the views whose label contains this")
+    parser.add_argument("--sqlite-path", type=Path, default=SQLITE_PATH)
+    parser.add_argument("--pg-database", default=PG_DATABASE)
     args = parser.parse_args()
+    if not re.fullmatch(r"\w+", args.pg_database):
+        parser.error("--pg-database: letters, digits and _ only")
     os.environ.setdefault("POLSO_SECRET_KEY", "bench-only")
     kinds = ["sqlite", "postgresql"] if args.db == "both" else [args.db]
+    cases = [(label, view) for label, view in CASES if args.view in label]
     for kind in kinds:
-        run(kind, args.rows, args.repeat, args.reuse)
+        url = (database_url if args.reuse else fresh_database)(kind, args.sqlite_path,
+                                                               args.pg_database)
+        run(kind, url, args.rows, args.repeat, args.reuse, cases)
 
 
-def prepare(kind: str, rows: int, reuse: bool):  # type: ignore[no-untyped-def]
+def prepare(url: str, kind: str, rows: int, reuse: bool):  # type: ignore[no-untyped-def]
     """The app on a loaded database, the bench survey's id and the admin's e-mail."""
     import flask_migrate
 
@@ -241,7 +257,6 @@ def prepare(kind: str, rows: int, reuse: bool):  # type: ignore[no-untyped-def]
     from survey_app.surveys.models import Survey
     from survey_app.surveys.services import create_survey
 
-    url = database_url(kind) if reuse else fresh_database(kind)
     app = create_app({"DATABASE_URL": url, "RATELIMIT_ENABLED": False,
                       "SESSION_COOKIE_SECURE": False})
     with app.app_context():
@@ -277,8 +292,6 @@ def prepare(kind: str, rows: int, reuse: bool):  # type: ignore[no-untyped-def]
 
 
 def sign_in(client) -> None:  # type: ignore[no-untyped-def]
-    import re
-
     html = client.get("/login").get_data(as_text=True)
     token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', html).group(1)
     response = client.post("/login", data={"email": ADMIN_EMAIL, "password": "bench-password",
@@ -348,15 +361,16 @@ CASES = [
 ]
 
 
-def run(kind: str, rows: int, repeat: int, reuse: bool) -> None:
+def run(kind: str, db_url: str, rows: int, repeat: int, reuse: bool,
+        cases: list[tuple[str, dict[str, Any]]]) -> None:
     print(f"== {kind}: {rows:,} responses over 3 years, 20 departments x 5 regions "
           f"(load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs)")
-    app, survey_id = prepare(kind, rows, reuse)
+    app, survey_id = prepare(db_url, kind, rows, reuse)
     client = app.test_client()
     sign_in(client)
     print(f"  {'view':<58} {'page':>7} {'stmts':>5} {'all SQL':>7} {'raw query':>9} "
           f"{'ratio':>5}" + (f" {'cpu page':>8}" if kind == "sqlite" else ""))
-    for label, args in CASES:
+    for label, args in cases:
         url = f"/surveys/{survey_id}"
 
         def page(url: str = url, args: dict[str, object] = args) -> None:

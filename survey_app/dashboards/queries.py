@@ -89,12 +89,15 @@ def filter_conditions(filters: Filters, *, skip: str | None = None) -> list[Colu
         conditions.append(sa.exists().where(ResponseTheme.response_id == Response.id,
                                             ResponseTheme.theme == filters.theme)
                           .correlate(Response))
-    for key, value in filters.segments:
-        if skip == f"segment:{key}":
-            continue
-        column = segment_value(key)
-        conditions.append(column.is_(None) if value is None else column == value)
+    conditions += [segment_condition(key, value) for key, value in filters.segments
+                   if skip != f"segment:{key}"]
     return conditions
+
+
+def segment_condition(key: str, value: str | None) -> ColumnElement[bool]:
+    """Responses whose attribute ``key`` is ``value`` (``None``: without the attribute)."""
+    column = segment_value(key)
+    return column.is_(None) if value is None else column == value
 
 
 def scope(survey: Survey, start: date | None, end: date) -> list[ColumnElement[bool]]:
@@ -229,6 +232,19 @@ def comments_page(survey: Survey, filters: Filters, order: Sequence[ColumnElemen
         query = query.outerjoin(Person, Person.id == Response.person_id)
     rows = db.session.execute(query.order_by(*order).limit(limit).offset(offset)).all()
     return [CommentRow(*row) for row in rows]
+
+
+def comments_by_token(survey: Survey, filters: Filters, tokens: Sequence[str]
+                      ) -> list[CommentRow]:
+    """The filtered comments of the responses with these token digests, in token order: an
+    anonymous survey's comment page once its tokens are known (``crossed.CrossedCounts``)."""
+    query = (select(Response.id, Response.score, Response.category, Response.comment,
+                    Response.sentiment_label, Response.submitted_dt, sa.null(), sa.null())
+             .where(*scope(survey, filters.period.start, filters.period.end),
+                    Response.token_digest.in_(tokens), Response.comment.is_not(None),
+                    *filter_conditions(filters))
+             .order_by(Response.token_digest))
+    return [CommentRow(*row) for row in db.session.execute(query)] if tokens else []
 
 
 def comment_sample(survey: Survey, filters: Filters, categories: Sequence[str],

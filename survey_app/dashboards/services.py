@@ -11,14 +11,14 @@ from collections import Counter, defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date
-from typing import Any
 
 from flask import current_app
 
 from survey_app.core.scoring import categorise
 from survey_app.core.themes import Theme
-from survey_app.dashboards import queries, rollups
+from survey_app.dashboards import queries
 from survey_app.dashboards.anonymity import Policy
+from survey_app.dashboards.crossed import CrossedCounts
 from survey_app.dashboards.filters import Filters, categories_of
 from survey_app.dashboards.metrics import (
     Change,
@@ -30,6 +30,7 @@ from survey_app.dashboards.metrics import (
     trend_step,
 )
 from survey_app.dashboards.phrases import LanguagePhrases, key_phrases
+from survey_app.dashboards.sources import counts_source, crossed_counts, texts_source
 from survey_app.dashboards.themes import ThemePanel, theme_panel
 from survey_app.surveys.models import Question, QuestionKind, Survey
 from survey_app.themes.services import survey_themes
@@ -127,6 +128,8 @@ class Dashboard:
     cells: list[queries.Cell] = field(default_factory=list, compare=False)
     #: The survey's first answer day when the period is "all time" (``None`` otherwise).
     first_day: date | None = None
+    #: Crossed segment filters: the page's counts read once (``crossed.CrossedCounts``).
+    crossed: CrossedCounts | None = field(default=None, compare=False, repr=False)
 
     @property
     def response_rate(self) -> float | None:
@@ -146,63 +149,64 @@ def build_dashboard(survey: Survey, filters: Filters, *, show_identity: bool = T
 
     :raises NarrowingRefusedError: a filter narrows its group by fewer than the threshold.
     """
-    board = build_scores(survey, filters, show_identity=show_identity)
+    board = build_scores(survey, filters, show_identity=show_identity, comments=True)
     if board.hidden or board.is_empty:
         return board
     _comments(board, board.cells)
     board.themes = theme_panel(survey, filters, board.policy, board.n or 0,
-                               board.first_day, board.theme_list)
+                               board.first_day, board.theme_list,
+                               texts=texts_source(filters, board.crossed))
     _questions(board)
     return board
 
 
-def build_scores(survey: Survey, filters: Filters, *, show_identity: bool = True
-                 ) -> Dashboard:
+def build_scores(survey: Survey, filters: Filters, *, show_identity: bool = True,
+                 comments: bool = False) -> Dashboard:
     """The dashboard's numbers only — headline, previous period, trend and breakdown — with
     the anonymity rules applied (the API's metrics; :func:`build_dashboard` adds the rest).
+
+    ``comments``: the comment page will be read too (crossed filters of an anonymous survey
+    then find it with the counts, :meth:`CrossedCounts.comment_tokens`).
 
     :raises NarrowingRefusedError: a filter narrows its group by fewer than the threshold.
     """
     policy = Policy.for_survey(survey)
-    filters = _step_from_data(survey, filters)
+    first_day = queries.first_response_day(survey) if filters.period.start is None else None
+    once = crossed_counts(survey, filters, policy, first_day, comments=comments)
+    filters = _step_from_data(survey, filters, once)
     keys = queries.recent_segment_keys(survey)
     breakdown = filters.breakdown or (keys[0] if keys else None)
     board = Dashboard(survey, filters, policy, keys, breakdown, show_identity=show_identity,
-                      theme_list=survey_themes(survey))
+                      theme_list=survey_themes(survey), crossed=once)
     if policy.is_anonymous and filters.narrowing:
-        counts = counts_source(filters).group_counts(survey, filters)
+        counts = counts_source(filters, once=once).group_counts(survey, filters)
         policy.check_narrowing(counts.n, counts.parents)
         board.siblings = counts.siblings
         if not policy.shows_filtered(counts.siblings):
             board.hidden = True
             return board
-    first_day = queries.first_response_day(survey) if filters.period.start is None else None
     board.first_day = first_day
     buckets = filters.period.buckets(first_day)
     try:
-        cells = counts_source(filters, breakdown).score_cells(survey, filters, buckets, breakdown)
+        cells = counts_source(filters, breakdown, once).score_cells(survey, filters, buckets,
+                                                                    breakdown)
     except queries.TooManyGroupsError:
         board.breakdown_error = "too_many"
-        cells = counts_source(filters).score_cells(survey, filters, buckets, None)
+        cells = counts_source(filters, once=once).score_cells(survey, filters, buckets, None)
     board.invited, board.responded = queries.invitation_counts(survey, filters.period)
     board.cells = cells
     _headline(board, cells, buckets)
     return board
 
 
-def counts_source(filters: Filters, breakdown: str | None = None) -> Any:
-    """Where the counts come from: :mod:`.rollups` when they hold them, else :mod:`.queries`
-    (same functions, same results; ``tests/dashboards/test_rollups.py``)."""
-    return rollups if rollups.usable(filters, breakdown) else queries
-
-
-def _step_from_data(survey: Survey, filters: Filters) -> Filters:
+def _step_from_data(survey: Survey, filters: Filters, once: CrossedCounts | None) -> Filters:
     """Monthly instead of the default weekly trend when weeks would average fewer than
     ``MIN_MARGIN_N`` answers (one count); a step asked for is kept."""
     period = filters.period
     if not period.is_step_auto or period.granularity != "week" or period.days is None:
         return filters
-    n = sum(counts_source(filters).score_counts(survey, filters, period).values())
+    n = sum(counts_source(filters, once=once).score_counts(survey, filters, period)
+            .values())
     step = trend_step(n, period.days)
     return filters if step == "week" else replace(filters, period=period.with_step(step))
 
@@ -237,8 +241,8 @@ def _headline(board: Dashboard, current: list[queries.Cell], buckets: list[date]
                        for label in ("negative", "neutral", "positive")]
     board.sentiment.append(("unknown", n - sum(v for _l, v in board.sentiment)))
     previous_period = board.filters.period.previous()
-    previous = Counter(counts_source(board.filters).score_counts(survey, board.filters,
-                                                                 previous_period)
+    source = counts_source(board.filters, once=board.crossed)
+    previous = Counter(source.score_counts(survey, board.filters, previous_period)
                        if previous_period else {})
     previous_n = sum(previous.values())
     if previous_n and policy.shows(previous_n):
@@ -281,10 +285,13 @@ def _comments(board: Dashboard, current: list[queries.Cell]) -> None:
     board.comment_count = sum(c.comments for c in current)
     per_page = current_app.config["DASHBOARD_COMMENTS_PER_PAGE"]
     if policy.shows_comments(board.n or 0, board.comment_count):
+        offset = (filters.page - 1) * per_page
+        tokens = (board.crossed.comment_tokens(filters, offset, per_page) if board.crossed
+                  else None)
         rows = queries.comments_page(
-            survey, filters, policy.comment_order(), limit=per_page,
-            offset=(filters.page - 1) * per_page,
-            identified=policy.shows_identity() and board.show_identity)
+            survey, filters, policy.comment_order(), limit=per_page, offset=offset,
+            identified=policy.shows_identity() and board.show_identity) if tokens is None \
+            else queries.comments_by_token(survey, filters, tokens)
         board.comments = [
             Comment(r.id, r.score, r.category, r.comment, r.sentiment_label,
                     policy.when(r.submitted_dt.date(), filters.period.granularity),

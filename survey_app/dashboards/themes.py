@@ -14,13 +14,13 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import date
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy import func, select
 
 from survey_app.core.db import db
 from survey_app.core.themes import Theme
-from survey_app.dashboards import rollups
 from survey_app.dashboards.anonymity import Policy
 from survey_app.dashboards.filters import Filters, categories_of
 from survey_app.dashboards.metrics import Impact, Score, impact, score_from_categories
@@ -70,24 +70,27 @@ class ThemePanel:
 
 
 def theme_panel(survey: Survey, filters: Filters, policy: Policy, group_n: int,
-                first_day: date | None, themes: list[Theme]) -> ThemePanel:
+                first_day: date | None, themes: list[Theme], texts: Any = None) -> ThemePanel:
     """The themes panel for the filtered answers (``group_n`` of them, already shown).
 
     :param first_day: the survey's first answer day (for "all time"), as the page found it.
     :param themes: the survey's themes (``themes.services.survey_themes``).
+    :param texts: where the page's counts come from when not from the responses
+        (:mod:`.rollups`, ``crossed.CrossedCounts``): their ``comment_cells`` are the answers
+        with text of a survey without free-text questions.
     """
     months = filters.period.with_step("month").buckets(first_day)
-    texts, by_theme = counts(survey, filters, months)
-    total = sum(texts.values())
+    answers, by_theme = counts(survey, filters, months, texts)
+    total = sum(answers.values())
     if not policy.shows_comments(group_n, total):
         return ThemePanel(hidden=total > 0, months=months)
     panel = ThemePanel(texts=total, months=months)
-    all_categories = _by_category(texts)
+    all_categories = _by_category(answers)
     for theme in themes:
         cells = by_theme.get(theme.key)
         if not cells:
             continue
-        row = _row(survey, policy, theme.key, theme.label, cells, texts, all_categories,
+        row = _row(survey, policy, theme.key, theme.label, cells, answers, all_categories,
                    group_n, months)
         (panel.withheld if row.hidden else panel.drivers if row.impact and row.impact.is_driver
          else panel.others).append(row)
@@ -128,13 +131,14 @@ def _by_category(cells: Cells) -> Counter[str]:
 TEXTS = ""
 
 
-def counts(survey: Survey, filters: Filters, months: list[date]
+def counts(survey: Survey, filters: Filters, months: list[date], source: Any = None
            ) -> tuple[Cells, dict[str, Cells]]:
     """Filtered answers with text, and those mentioning each theme (an answer whose comment
     and free-text answer both mention it counts once), per month number and category.
 
-    Without free-text questions the texts are the comments the rollups count (when
-    :func:`rollups.usable`); otherwise one statement, ``UNION ALL`` of the two ``GROUP BY``s.
+    Without free-text questions the texts are the comments ``source`` counts (the rollups,
+    or a page's crossed counts); otherwise one statement, ``UNION ALL`` of the two
+    ``GROUP BY``s.
     """
     bucket = bucket_number(months).label("bucket_key")
     where = [*response_scope(survey, filters.period.start, filters.period.end),
@@ -144,7 +148,7 @@ def counts(survey: Survey, filters: Filters, months: list[date]
               .join(Response, Response.id == ResponseTheme.response_id)
               .where(ResponseTheme.survey_id == survey.id, *where)
               .group_by(ResponseTheme.theme, bucket, Response.category))
-    rolled_up = rollups.usable(filters) and not any(
+    rolled_up = source is not None and not any(
         question.kind == QuestionKind.TEXT for question in survey.extra_questions)
     if not rolled_up:
         texts = (select(sa.literal(TEXTS).label("theme"), bucket, Response.category,
@@ -155,5 +159,5 @@ def counts(survey: Survey, filters: Filters, months: list[date]
     for theme, b, category, n in db.session.execute(themes):
         by_theme[theme][(b, category)] = n
     if rolled_up:
-        return rollups.comment_cells(survey, filters, months), by_theme
+        return source.comment_cells(survey, filters, months), by_theme
     return by_theme.pop(TEXTS, {}), by_theme
