@@ -105,7 +105,8 @@ class WebhookEvent(db.Model):
     created_dt: Mapped[datetime] = mapped_column(default=utcnow, index=True)
     survey_id: Mapped[int | None] = mapped_column(sa.ForeignKey("surveys.id",
                                                                 ondelete="SET NULL"))
-    #: The whole body as sent (``{"type", "timestamp", "data"}``), a snapshot at event time.
+    #: The whole body as sent (``{"type", "timestamp", "data"}``): a snapshot at event time, or
+    #: for the respondent's events the object's id (``reference``) until routing builds it.
     payload: Mapped[dict[str, Any]] = mapped_column(sa.JSON)
     #: The person the payload names, if any: erasing them deletes the event and its deliveries
     #: (no foreign key, so the outbox insert checks nothing; :mod:`~survey_app.webhooks.events`).
