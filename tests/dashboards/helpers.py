@@ -1,4 +1,5 @@
-"""Reading dashboard pages in tests: table rows and sections as plain text."""
+"""Dashboard tests: reading pages (table rows and sections as plain text) and storing
+responses directly."""
 
 from __future__ import annotations
 
@@ -6,6 +7,13 @@ import csv
 import html
 import io
 import re
+import secrets
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from survey_app.core.scoring import categorise
+from survey_app.responses.models import Response
+from survey_app.surveys.models import Survey
 
 TAG = re.compile(r"<[^>]+>")
 SPACE = re.compile(r"\s+")
@@ -36,3 +44,18 @@ def rows(page: str, heading_id: str) -> dict[str, str]:
 
 def csv_rows(body: str) -> list[dict[str, str]]:
     return list(csv.DictReader(io.StringIO(body)))
+
+
+#: The moment the stored test answers are dated from.
+NOW = datetime.now(UTC).replace(microsecond=0)
+
+
+def stored_response(survey: Survey, score: int, days_ago: int, comment: bool, sentiment: str,
+                    segment: dict[str, Any], suspected: bool = False) -> Response:
+    """A response row as the respondent's path stores it, ``days_ago`` before ``NOW``."""
+    return Response(
+        survey_id=survey.id, token_digest=secrets.token_hex(32),
+        is_anonymous=survey.is_anonymous, score=score, category=categorise(survey.kind, score),
+        comment="A comment" if comment else None, locale="en", sentiment_label=sentiment,
+        segment=segment, channel="link", is_suspected_automated=suspected,
+        submitted_dt=NOW - timedelta(days=days_ago, hours=days_ago % 5))

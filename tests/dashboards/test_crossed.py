@@ -3,9 +3,7 @@ dashboard as one raw statement per count, suppressed groups and refusals include
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -15,29 +13,19 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from survey_app.core.db import db
-from survey_app.core.scoring import categorise
 from survey_app.dashboards import crossed
 from survey_app.dashboards.anonymity import NarrowingRefusedError
 from survey_app.dashboards.filters import parse_filters
 from survey_app.dashboards.services import Dashboard, build_dashboard
-from survey_app.responses.models import Response
 from survey_app.surveys.models import Survey
 from survey_app.surveys.services import create_survey
+from tests.dashboards.helpers import stored_response
 
-NOW = datetime.now(UTC).replace(microsecond=0)
 SENTIMENTS = ("negative", "neutral", "positive", "unknown")
 TEAMS = ("Alpha", "Beta", "Gamma", "Delta")
 REGIONS = ("north", "south", "east")
 
 
-def _response(survey: Survey, score: int, days_ago: int, comment: bool, sentiment: str,
-              segment: dict[str, Any], suspected: bool = False) -> Response:
-    return Response(
-        survey_id=survey.id, token_digest=secrets.token_hex(32),
-        is_anonymous=survey.is_anonymous, score=score, category=categorise(survey.kind, score),
-        comment="A comment" if comment else None, locale="en", sentiment_label=sentiment,
-        segment=segment, channel="link", is_suspected_automated=suspected,
-        submitted_dt=NOW - timedelta(days=days_ago, hours=days_ago % 5))
 
 
 def _board(app: Flask, survey: Survey, args: dict[str, Any], *, once: bool) -> Any:
@@ -68,11 +56,11 @@ def surveys(app: Flask) -> Iterator[list[Survey]]:
                     del segment["team"]
                 if i % 23 == 0:
                     segment["plan"] = None
-                db.session.add(_response(survey, (i * 7) % 11, (i * 37) % 500, i % 3 == 0,
-                                         SENTIMENTS[i % 4], segment, suspected=i % 29 == 0))
+                db.session.add(stored_response(survey, (i * 7) % 11, (i * 37) % 500, i % 3 == 0,
+                                                SENTIMENTS[i % 4], segment, suspected=i % 29 == 0))
             for i in range(3):  # a group below the threshold, recent
-                db.session.add(_response(survey, 2 + i, 4 + i, True, "negative",
-                                         {"team": "Tiny", "region": "north", "plan": "pro"}))
+                db.session.add(stored_response(survey, 2 + i, 4 + i, True, "negative",
+                                                {"team": "Tiny", "region": "north", "plan": "pro"}))
         db.session.commit()
         yield made
 
@@ -188,7 +176,7 @@ def test_any_crossing_of_random_answers_is_the_same_both_ways(app, kind, rows, c
     with app.test_request_context():
         survey = create_survey(kind=kind, title="Random", slug=f"crossed-{next(_slugs)}")
         for row in rows:
-            db.session.add(_response(survey, *row))
+            db.session.add(stored_response(survey, *row))
         db.session.flush()
         args: dict[str, Any] = {"period": period,
                                 "segment": [f"{key}:{value}" for key, value in crossing]}

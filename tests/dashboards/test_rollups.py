@@ -3,12 +3,11 @@ either source (docs/dashboards.md, "Rollups")."""
 
 from __future__ import annotations
 
-import secrets
 import threading
 from collections import defaultdict
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, timedelta
 from typing import Any
 
 import pytest
@@ -29,8 +28,8 @@ from survey_app.privacy.retention import anonymise_expired
 from survey_app.responses.models import Response
 from survey_app.surveys.models import Survey
 from survey_app.surveys.services import create_survey
+from tests.dashboards.helpers import NOW, stored_response
 
-NOW = datetime.now(UTC).replace(microsecond=0)
 SENTIMENTS = ("negative", "neutral", "positive", "unknown")
 
 segments = st.dictionaries(st.sampled_from(["team", "region"]),
@@ -51,21 +50,13 @@ operations = st.lists(st.one_of(
 ), max_size=25)
 
 
-def _response(survey: Survey, score: int, days_ago: int, comment: bool, sentiment: str,
-              segment: dict[str, Any], suspected: bool = False) -> Response:
-    return Response(
-        survey_id=survey.id, token_digest=secrets.token_hex(32),
-        is_anonymous=survey.is_anonymous, score=score, category=categorise(survey.kind, score),
-        comment="A comment" if comment else None, locale="en", sentiment_label=sentiment,
-        segment=segment, channel="link", is_suspected_automated=suspected,
-        submitted_dt=NOW - timedelta(days=days_ago, hours=days_ago % 5))
 
 
 def _apply(survey: Survey, operation: tuple[Any, ...], responses: list[Response]) -> None:
     """One change to the survey's responses, through the code paths the app uses."""
     name, *args = operation
     if name == "add":
-        responses.append(_response(survey, *args))
+        responses.append(stored_response(survey, *args))
         db.session.add(responses[-1])
     elif name == "anonymise":
         survey.retention_days = 30
@@ -202,8 +193,8 @@ def surveys(app: Flask) -> Iterator[list[Survey]]:
                                            "region": ("north", "south", "east")[i % 3]}
                 if i % 17 == 0:
                     del segment["team"]
-                db.session.add(_response(survey, (i * 7) % 11, (i * 37) % 500, i % 3 == 0,
-                                         SENTIMENTS[i % 4], segment, suspected=i % 29 == 0))
+                db.session.add(stored_response(survey, (i * 7) % 11, (i * 37) % 500, i % 3 == 0,
+                                                SENTIMENTS[i % 4], segment, suspected=i % 29 == 0))
         db.session.commit()
         yield made
 
@@ -227,7 +218,7 @@ def test_a_hidden_group_stays_hidden_from_rollups(app, surveys):
     enps = surveys[0]
     with app.test_request_context():
         for _ in range(2):
-            db.session.add(_response(enps, 9, 3, False, "unknown", {"team": "Tiny"}))
+            db.session.add(stored_response(enps, 9, 3, False, "unknown", {"team": "Tiny"}))
         db.session.flush()
         board = _board(app, enps, {"period": "30d", "breakdown": "team"}, rollup=True)
         assert board == _board(app, enps, {"period": "30d", "breakdown": "team"}, rollup=False)
@@ -284,8 +275,8 @@ def test_concurrent_answers_are_all_counted(app):
             with app.app_context():
                 survey = db.session.get(Survey, survey_id)
                 for _ in range(count):
-                    db.session.add(_response(survey, 10, 0, True, "positive",
-                                             {"team": "Alpha"}))
+                    db.session.add(stored_response(survey, 10, 0, True, "positive",
+                                                    {"team": "Alpha"}))
                     db.session.commit()
         except BaseException as error:  # noqa: BLE001 - reported by the test
             errors.append(error)
@@ -312,14 +303,14 @@ def test_an_answer_committed_while_a_breakdown_is_read_is_counted_everywhere_or_
     with app.app_context():
         survey = create_survey(kind="nps", title="Live", slug="live-breakdown")
         for _ in range(6):
-            db.session.add(_response(survey, 10, 0, False, "unknown", {"team": "Alpha"}))
+            db.session.add(stored_response(survey, 10, 0, False, "unknown", {"team": "Alpha"}))
         db.session.commit()
         survey_id = survey.id
 
     def answer() -> None:
         with app.app_context():
-            db.session.add(_response(db.session.get(Survey, survey_id), 0, 0, False, "unknown",
-                                     {"team": "Beta"}))
+            survey = db.session.get(Survey, survey_id)
+            db.session.add(stored_response(survey, 0, 0, False, "unknown", {"team": "Beta"}))
             db.session.commit()
 
     def commit_once_rollups_are_read(conn, cursor, statement, *args) -> None:
