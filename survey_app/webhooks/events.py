@@ -1,13 +1,15 @@
 """The outbox: each event is written in the transaction of the change it reports.
 
 The features send named blinker signals (``responses.signals`` …); :func:`connect` subscribes
-to them once. A receiver builds the payload and writes one ``webhook_events`` row, unrouted,
-in the same session: a rolled-back answer leaves nothing, a committed one is always delivered.
-A worker routes it (:mod:`~survey_app.webhooks.routing`: a ``webhook_deliveries`` row per
-endpoint that wants it), handed off after the request; the sweep routes what a lost hand-off
-or a job left. No active endpoint of the process's list (:func:`targets`) wants it: nothing is
-written. Events sent to named endpoints (the test event, daily summaries) are written routed,
-with their deliveries.
+to them once. A receiver writes one row in the same session: a rolled-back answer leaves
+nothing, a committed one is always delivered. The respondent's events (:func:`emit_reference`)
+write a narrow ``webhook_outbox`` row naming their object; staff actions' events (:func:`emit`)
+a ``webhook_events`` row, unrouted, with the payload as it is then. A worker routes both
+(:mod:`~survey_app.webhooks.routing`: a ``webhook_deliveries`` row per endpoint that wants
+it), handed off after the request; the sweep routes what a lost hand-off or a job left. No
+active endpoint of the process's list (:func:`targets`) wants it: nothing is written. Events
+sent to named endpoints (the test event, daily summaries) are written routed, with their
+deliveries.
 
 Each event names the person its payload describes (``person_id``); erasing the person deletes
 their events and deliveries (:func:`_on_erased`, on ``privacy.erasure.person_erased``).
@@ -49,6 +51,7 @@ from survey_app.webhooks.models import (
     WebhookDelivery,
     WebhookEndpoint,
     WebhookEvent,
+    WebhookOutbox,
 )
 
 #: Event types an endpoint may subscribe to, in the order the form lists them.
@@ -137,13 +140,9 @@ def _wanted(target: _Target, event_type: str, data: dict[str, Any], scope: str,
 def emit(event_type: str, data: dict[str, Any], *, scope: str, survey_id: int | None,
          anonymous: bool = False, now: datetime | None = None,
          endpoint_ids: list[int] | None = None, write: Write | None = None,
-         hand_off: bool = True, person_id: int | None = None,
-         reference: int | None = None) -> str | None:
+         hand_off: bool = True, person_id: int | None = None) -> str | None:
     """Write ``event_type`` with ``data`` to the outbox if an endpoint wants it.
 
-    ``reference``: the id of the object the worker builds ``data`` from when it routes the
-    event (:mod:`~survey_app.webhooks.routing`; the respondent's events, so their answer pays
-    one small row); ``data`` then holds only what the alert rules read.
     ``person_id``: the person ``data`` names (erasing them deletes the event).
     ``endpoint_ids``: exactly these endpoints, with their deliveries (the test event, the daily
     summary). ``write``: run the statement through it instead of the session (the bounce's
@@ -152,25 +151,18 @@ def emit(event_type: str, data: dict[str, Any], *, scope: str, survey_id: int | 
     """
     if endpoint_ids is None and not wanted_by(event_type, data, scope, survey_id, targets()):
         return None
-    now = now or utcnow()
-    day = now.replace(hour=0, minute=0, second=0, microsecond=0)
-    due = day + timedelta(days=1, seconds=random.randrange(3600)) if anonymous else now
+    event_time, due = _dates(now or utcnow(), anonymous)
     event_id = new_message_id()
-    event_time = day if anonymous else now
-    payload = {"type": event_type, "timestamp": event_time.isoformat().replace("+00:00", "Z"),
-               "data": data}
-    if reference is not None:
-        payload["reference"] = reference
     event_row = {"id": event_id, "type": event_type, "created_dt": event_time,
-                 "survey_id": survey_id, "payload": payload, "person_id": person_id}
+                 "survey_id": survey_id, "payload": body(event_type, event_time, data),
+                 "person_id": person_id}
     if endpoint_ids is None:
         event_row.update(routed=False, scope=scope, due_dt=due)
         if write is not None:
             write(_EVENT_INSERT, event_row)
-            return event_id
-        insert_row(db.session.connection(), WebhookEvent.__table__, event_row)
-        if hand_off and not anonymous:  # held ones are routed by the sweep when due
-            db.session.info[ROUTE] = True
+        else:
+            insert_row(db.session.connection(), WebhookEvent.__table__, event_row)
+            _route_after_commit(hand_off and not anonymous)
         return event_id
     deliveries = [{"event_id": event_id, "endpoint_id": endpoint_id,
                    "state": DeliveryState.PENDING, "attempts": 0, "next_attempt_dt": due,
@@ -181,6 +173,42 @@ def emit(event_type: str, data: dict[str, Any], *, scope: str, survey_id: int | 
     if hand_off and not anonymous:
         hand_off_after_commit(endpoint_ids)
     return event_id
+
+
+def emit_reference(event_type: str, reference: int, rule_data: dict[str, Any], *, scope: str,
+                   survey_id: int, anonymous: bool, person_id: int | None) -> None:
+    """Queue one of the respondent's events in :class:`WebhookOutbox` if an endpoint wants it:
+    one narrow row in the answer's transaction; routing builds the event from ``reference``.
+
+    ``rule_data``: what the alert rules read (``category``, ``priority``).
+    """
+    if not wanted_by(event_type, rule_data, scope, survey_id, targets()):
+        return
+    event_time, due = _dates(utcnow(), anonymous)
+    insert_row(db.session.connection(), WebhookOutbox.__table__, {
+        "type": event_type, "reference": reference, "scope": scope, "survey_id": survey_id,
+        "person_id": person_id, "created_dt": event_time, "due_dt": due if anonymous else None})
+    _route_after_commit(not anonymous)  # held ones are routed by the sweep when due
+
+
+def body(event_type: str, event_time: datetime, data: dict[str, Any]) -> dict[str, Any]:
+    """The event as sent: ``{"type", "timestamp", "data"}``."""
+    return {"type": event_type, "timestamp": event_time.isoformat().replace("+00:00", "Z"),
+            "data": data}
+
+
+def _dates(now: datetime, anonymous: bool) -> tuple[datetime, datetime]:
+    """The event's time and when to route it: an anonymous survey's is dated by its day and
+    held until a random minute of the next day's first hour."""
+    if not anonymous:
+        return now, now
+    day = now.replace(hour=0, minute=0, second=0, microsecond=0)
+    return day, day + timedelta(days=1, seconds=random.randrange(3600))
+
+
+def _route_after_commit(wanted: bool) -> None:
+    if wanted:
+        db.session.info[ROUTE] = True
 
 
 def hand_off_after_commit(endpoint_ids: Iterable[int]) -> None:
@@ -205,9 +233,9 @@ def _on_response(event_type: str) -> Callable[..., None]:
         survey = response.survey
         if not _any_target(_scope(survey.audience)):
             return
-        emit(event_type, {"category": response.category}, reference=response.id,
-             scope=_scope(survey.audience), survey_id=survey.id,
-             anonymous=response.is_anonymous, person_id=response.person_id)
+        emit_reference(event_type, response.id, {"category": response.category},
+                       scope=_scope(survey.audience), survey_id=survey.id,
+                       anonymous=response.is_anonymous, person_id=response.person_id)
     return receive
 
 
@@ -220,8 +248,9 @@ def _on_followup(event_type: str) -> Callable[..., None]:
         anonymous = response.is_anonymous and case.person_id is None
         person_id = case.person_id or response.person_id
         if event_type == "followup.opened":  # part of the respondent's answer
-            emit(event_type, {"priority": case.priority}, reference=case.id, scope=scope,
-                 survey_id=response.survey_id, anonymous=anonymous, person_id=person_id)
+            emit_reference(event_type, case.id, {"priority": case.priority}, scope=scope,
+                           survey_id=response.survey_id, anonymous=anonymous,
+                           person_id=person_id)
             return
         emit(event_type, payloads.followup(case, change), scope=scope,
              survey_id=response.survey_id, anonymous=anonymous, person_id=person_id)
@@ -246,6 +275,7 @@ def _on_bounced(invitation: Invitation, *, at: datetime, write: Write, **_: Any)
 def _on_erased(_sender: object, *, person_id: int, **_: Any) -> None:
     """Erasure: the events naming the person go, with their deliveries (pending ones are
     never sent; the delivery log forgets them)."""
+    db.session.execute(sa.delete(WebhookOutbox).where(WebhookOutbox.person_id == person_id))
     events = sa.select(WebhookEvent.id).where(WebhookEvent.person_id == person_id)
     db.session.execute(sa.delete(WebhookDelivery).where(WebhookDelivery.event_id.in_(events))
                        .execution_options(synchronize_session=False))

@@ -85,10 +85,12 @@ class WebhookEndpoint(db.Model):
 
 
 class WebhookEvent(db.Model):
-    """The outbox: one row per event, written in the transaction of the change it reports.
+    """The event log: one row per event, with its deliveries.
 
-    An answer's events are written unrouted: a worker writes their deliveries to the endpoints
-    that want them (:func:`~survey_app.webhooks.routing.route`) once ``due_dt`` has come.
+    Staff actions' events (case changes, unsubscribes, bounces) are written here unrouted, in
+    the transaction of the change: a worker writes their deliveries to the endpoints that want
+    them (:func:`~survey_app.webhooks.routing.route`) once ``due_dt`` has come. The
+    respondent's events wait in :class:`WebhookOutbox` and are written here routed.
     """
 
     __tablename__ = "webhook_events"
@@ -105,8 +107,9 @@ class WebhookEvent(db.Model):
     created_dt: Mapped[datetime] = mapped_column(default=utcnow, index=True)
     survey_id: Mapped[int | None] = mapped_column(sa.ForeignKey("surveys.id",
                                                                 ondelete="SET NULL"))
-    #: The whole body as sent (``{"type", "timestamp", "data"}``): a snapshot at event time, or
-    #: for the respondent's events the object's id (``reference``) until routing builds it.
+    #: The whole body as sent (``{"type", "timestamp", "data"}``): a snapshot at event time.
+    #: (Unrouted rows the release before the outbox wrote for the respondent's events hold the
+    #: object's id, ``reference``, instead of ``data``; routing builds it.)
     payload: Mapped[dict[str, Any]] = mapped_column(sa.JSON)
     #: The person the payload names, if any: erasing them deletes the event and its deliveries
     #: (no foreign key, so the outbox insert checks nothing; :mod:`~survey_app.webhooks.events`).
@@ -116,6 +119,40 @@ class WebhookEvent(db.Model):
     #: Unrouted events: the endpoints' scope they go to, and when to route them (an anonymous
     #: survey's events wait for the next day).
     scope: Mapped[str | None] = mapped_column(sa.String(10))
+    due_dt: Mapped[datetime | None]
+
+
+class WebhookOutbox(db.Model):
+    """The respondent's events waiting to be routed: ``response.created``, ``response.updated``
+    and ``followup.opened``, one narrow row each, written in the answer's transaction.
+
+    A row names its object (``reference``); routing builds the event from it, writes the
+    ``webhook_events`` row with its deliveries and deletes this one
+    (:mod:`~survey_app.webhooks.routing`). Only the key is indexed (and the held rows' due
+    time), so an answer adds about one page to its commit; the table holds only what waits,
+    so erasure finds a person's rows without an index. No foreign keys: the insert checks
+    nothing, and an object gone by routing time sends nothing.
+    """
+
+    __tablename__ = "webhook_outbox"
+    __table_args__ = (
+        #: Anonymous surveys' events, held until the next day.
+        sa.Index("ix_webhook_outbox_held", "due_dt", sqlite_where=sa.text("due_dt IS NOT NULL"),
+                 postgresql_where=sa.text("due_dt IS NOT NULL")),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    type: Mapped[str] = mapped_column(sa.String(40))
+    #: The answer's or the case's id.
+    reference: Mapped[int]
+    #: The endpoints' scope it goes to.
+    scope: Mapped[str] = mapped_column(sa.String(10))
+    survey_id: Mapped[int | None]
+    #: The person the event will name, if any (erasing them deletes the row).
+    person_id: Mapped[int | None]
+    #: The event's time; the day only for anonymous surveys' events.
+    created_dt: Mapped[datetime]
+    #: Held until then (anonymous surveys' events); NULL: route at once.
     due_dt: Mapped[datetime | None]
 
 

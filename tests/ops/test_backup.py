@@ -27,6 +27,7 @@ from survey_app.referrals.settings import PromoterSpec, save_settings
 from survey_app.responses.models import Response
 from survey_app.surveys.models import Survey
 from survey_app.themes.services import add_term, add_theme
+from survey_app.webhooks.events import emit_reference
 from survey_app.webhooks.services import create_endpoint
 
 POLSO = str(Path(sys.executable).parent / "polso")
@@ -72,7 +73,8 @@ def fill_every_table(app, client, submit, make_survey, make_link) -> None:
 def fill_feature_tables(app, submit, make_survey) -> None:
     """The promoter loop (settings, review link, referral code and sign-up, the e-mail a day
     later), a survey's own theme with a term, and a webhook endpoint with an event and its
-    delivery (the endpoint's host allowed, nothing is sent: no worker runs)."""
+    delivery (the endpoint's host allowed, nothing is sent: no worker runs) and one more event
+    waiting in the outbox for a worker to route it."""
     survey_id = make_survey("nps")
     app.config["WEBHOOK_ALLOWED_HOSTS"] = ["127.0.0.1:9"]
     with app.app_context():
@@ -96,6 +98,9 @@ def fill_feature_tables(app, submit, make_survey) -> None:
         response.submitted_dt -= timedelta(hours=25)
         sign_up(find_code(code_for(response)), email="friend@example.com", name="Friend",
                 locale="en")
+        emit_reference("response.created", response.id, {"category": response.category},
+                       scope="customers", survey_id=survey_id, anonymous=False,
+                       person_id=response.person_id)  # outside a request: nobody routes it
         db.session.commit()
         assert promoter_emails.send_due() == 1
 

@@ -20,9 +20,9 @@ from tests.webhooks.conftest import received
 
 def test_an_answer_writes_its_events_and_one_run_sends_them(
         app, client, receiver, make_endpoint, make_survey, make_link):
-    """The respondent's request writes two event rows (nothing else is read: not even the new
+    """The respondent's request writes two outbox rows (nothing else is read: not even the new
     response's answers, nor the endpoints once the process knows them) and hands off once:
-    the routing job writes both deliveries and one run sends them."""
+    the routing job writes both events with their deliveries and one run sends them."""
     from tests.conftest import csrf_token
 
     receiver.expect_request("/hook").respond_with_data("ok")
@@ -48,13 +48,15 @@ def test_an_answer_writes_its_events_and_one_run_sends_them(
 
     first, second = answer(), answer()
     for statements, endpoints_read in ((first, 1), (second, 0)):
-        routing = next(i for i, s in enumerate(statements) if s.startswith("UPDATE webhook"))
+        routing = next(i for i, s in enumerate(statements)
+                       if s.startswith("DELETE FROM webhook_outbox"))
         touched = [s for s in statements[:routing] if "webhook_" in s or "answers" in s]
         expected = (["SELECT webhook_endpoints.id, webhook_endpoints.kind"] * endpoints_read
-                    + ["INSERT INTO webhook_events"] * 2)
+                    + ["INSERT INTO webhook_outbox"] * 2)
         assert len(touched) == len(expected), touched
         assert all(s.startswith(e) for s, e in zip(touched, expected, strict=True)), touched
         after = statements[routing:]
+        assert sum(s.startswith("INSERT INTO webhook_events") for s in after) == 1, after
         assert sum(s.startswith("INSERT INTO webhook_deliveries") for s in after) == 1, after
     with app.app_context():
         rows = db.session.execute(sa.select(WebhookDelivery.state, WebhookDelivery.claimed_dt)

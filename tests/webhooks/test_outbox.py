@@ -23,10 +23,19 @@ from survey_app.waves import services as waves
 from survey_app.waves.audience import Audience
 from survey_app.waves.emails import InvitationDeliverer
 from survey_app.webhooks import delivery, events, routing, tasks
-from survey_app.webhooks.models import WebhookDelivery, WebhookEndpoint, WebhookEvent
+from survey_app.webhooks.models import (
+    WebhookDelivery,
+    WebhookEndpoint,
+    WebhookEvent,
+    WebhookOutbox,
+)
 from tests.webhooks.conftest import deliver_due, received, verify
 
 NEGATIVE = "Terrible support, the worst experience."
+
+
+def _count(model) -> int:
+    return db.session.scalar(sa.select(sa.func.count()).select_from(model))
 
 
 def _events(app) -> list[WebhookEvent]:
@@ -64,9 +73,9 @@ def test_a_rolled_back_answer_sends_nothing(app, receiver, make_endpoint, make_s
         db.session.commit()
         record_response(survey, Submission(score=1, comment=NEGATIVE), token=token,
                         channel="email", invitation=invitation)
-        assert db.session.scalar(sa.select(sa.func.count()).select_from(WebhookEvent)) == 2
+        assert _count(WebhookOutbox) == 2
         db.session.rollback()
-        assert db.session.scalar(sa.select(sa.func.count()).select_from(WebhookEvent)) == 0
+        assert _count(WebhookOutbox) == 0 and _count(WebhookEvent) == 0
         later = utcnow() + timedelta(days=2)
         assert routing.route(later) == set() and tasks.sweep(later) == []
     assert received(receiver) == []
@@ -101,12 +110,14 @@ def test_anonymous_answers_carry_no_person_and_no_time_and_wait_for_the_next_day
                   ).status_code == 303
     assert received(receiver) == []  # held: its arrival time would date the answer
     with app.app_context():
-        event = db.session.scalars(sa.select(WebhookEvent)).one()
-        assert event.due_dt >= event.created_dt + timedelta(days=1) and not event.routed
-        tomorrow = event.due_dt
+        queued = db.session.scalars(sa.select(WebhookOutbox)).one()
+        assert queued.due_dt >= queued.created_dt + timedelta(days=1)
+        assert queued.created_dt == queued.created_dt.replace(hour=0, minute=0, second=0,
+                                                              microsecond=0)
+        tomorrow = queued.due_dt
         assert routing.route(tomorrow - timedelta(seconds=1)) == set()
         assert tasks.sweep(tomorrow - timedelta(seconds=1)) == []
-        assert len(routing.route(tomorrow)) == 1
+        assert len(routing.route(tomorrow)) == 1 and _count(WebhookOutbox) == 0
         [due] = tasks.sweep(tomorrow)
         delivery.deliver(due, now=tomorrow)
     [(kind, payload)] = _events(app)
@@ -156,21 +167,34 @@ def test_events_go_to_the_endpoints_as_they_are_when_routed(
     receiver.expect_request("/hook").respond_with_data("ok")
     endpoint_id, _secret = make_endpoint(["response.created"])
     survey_id = make_survey("nps")
-    submit(f"/s/{make_link(survey_id)}", {"score": "9"})
-    assert len(received(receiver)) == 1
-    with app.app_context():  # disabled by another process: this one's list is not told
-        db.session.execute(sa.update(WebhookEndpoint).where(WebhookEndpoint.id == endpoint_id)
-                           .values(is_active=False))
-        db.session.commit()
-    submit(f"/s/{make_link(survey_id)}", {"score": "10"})
     with app.app_context():
-        rows = db.session.execute(sa.select(WebhookEvent.routed, sa.func.count(
-            WebhookDelivery.id)).outerjoin(WebhookDelivery).group_by(WebhookEvent.id)).all()
-        assert sorted(rows) == [(True, 0), (True, 1)]  # written, routed, sent to nobody
-        app.extensions[events.TARGETS_KEY] = (0.0, [])  # the list is older than TARGETS_TTL
+        engine = db.engine
+    queued: list[str] = []
+
+    def note(_conn, _cursor, statement, *_args) -> None:
+        if statement.startswith("INSERT INTO webhook_outbox"):
+            queued.append(statement)
+
+    sa.event.listen(engine, "before_cursor_execute", note)
+    try:
+        submit(f"/s/{make_link(survey_id)}", {"score": "9"})
+        assert len(received(receiver)) == 1 and len(queued) == 1
+        with app.app_context():  # disabled by another process: this one's list is not told
+            db.session.execute(sa.update(WebhookEndpoint)
+                               .where(WebhookEndpoint.id == endpoint_id).values(is_active=False))
+            db.session.commit()
         submit(f"/s/{make_link(survey_id)}", {"score": "10"})
-        assert db.session.scalar(sa.select(sa.func.count()).select_from(WebhookEvent)) == 2
-        assert routing.route(utcnow() + timedelta(days=2)) == set()
+        assert len(queued) == 2  # queued on the process's list …
+        with app.app_context():  # … and routed to nobody: no event, nothing left waiting
+            rows = db.session.execute(sa.select(WebhookEvent.routed, sa.func.count(
+                WebhookDelivery.id)).outerjoin(WebhookDelivery).group_by(WebhookEvent.id)).all()
+            assert rows == [(True, 1)] and _count(WebhookOutbox) == 0
+            app.extensions[events.TARGETS_KEY] = (0.0, [])  # older than TARGETS_TTL
+            submit(f"/s/{make_link(survey_id)}", {"score": "10"})
+            assert len(queued) == 2 and _count(WebhookEvent) == 1
+            assert routing.route(utcnow() + timedelta(days=2)) == set()
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", note)
     assert len(received(receiver)) == 1
 
 
@@ -233,14 +257,44 @@ def test_erasing_a_person_deletes_their_events_before_they_are_sent(
         gone = db.session.scalar(sa.select(Person).where(Person.email == "gone@example.com"))
         unsubscribe(gone)
         db.session.commit()
-        assert db.session.scalar(sa.select(sa.func.count()).select_from(WebhookEvent)) == 4
+        assert (_count(WebhookOutbox), _count(WebhookEvent)) == (3, 1)
         erase_person(gone)
         db.session.commit()
-        left = db.session.scalars(sa.select(WebhookEvent)).all()
-        assert [event.type for event in left] == ["response.created"]
-        assert all("gone@example.com" not in json.dumps(event.payload) for event in left)
-        assert not left[0].routed  # no delivery yet: the sweep routes it
+        assert _count(WebhookEvent) == 0  # the unsubscribe's snapshot named them
+        kept = db.session.scalar(sa.select(Person.id).where(Person.email == "kept@example.com"))
+        left = db.session.execute(sa.select(WebhookOutbox.type, WebhookOutbox.person_id)).all()
+        assert left == [("response.created", kept)]  # waiting: the sweep routes it
         later = utcnow() + timedelta(minutes=2)
         deliver_due(later)
     [request] = received(receiver)
     assert verify(secret, request)["data"]["person"]["email"] == "kept@example.com"
+
+
+def test_an_answer_event_the_previous_release_left_unrouted_is_still_sent(
+        app, receiver, make_endpoint, make_survey):
+    """Rolling upgrade: the release before the outbox wrote an answer's event to
+    ``webhook_events`` unrouted, naming the answer (``reference``); routing builds it."""
+    receiver.expect_request("/hook").respond_with_data("ok")
+    _id, secret = make_endpoint(["response.created"])
+    survey_id = make_survey("nps")
+    with app.app_context():
+        survey = db.session.get(Survey, survey_id)
+        person = get_or_create_person("old@example.com", kind="customer")
+        invitation, token = create_invitation(survey, person)
+        response = record_response(survey, Submission(score=6), token=token, channel="email",
+                                   invitation=invitation)
+        db.session.execute(sa.delete(WebhookOutbox))  # as if written by the older code:
+        now = utcnow()
+        db.session.execute(sa.insert(WebhookEvent), {
+            "id": events.new_message_id(), "type": "response.created", "created_dt": now,
+            "survey_id": survey_id, "person_id": person.id, "routed": False,
+            "scope": "customers", "due_dt": now,
+            "payload": {**events.body("response.created", now, {"category": "detractor"}),
+                        "reference": response.id}})
+        db.session.commit()
+        deliver_due(now + timedelta(minutes=2))
+        [event] = db.session.scalars(sa.select(WebhookEvent)).all()
+        assert event.routed and "reference" not in event.payload
+    [request] = received(receiver)
+    data = verify(secret, request)["data"]
+    assert (data["score"], data["person"]["email"]) == (6, "old@example.com")
