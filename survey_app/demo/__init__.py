@@ -49,11 +49,12 @@ def demo_command(people: int, seed: int) -> None:
     with _quiet(current_app.logger):  # the progress bar says it; a line per demo action would not
         _demo_users()
         if fresh:
+            now = replay_until(utcnow())
             with _no_case_alerts():  # a year of red cases must not e-mail the staff today
-                surveys = _load(people, rng)
-                cases.work_cases(utcnow(), rng)
+                surveys = _load(people, rng, now)
+                cases.work_cases(now, rng)
                 cases.audit_history(surveys)
-                purchases.add_purchases(utcnow(), rng)
+                purchases.add_purchases(now, rng)
             db.session.commit()
     _print_links(rng)
     click.echo(f"Sign in at {current_app.config['BASE_URL'].rstrip('/')}/login "
@@ -62,10 +63,18 @@ def demo_command(people: int, seed: int) -> None:
         click.echo(f"  {role:<8} {email:<26} {name}")
 
 
-def _load(people: int, rng: history.Dealer) -> list[Survey]:
-    """People, surveys, then the year's waves and tickets in time order; before each, the
-    agents finish the cases due by then (so their people are asked again, as in real life)."""
-    now = utcnow()
+def replay_until(clock: datetime) -> datetime:
+    """The moment the replayed year ends: the start of ``clock``'s day (UTC). Every date of the
+    year is counted back from it and nothing happens after it, so the same seed gives the same
+    company at any time of day, on any day (only the calendar moves), and nothing is dated in
+    the future."""
+    return clock.replace(hour=0, minute=0, second=0, microsecond=0)
+
+
+def _load(people: int, rng: history.Dealer, now: datetime) -> list[Survey]:
+    """People, surveys, then the year's waves and tickets in time order up to ``now``; before
+    each, the agents finish the cases due by then (so their people are asked again, as in real
+    life)."""
     history.add_people(people, "customer", rng)
     history.add_people(people, "employee", rng)
     surveys = [create_survey(**spec) for spec in data.SURVEYS]
@@ -77,7 +86,8 @@ def _load(people: int, rng: history.Dealer) -> list[Survey]:
         events += [(start, partial(history.send_wave_at, survey, start, now, rng))
                    for start in history.wave_starts(survey, now)]
         if survey.slug not in data.WAVES:
-            events += [(moment, partial(history.send_ticket_survey, survey, person, moment, rng))
+            events += [(moment, partial(history.send_ticket_survey, survey, person, moment,
+                                        now, rng))
                        for moment, person in history.tickets(now, rng)]
     with click.progressbar(sorted(events, key=lambda event: event[0]),
                            label="Loading a year of answers") as bar:

@@ -17,9 +17,11 @@ from survey_app.followups.services import add_note, claim, resolve, transition
 from survey_app.surveys.models import Survey, Wave
 from survey_app.waves.audience import Audience, kind_for
 
-#: Cases opened in the last ten days are still open (new, in progress or waiting, in turn per
-#: team; some already overdue); older ones were ended.
+#: Cases opened in the last ten days, and each team's :data:`NEWEST` cases whatever their age,
+#: are still open (new, in progress or waiting, in turn per team; some already overdue); older
+#: ones were ended. So every queue shows each open state, however quiet the last days were.
 RECENT = timedelta(days=10)
+NEWEST = 3
 OPEN_STATES = ["new", "in_progress", "waiting"]
 #: Share of finished cases resolved after their due time.
 LATE_RATE = 0.2
@@ -36,28 +38,40 @@ def _untouched(*where: ColumnElement[bool]) -> list[FollowUp]:
                                    .order_by(FollowUp.created_dt, FollowUp.id)))
 
 
+def _newest() -> set[int]:
+    """Each team's :data:`NEWEST` cases so far: never ended during the replay, so they are
+    still its newest and untouched when it ends."""
+    return {case_id for team in ("support", "hr") for case_id in db.session.scalars(
+        select(FollowUp.id).where(FollowUp.team == team)
+        .order_by(FollowUp.created_dt.desc(), FollowUp.id.desc()).limit(NEWEST))}
+
+
 def finish_due_cases(now: datetime, rng: random.Random) -> None:
     """The cases due more than :data:`RECENT` before ``now`` are worked and ended by then
-    (before the next wave goes out, so their people are asked again like everybody else)."""
-    agents = _agents()
-    for case in _untouched(FollowUp.due_dt <= now - RECENT):
+    (before the next wave goes out, so their people are asked again like everybody else),
+    except each team's newest."""
+    agents, newest = _agents(), _newest()
+    for case in _untouched(FollowUp.due_dt <= now - RECENT, FollowUp.id.not_in(newest)):
         start = case.created_dt + timedelta(hours=rng.randint(1, 20))
         _finish(case, rng.choice(agents[case.team]), start, now, rng)
 
 
 def work_cases(now: datetime, rng: random.Random) -> None:
-    """End the cases older than :data:`RECENT`; leave the others at various stages."""
-    agents = _agents()
+    """End the cases older than :data:`RECENT` but each team's newest; leave the others at
+    various stages."""
+    agents, newest = _agents(), _newest()
     opened = {"support": 0, "hr": 0}
     for case in _untouched():
         agent = rng.choice(agents[case.team])
         start = case.created_dt + timedelta(hours=rng.randint(1, 20))
-        if now - case.created_dt >= RECENT:
+        if now - case.created_dt >= RECENT and case.id not in newest:
             _finish(case, agent, start, now, rng)
             continue
         state = OPEN_STATES[opened[case.team] % len(OPEN_STATES)]
         opened[case.team] += 1
-        if state != "new" and start < now:
+        if state != "new":
+            # Claimed by now, however recent the case: each open state has its case.
+            start = min(start, case.created_dt + (now - case.created_dt) / 2)
             claim(case, agent, now=start)
             add_note(case, rng.choice(data.NOTES[case.team]), by=agent,
                      now=start + (now - start) / 3)

@@ -132,13 +132,15 @@ def tickets(now: datetime, rng: random.Random) -> list[tuple[datetime, Person]]:
             for person in list(customers) for _ in range(rng.randint(1, 5))]
 
 
-def send_ticket_survey(survey: Survey, person: Person, moment: datetime,
+def send_ticket_survey(survey: Survey, person: Person, moment: datetime, now: datetime,
                        rng: Dealer) -> None:
-    """CSAT: the help desk asks after a closed ticket (a link through the API, no wave)."""
+    """CSAT: the help desk asks after a closed ticket (a link through the API, no wave); the
+    answers that would come after ``now`` have not come yet."""
     invitation, token = create_invitation(survey, person, now=moment)
     invitation.sent_dt = moment
-    if rng.random() < data.RESPONSE_RATES[survey.kind]:
-        answer(survey, invitation, token, moment + timedelta(hours=rng.randint(1, 30)), rng)
+    answered = moment + timedelta(hours=rng.randint(1, 30))
+    if rng.random() < data.RESPONSE_RATES[survey.kind] and answered < now:
+        answer(survey, invitation, token, answered, rng)
 
 
 def answer(survey: Survey, invitation: Invitation, token: str, moment: datetime,

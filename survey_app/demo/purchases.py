@@ -1,6 +1,14 @@
 """The demo customers' purchases: two years of orders, renewals and cancellations that follow
 their answers (detractors cancel more often than passives, passives more than promoters), so
-the retention page tells the story the survey programme is meant to find."""
+the retention page tells the story the survey programme is meant to find.
+
+The page's default year starts on the first of the month eleven months back: 334 to 365 days
+before today. Its churn counts the customers active the day before and lost by today, so who
+leaves is dealt among exactly those customers — the old ones, who joined at least
+:data:`OLD_CUSTOMER_DAYS` ago — and each of them who leaves is lost by today: they cancel, or
+their last order is more than a year old by today but not yet on the year's eve. Customers who
+joined during the year (at most :data:`NEW_CUSTOMER_DAYS` ago, after the year's first day
+whatever the date) have decks of their own."""
 
 from __future__ import annotations
 
@@ -22,6 +30,8 @@ from survey_app.retention.queries import last_category
 CHURN = {"promoter": 0.05, "passive": 0.2, "detractor": 0.6, None: 0.15}
 #: Of those who leave, the share that cancel (the others just stop buying).
 CANCEL_SHARE = 0.85
+#: Old customers joined 400–730 days ago, new ones 20–330 days ago (see above).
+OLD_CUSTOMER_DAYS, NEW_CUSTOMER_DAYS = (400, 730), (20, 330)
 #: Plan → (days between orders, typical amount in EUR).
 PLANS = {"free": (75, Decimal("19.00")), "pro": (30, Decimal("49.00")),
          "enterprise": (91, Decimal("450.00"))}
@@ -51,12 +61,19 @@ def _history(person_id: int, plan: str, answer: str | None, today: date,
              rng: Dealer) -> list[dict[str, Any]]:
     every, price = PLANS.get(plan, PLANS["pro"])
     # Most customers are older than the default year on the page; a fifth joined during it.
-    first = today - timedelta(days=rng.randint(400, 730) if rng.random() < 0.8
-                              else rng.randint(20, 360))
+    old = rng.random() < 0.8
+    first = today - timedelta(days=rng.randint(*OLD_CUSTOMER_DAYS if old else NEW_CUSTOMER_DAYS))
     churn = Fraction(CHURN.get(answer, CHURN[None])).limit_denominator(20)  # small decks
-    leaves = rng.deal(("leaves", answer), {True: churn.numerator,
-                                           False: churn.denominator - churn.numerator})
-    end = today - timedelta(days=rng.randint(15, 320)) if leaves else today
+    leaves = rng.deal(("leaves", answer, old), {True: churn.numerator,
+                                                False: churn.denominator - churn.numerator})
+    cancels = rng.random() < CANCEL_SHARE
+    end = today
+    if leaves and (cancels or not old):
+        end = today - timedelta(days=rng.randint(15, 320))
+    elif leaves:
+        # Stopped buying: the last order (at most a gap before ``end``) expires during the
+        # year — more than a year before today, yet less than a year before the year's eve.
+        end = today - timedelta(days=rng.randint(370, min(580, (today - first).days)))
     rows, day, kind = [], first, ActivityKind.PURCHASE
     while day <= end:
         amount = (price * Decimal(rng.uniform(0.8, 1.3))).quantize(Decimal("0.01"))
@@ -64,7 +81,7 @@ def _history(person_id: int, plan: str, answer: str | None, today: date,
                      "amount": amount, "currency": "EUR"})
         kind = ActivityKind.RENEWAL if plan == "pro" else ActivityKind.PURCHASE
         day += timedelta(days=max(7, round(every * rng.uniform(0.7, 1.3))))
-    if leaves and rows and rng.random() < CANCEL_SHARE:
+    if leaves and rows and cancels:
         rows.append({"person_id": person_id, "occurred_on": end + timedelta(days=1),
                      "kind": ActivityKind.CANCELLATION, "amount": None, "currency": None})
     return rows

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
+from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import func, select
@@ -136,3 +137,29 @@ def test_demo_purchases_follow_the_answers(app, demo):
     assert report.total.start > 30 and report.total.lost > 0 and report.total.clv
     assert by["detractor"].churn_rate > by["passive"].churn_rate > by["promoter"].churn_rate
     assert {group.segment for group in report.rfm} >= {"champions", "hibernating"}
+
+
+@pytest.mark.parametrize("clock", ["2026-12-02T00:00:00", "2026-12-02T12:50:00",
+                                   "2027-03-01T09:15:00", "2028-02-29T23:59:59"])
+def test_demo_tells_the_same_story_at_any_time(app, demo, monkeypatch, clock):
+    """The year is replayed up to the start of today: a queue with every open state and churn
+    that follows the answers in the page's default year, whatever the time and the date (its
+    first day is 334 to 365 days back) — and nothing dated after the clock."""
+    import survey_app.demo
+    from survey_app.retention import forms, services
+
+    now = datetime.fromisoformat(clock).replace(tzinfo=UTC)
+    for module in (survey_app.demo, forms):
+        monkeypatch.setattr(module, "utcnow", lambda: now)
+    demo()
+    with app.app_context():
+        support_open = set(db.session.scalars(select(FollowUp.status).where(
+            FollowUp.team == "support", FollowUp.status.in_(OPEN_STATUSES))))
+        assert support_open == {"new", "in_progress", "waiting"}
+        by = services.report(services.scope(forms.default_start(),
+                                            forms.default_end())).by_category
+        assert by["detractor"].churn_rate > by["passive"].churn_rate > by["promoter"].churn_rate
+        midnight = now.replace(hour=0, minute=0, second=0)
+        for column in (Response.submitted_dt, FollowUp.created_dt, FollowUpEvent.created_dt,
+                       InvitationEmail.sent_dt):
+            assert db.session.scalar(select(func.max(column))) <= midnight, column
