@@ -202,7 +202,8 @@ def submission_figures(app, args, receiver_url: str) -> None:  # type: ignore[no
     a, b = sum(without) / len(without), sum(with_) / len(with_)
     print(f"submissions: {a:.0f} answers/s without an endpoint, {b:.0f} with one subscribed "
           f"to response.created and followup.opened: {b / a:.2f}× (each answer also writes "
-          f"2 outbox rows and hands one routing job to the broker)", flush=True)
+          f"2 outbox rows; its routing job joins its case's e-mails in one broker message)",
+          flush=True)
     with app.app_context():  # the delivery run measures its own endpoint only
         db.session.get(WebhookEndpoint, hook).is_active = False
         db.session.commit()

@@ -11,6 +11,10 @@ Rules every job follows (huey dequeues at most once, so a killed worker loses it
   stuck, so a lost job is only late;
 - enqueue **after** the commit that created the work (a job must find its rows);
 - a job is idempotent: running it twice, or two of it at once, does the work once.
+
+A request hands its jobs off with :func:`hand_off`: they reach the broker together, as one
+message, once the response is ready (an answer's case e-mails and its webhook routing: one
+enqueue, not two).
 """
 
 from __future__ import annotations
@@ -24,7 +28,7 @@ from pathlib import Path
 from typing import Any
 
 import click
-from flask import Flask, current_app, has_app_context
+from flask import Flask, after_this_request, current_app, g, has_app_context, has_request_context
 from flask.cli import ScriptInfo, pass_script_info, with_appcontext
 from flask.cli import run_command as flask_run_command
 from huey import Huey, crontab
@@ -32,7 +36,8 @@ from huey.consumer import Consumer
 from huey.storage import MemoryStorage, PostgresStorage, RedisStorage, SqliteStorage
 from werkzeug.serving import is_running_from_reloader
 
-__all__ = ["crontab", "get_huey", "periodic_task", "run_command", "task", "worker_command"]
+__all__ = ["crontab", "get_huey", "hand_off", "periodic_task", "run_command", "task",
+           "worker_command"]
 
 logger = logging.getLogger(__name__)
 
@@ -86,10 +91,60 @@ def periodic_task(schedule: crontab, **options: Any) -> Callable[[Callable[..., 
     return decorate
 
 
+#: ``flask.g`` attribute: the jobs this request hands off, ``[(name, args), …]``.
+_HANDED_OFF = "polso_handed_off_jobs"
+
+
+def hand_off(job: Job, *args: Any) -> None:
+    """Enqueue ``job(*args)`` once this request's response is ready, in one broker message with
+    every other job the request hands off (:func:`run_handed_off`); outside a request, now.
+
+    Call it after the commit that created the work. A hand-off that cannot reach the broker is
+    logged and dropped: each job's sweep finds its work.
+    """
+    if not has_request_context():
+        job(*args)
+        return
+    calls = g.get(_HANDED_OFF)
+    if calls is None:
+        calls = []
+        setattr(g, _HANDED_OFF, calls)
+        after_this_request(_enqueue_handed_off)
+    calls.append((job.name, args))
+
+
+def _enqueue_handed_off(response: Any) -> Any:
+    calls = g.pop(_HANDED_OFF, [])
+    try:
+        if len(calls) == 1:
+            name, args = calls[0]
+            _jobs[name](*args)
+        elif calls:
+            run_handed_off(calls)
+    except Exception:  # the commit stands; the sweeps enqueue the work again
+        logger.exception("could not hand jobs to the workers: %s", [n for n, _a in calls])
+    return response
+
+
 class PolsoHuey(Huey):
     """A huey with a name → task map, so :class:`Job` can find its wrapper."""
 
     tasks: dict[str, Any]
+
+
+@task()
+def run_handed_off(calls: list[tuple[str, tuple[Any, ...]]]) -> None:
+    """Run the jobs a request handed off together, in order. One that fails is enqueued again
+    on its own, so its retries apply; the others still run."""
+    from survey_app.core.db import db
+
+    for name, args in calls:
+        try:
+            _jobs[name].func(*args)
+        except Exception:
+            logger.exception("job %s failed in a hand-off; enqueued on its own", name)
+            db.session.rollback()
+            _jobs[name](*args)
 
 
 class BrokerConnection(sqlite3.Connection):

@@ -14,7 +14,7 @@ import logging
 from collections.abc import Sequence
 from typing import Any
 
-from flask import after_this_request, current_app, has_request_context
+from flask import current_app, has_request_context
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
@@ -92,14 +92,8 @@ def _hand_off_after_request(session: Session) -> None:
     ids = session.info.pop(_PENDING, None)
     if not ids or not has_request_context():
         return
-
-    @after_this_request
-    def _enqueue(response: Any) -> Any:
-        try:
-            enqueue(ids)
-        except Exception:  # the commit stands; the sweep sends them within a minute or two
-            logger.exception("could not enqueue follow-up e-mails %s", ids)
-        return response
+    for batch in chunks(ids, current_app.config["MAIL_BATCH_SIZE"]):
+        jobs.hand_off(send_followup_mails, batch)
 
 
 @event.listens_for(Session, "after_rollback")

@@ -13,10 +13,9 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable
 from datetime import datetime, timedelta
-from typing import Any
 
 import sqlalchemy as sa
-from flask import after_this_request, current_app, has_request_context, render_template
+from flask import current_app, has_request_context, render_template
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from sqlalchemy import event
@@ -195,18 +194,12 @@ def notify_disabled(endpoint_id: int) -> bool:
 def _hand_off_after_request(session: Session) -> None:
     endpoint_ids = session.info.pop(PENDING, None)
     route = session.info.pop(ROUTE, False)
-    if not (endpoint_ids or route) or not has_request_context():
+    if not has_request_context():
         return
-
-    @after_this_request
-    def _enqueue(response: Any) -> Any:
-        try:
-            if route:
-                route_webhook_events()
-            enqueue(endpoint_ids or ())
-        except Exception:  # the commit stands; the sweep sends them within a minute
-            logger.exception("could not hand webhook events to the workers")
-        return response
+    if route:
+        jobs.hand_off(route_webhook_events)
+    if endpoint_ids:
+        jobs.hand_off(deliver_webhooks, sorted(endpoint_ids))
 
 
 @event.listens_for(Session, "after_rollback")

@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from werkzeug import Response as WerkzeugResponse
 
 from survey_app.accounts.models import User
+from survey_app.core import jobs
 from survey_app.core.db import db, set_write_intent
 from survey_app.webhooks import services, tasks
 from survey_app.webhooks.events import emit
@@ -121,3 +122,69 @@ def test_the_cap_holds_across_concurrent_batch_jobs(app, database_url, receiver,
     ids = [request.headers["webhook-id"] for request in received(receiver)]
     assert len(ids) == len(set(ids)) == 20
     assert max(runs) == 2  # a backlog gets a second run, never a third
+
+
+@pytest.mark.live
+def test_an_answer_hands_its_jobs_to_the_broker_as_one_message(
+        app, database_url, receiver, make_endpoint, make_survey, make_link, smtp_server,
+        _smtp_controller, tmp_path):
+    """A detractor's answer has two jobs to hand off (its red case's alert e-mail, its webhook
+    events' routing): one message reaches the broker, and running it does both."""
+    from tests.conftest import csrf_token
+
+    receiver.expect_request("/hook").respond_with_data("ok")
+    make_endpoint(["response.created", "followup.opened"])
+    token = make_link(make_survey("nps"))
+    second = _second_app(database_url, _smtp_controller[0].port,
+                         JOBS_URL=f"sqlite:///{tmp_path / 'jobs.sqlite3'}",
+                         MIN_ANSWER_SECONDS=0, RATELIMIT_STORAGE_URI="memory://",
+                         WEBHOOK_ALLOWED_HOSTS=",".join(app.config["WEBHOOK_ALLOWED_HOSTS"]))
+    try:
+        client = second.test_client()
+        form = csrf_token(client.get(f"/s/{token}").get_data(as_text=True))
+        reply = client.post(f"/s/{token}", data={
+            "score": "1", "comment": "Terrible support, the worst experience.",
+            "csrf_token": form})
+        assert reply.status_code == 303
+        huey = jobs.get_huey(second)
+        [message] = huey.pending()
+        assert message.name == "survey_app.core.jobs.run_handed_off"
+        assert [name for name, _args in message.args[0]] == [
+            "survey_app.followups.tasks.send_followup_mails",
+            "survey_app.webhooks.tasks.route_webhook_events"]
+        assert smtp_server.messages == [] and received(receiver) == []
+        huey.dequeue()
+        huey.execute(message)  # as a worker would
+        [alert] = smtp_server.messages
+        assert alert["Subject"].startswith("Red case #")
+        [deliver] = huey.pending()  # routing handed the deliveries on
+        assert deliver.name == "survey_app.webhooks.tasks.deliver_webhooks"
+        huey.dequeue()
+        huey.execute(deliver)
+        assert len(received(receiver)) == 2
+    finally:
+        jobs.get_huey(second).storage.flush_all()
+        _dispose(second)
+
+
+def test_a_failing_job_of_a_hand_off_is_enqueued_alone_and_the_others_run(
+        app, database_url, receiver, make_endpoint, tmp_path):
+    make_endpoint(["response.created"])
+    second = _second_app(database_url, 0, JOBS_URL=f"sqlite:///{tmp_path / 'jobs.sqlite3'}")
+    try:
+        with second.app_context():
+            set_write_intent(True)
+            emit("response.created", {"id": 1}, scope="customers", survey_id=None,
+                 hand_off=False)
+            db.session.commit()
+            jobs.run_handed_off.call_local([
+                ("survey_app.webhooks.tasks.deliver_webhooks", ()),  # a missing argument
+                ("survey_app.webhooks.tasks.route_webhook_events", ())])
+            routed = db.session.scalar(sa.select(sa.func.count()).select_from(WebhookDelivery))
+        assert routed == 1  # the second job ran
+        assert [t.name for t in jobs.get_huey(second).pending()] == [
+            "survey_app.webhooks.tasks.deliver_webhooks",  # the failed one, alone
+            "survey_app.webhooks.tasks.deliver_webhooks"]  # what routing handed on
+    finally:
+        jobs.get_huey(second).storage.flush_all()
+        _dispose(second)
