@@ -24,6 +24,7 @@ import logging
 import multiprocessing
 import os
 import re
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -200,6 +201,9 @@ def submission_figures(app, args, receiver_url: str) -> None:  # type: ignore[no
         print(f"round {round_number + 1}: {without[-1]:.0f} answers/s without an endpoint, "
               f"{with_[-1]:.0f} with one ({with_[-1] / without[-1]:.2f}×)", flush=True)
     a, b = sum(without) / len(without), sum(with_) / len(with_)
+    ratios = sorted(w / o for w, o in zip(with_, without, strict=True))
+    print(f"per-round ratios: median {statistics.median(ratios):.2f}×, "
+          f"from {ratios[0]:.2f}× to {ratios[-1]:.2f}×", flush=True)
     print(f"submissions: {a:.0f} answers/s without an endpoint, {b:.0f} with one subscribed "
           f"to response.created and followup.opened: {b / a:.2f}× (each answer also writes "
           f"2 outbox rows; its routing job joins its case's e-mails in one broker message)",

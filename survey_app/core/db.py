@@ -156,16 +156,29 @@ _Links = tuple[tuple[str, str, int], ...]
 Change = tuple["Base", dict[str, Any]]
 
 
-def insert_loaded(*objects: Base, updating: Change | None = None) -> None:
+@dataclass(frozen=True)
+class Row:
+    """A plain row :func:`insert_loaded` inserts after its objects, not an object of the
+    session: ``links`` name its columns that take the new key of one of those objects
+    (``{"response_id": response}``)."""
+
+    table: sa.Table
+    values: dict[str, Any]
+    links: dict[str, Any]
+
+
+def insert_loaded(*objects: Base, updating: Change | None = None,
+                  rows_after: Sequence[Row] = ()) -> None:
     """INSERT new objects, parents before children, without the unit of work.
 
     Python-side column defaults are applied, foreign keys come from many-to-one relationships
     already set (``case.response = response``) — to objects of the same call, or to objects
     that already have their key — and each object gets its new primary key. The objects then
     join the session as persistent and loaded: nothing is flushed for them again.
-    ``updating`` changes columns of one loaded object in the same go (no version check). On
-    PostgreSQL it all goes in one statement (chained ``INSERT … RETURNING`` CTEs: one round
-    trip), elsewhere one statement per row.
+    ``updating`` changes columns of one loaded object in the same go (no version check);
+    ``rows_after`` are plain rows to insert too (:class:`Row`). On PostgreSQL it all goes in
+    one statement (chained ``INSERT … RETURNING`` CTEs: one round trip), elsewhere one
+    statement per row.
     Raises what the database raises (e.g. ``IntegrityError``).
     """
     position = {id(obj): index for index, obj in enumerate(objects)}
@@ -192,12 +205,19 @@ def insert_loaded(*objects: Base, updating: Change | None = None) -> None:
                 row[column] = values[attribute]
         rows.append(row)
         links.append(tuple(linked))
-    keys = _insert_rows(objects, rows, links, updating)
+    for extra in rows_after:
+        rows.append(dict(extra.values))
+        links.append(tuple((column, column, position[id(parent)])
+                           for column, parent in extra.links.items()))
+    tables = [sa.inspect(obj).mapper.local_table for obj in objects]
+    keys = _insert_rows([*tables, *(extra.table for extra in rows_after)], rows, links,
+                        updating)
     if updating is not None:
         for key, value in updating[1].items():
             set_committed_value(updating[0], key, value)
     # Keys go straight into the objects' state, committed below as if loaded (no history).
-    for obj, key, linked in zip(objects, keys, links, strict=True):
+    count = len(objects)  # the plain rows after them join nothing
+    for obj, key, linked in zip(objects, keys[:count], links[:count], strict=True):
         state = sa.inspect(obj)
         state.dict[_insert_plan(state.mapper).primary_key] = key
         for local, _, parent in linked:
@@ -211,14 +231,13 @@ def insert_loaded(*objects: Base, updating: Change | None = None) -> None:
             session.add(obj)
 
 
-def _insert_rows(objects: Sequence[Base], rows: list[dict[str, Any]], links: list[_Links],
+def _insert_rows(tables: Sequence[sa.Table], rows: list[dict[str, Any]], links: list[_Links],
                  updating: Change | None) -> list[Any]:
     """UPDATE, then INSERT the rows; their new primary keys."""
     connection = db.session.connection()
-    mappers = [sa.inspect(obj).mapper for obj in objects]
     if connection.dialect.name == "postgresql":
-        shape = tuple((mapper, tuple(row), linked)
-                      for mapper, row, linked in zip(mappers, rows, links, strict=True))
+        shape = tuple((table, tuple(row), linked)
+                      for table, row, linked in zip(tables, rows, links, strict=True))
         params = {f"r{index}_{column}": value
                   for index, row in enumerate(rows) for column, value in row.items()}
         update_shape = None
@@ -236,9 +255,9 @@ def _insert_rows(objects: Sequence[Base], rows: list[dict[str, Any]], links: lis
                           {**{f"u_{key}": value for key, value in values.items()},
                            "u_pk": state.identity[0]})
     keys: list[Any] = []
-    for mapper, row, linked in zip(mappers, rows, links, strict=True):
+    for table, row, linked in zip(tables, rows, links, strict=True):
         row.update({column: keys[parent] for _, column, parent in linked})
-        statement = _row_insert(mapper.local_table, frozenset(row))
+        statement = _row_insert(table, frozenset(row))
         keys.append(_execute_compiled(connection, statement, row).lastrowid)
     return keys
 
@@ -281,19 +300,18 @@ def _row_insert(table: sa.Table, columns: frozenset[str]) -> sa.Insert:
 
 
 @lru_cache(maxsize=128)  # shapes vary with the number of answers and of alert recipients
-def _chained_insert(shape: tuple[tuple[Mapper[Any], tuple[str, ...], _Links], ...],
+def _chained_insert(shape: tuple[tuple[sa.Table, tuple[str, ...], _Links], ...],
                     update_shape: tuple[Mapper[Any], tuple[str, ...]] | None) -> sa.Select:
     """``WITH r0 AS (INSERT … RETURNING id), r1 AS (INSERT … (SELECT id FROM r0) …) …
     SELECT (SELECT id FROM r0), …``: a PostgreSQL statement per shape of rows, built once."""
     ctes: list[sa.CTE] = []
-    for index, (mapper, columns, linked) in enumerate(shape):
-        table = mapper.local_table
+    for index, (table, columns, linked) in enumerate(shape):
         values: dict[str, Any] = {
             column: sa.bindparam(f"r{index}_{column}", type_=table.c[column].type)
             for column in columns}
         for _, column, parent in linked:
             values[column] = sa.select(*ctes[parent].c).scalar_subquery()
-        (pk,) = mapper.primary_key
+        (pk,) = table.primary_key.columns
         ctes.append(table.insert().values(values).returning(pk).cte(f"r{index}"))
     statement = sa.select(*(sa.select(*cte.c).scalar_subquery() for cte in ctes))
     if update_shape is not None:  # a CTE nothing refers to, run all the same

@@ -28,7 +28,7 @@ from survey_app.invitations.services import (
 )
 from survey_app.invitations.tracking import looks_automated
 from survey_app.responses.models import Answer, Response, Suspicion
-from survey_app.responses.signals import response_created, response_updated
+from survey_app.responses.signals import response_recording, response_updated
 from survey_app.responses.tagging import tag_response
 from survey_app.surveys.models import QuestionKind, Survey
 from survey_app.themes.services import survey_terms
@@ -215,16 +215,18 @@ def record_response(
     answers = list(response.answers)
     rows = [response, *answers, *response.themes,
             *([case, *case.events, *alerts] if case else [])]
+    # Other features' rows (the webhook outbox's), in the same statement.
+    rows_after = [row for _receiver, extra in response_recording.send(response, case=case)
+                  for row in extra or ()]
     try:
         # The unique token digest refuses a second (even concurrent) answer.
         insert_loaded(*rows, updating=(invitation, responded(invitation, now))
-                      if invitation is not None else None)
+                      if invitation is not None else None, rows_after=rows_after)
     except IntegrityError:
         raise AlreadyAnsweredError() from None
     # SQLAlchemy keeps an untouched empty collection out of the object's state: mark the
     # answers as loaded, or a reader of the new response (its webhook payload) queries them.
     set_committed_value(response, "answers", answers)
-    response_created.send(response)
     if case is not None:
         followups.case_inserted(case, alerts)
     logger.debug("response %s recorded for survey %s", _loggable_id(response), survey.id)

@@ -33,7 +33,7 @@ from flask import current_app, has_app_context
 from sqlalchemy import event as orm_event
 from sqlalchemy.orm import Session
 
-from survey_app.core.db import db, insert_row, utcnow
+from survey_app.core.db import Row, db, insert_row, utcnow
 from survey_app.core.scoring import UNHAPPY
 from survey_app.followups.models import FollowUp, Priority
 from survey_app.followups.signals import followup_opened, followup_resolved, followup_updated
@@ -43,7 +43,7 @@ from survey_app.people.models import Person
 from survey_app.people.signals import person_unsubscribed
 from survey_app.privacy.erasure import person_erased
 from survey_app.responses.models import Response
-from survey_app.responses.signals import response_created, response_updated
+from survey_app.responses.signals import response_recording, response_updated
 from survey_app.webhooks import payloads
 from survey_app.webhooks.models import (
     DeliveryState,
@@ -178,17 +178,27 @@ def emit(event_type: str, data: dict[str, Any], *, scope: str, survey_id: int | 
 def emit_reference(event_type: str, reference: int, rule_data: dict[str, Any], *, scope: str,
                    survey_id: int, anonymous: bool, person_id: int | None) -> None:
     """Queue one of the respondent's events in :class:`WebhookOutbox` if an endpoint wants it:
-    one narrow row in the answer's transaction; routing builds the event from ``reference``.
+    one narrow row naming the answer or case (``reference``), from which routing builds the
+    event; ``rule_data``: what the alert rules read (``category``, ``priority``). A new
+    answer's rows go in with it instead (:func:`_on_recording`)."""
+    row = _outbox_row(event_type, rule_data, scope=scope, survey_id=survey_id,
+                      anonymous=anonymous, person_id=person_id)
+    if row is not None:
+        column = "response_id" if event_type.startswith("response.") else "followup_id"
+        insert_row(db.session.connection(), _OUTBOX, {**row, column: reference})
 
-    ``rule_data``: what the alert rules read (``category``, ``priority``).
-    """
+
+def _outbox_row(event_type: str, rule_data: dict[str, Any], *, scope: str, survey_id: int,
+                anonymous: bool, person_id: int | None) -> dict[str, Any] | None:
+    """An outbox row's columns but its object, if an endpoint of the process's list wants the
+    event (its routing handed off after the commit); ``None`` otherwise."""
     if not wanted_by(event_type, rule_data, scope, survey_id, targets()):
-        return
+        return None
     event_time, due = _dates(utcnow(), anonymous)
-    insert_row(db.session.connection(), WebhookOutbox.__table__, {
-        "type": event_type, "reference": reference, "scope": scope, "survey_id": survey_id,
-        "person_id": person_id, "created_dt": event_time, "due_dt": due if anonymous else None})
     _route_after_commit(not anonymous)  # held ones are routed by the sweep when due
+    return {"type": event_type, "scope": scope, "survey_id": survey_id,
+            "person_id": person_id, "created_dt": event_time,
+            "due_dt": due if anonymous else None}
 
 
 def body(event_type: str, event_time: datetime, data: dict[str, Any]) -> dict[str, Any]:
@@ -218,6 +228,7 @@ def hand_off_after_commit(endpoint_ids: Iterable[int]) -> None:
 
 
 _EVENT_INSERT = sa.insert(WebhookEvent.__table__)
+_OUTBOX = WebhookOutbox.__table__
 _DELIVERY_INSERT = sa.insert(WebhookDelivery.__table__)
 
 
@@ -228,15 +239,36 @@ def _scope(audience: str) -> str:
     return "employees" if audience == "employees" else "customers"
 
 
-def _on_response(event_type: str) -> Callable[..., None]:
-    def receive(response: Response, **_: Any) -> None:
-        survey = response.survey
-        if not _any_target(_scope(survey.audience)):
-            return
-        emit_reference(event_type, response.id, {"category": response.category},
-                       scope=_scope(survey.audience), survey_id=survey.id,
-                       anonymous=response.is_anonymous, person_id=response.person_id)
-    return receive
+def _on_recording(response: Response, *, case: FollowUp | None, **_: Any) -> list[Row]:
+    """A new answer's ``response.created`` (and its case's ``followup.opened``): outbox rows
+    inserted in the statement that inserts the answer, so the answer pays no round trip."""
+    survey = response.survey
+    scope = _scope(survey.audience)
+    if not _any_target(scope):
+        return []
+    rows = []
+    created = _outbox_row("response.created", {"category": response.category}, scope=scope,
+                          survey_id=survey.id, anonymous=response.is_anonymous,
+                          person_id=response.person_id)
+    if created is not None:
+        rows.append(Row(_OUTBOX, created, {"response_id": response}))
+    if case is not None:
+        opened = _outbox_row("followup.opened", {"priority": case.priority}, scope=scope,
+                             survey_id=survey.id,
+                             anonymous=response.is_anonymous and case.person_id is None,
+                             person_id=case.person_id or response.person_id)
+        if opened is not None:
+            rows.append(Row(_OUTBOX, opened, {"followup_id": case}))
+    return rows
+
+
+def _on_updated(response: Response, **_: Any) -> None:
+    survey = response.survey
+    scope = _scope(survey.audience)
+    if _any_target(scope):
+        emit_reference("response.updated", response.id, {"category": response.category},
+                       scope=scope, survey_id=survey.id, anonymous=response.is_anonymous,
+                       person_id=response.person_id)
 
 
 def _on_followup(event_type: str) -> Callable[..., None]:
@@ -247,7 +279,7 @@ def _on_followup(event_type: str) -> Callable[..., None]:
             return
         anonymous = response.is_anonymous and case.person_id is None
         person_id = case.person_id or response.person_id
-        if event_type == "followup.opened":  # part of the respondent's answer
+        if event_type == "followup.opened":  # opened later: an edit, a confirmed answer
             emit_reference(event_type, case.id, {"priority": case.priority}, scope=scope,
                            survey_id=response.survey_id, anonymous=anonymous,
                            person_id=person_id)
@@ -289,8 +321,8 @@ def _any_target(scope: str) -> bool:
 
 
 _RECEIVERS = [
-    (response_created, _on_response("response.created")),
-    (response_updated, _on_response("response.updated")),
+    (response_recording, _on_recording),
+    (response_updated, _on_updated),
     (followup_opened, _on_followup("followup.opened")),
     (followup_updated, _on_followup("followup.updated")),
     (followup_resolved, _on_followup("followup.resolved")),

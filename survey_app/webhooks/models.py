@@ -124,10 +124,11 @@ class WebhookEvent(db.Model):
 
 class WebhookOutbox(db.Model):
     """The respondent's events waiting to be routed: ``response.created``, ``response.updated``
-    and ``followup.opened``, one narrow row each, written in the answer's transaction.
+    and ``followup.opened``, one narrow row each, written in the answer's transaction — a new
+    answer's in the very statement that inserts it (:mod:`~survey_app.webhooks.events`).
 
-    A row names its object (``reference``); routing builds the event from it, writes the
-    ``webhook_events`` row with its deliveries and deletes this one
+    A row names its object (``response_id`` or ``followup_id``); routing builds the event from
+    it, writes the ``webhook_events`` row with its deliveries and deletes this one
     (:mod:`~survey_app.webhooks.routing`). Only the key is indexed (and the held rows' due
     time), so an answer adds about one page to its commit; the table holds only what waits,
     so erasure finds a person's rows without an index. No foreign keys: the insert checks
@@ -143,8 +144,10 @@ class WebhookOutbox(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     type: Mapped[str] = mapped_column(sa.String(40))
-    #: The answer's or the case's id.
-    reference: Mapped[int]
+    #: ``response.*`` events: the answer.
+    response_id: Mapped[int | None]
+    #: ``followup.opened``: the case.
+    followup_id: Mapped[int | None]
     #: The endpoints' scope it goes to.
     scope: Mapped[str] = mapped_column(sa.String(10))
     survey_id: Mapped[int | None]
@@ -154,6 +157,7 @@ class WebhookOutbox(db.Model):
     created_dt: Mapped[datetime]
     #: Held until then (anonymous surveys' events); NULL: route at once.
     due_dt: Mapped[datetime | None]
+
 
 
 class WebhookDelivery(db.Model):

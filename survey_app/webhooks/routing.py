@@ -74,8 +74,8 @@ def _claim_outbox(now: datetime) -> list[Any]:
     due = (sa.select(_O.c.id).where(sa.or_(_O.c.due_dt.is_(None), _O.c.due_dt <= now))
            .order_by(_O.c.id).limit(BATCH).with_for_update(skip_locked=True))
     rows = db.session.execute(sa.delete(_O).where(_O.c.id.in_(due)).returning(
-        _O.c.id, _O.c.type, _O.c.reference, _O.c.scope, _O.c.survey_id, _O.c.person_id,
-        _O.c.created_dt, _O.c.due_dt)).all()
+        _O.c.id, _O.c.type, _O.c.response_id, _O.c.followup_id, _O.c.scope, _O.c.survey_id,
+        _O.c.person_id, _O.c.created_dt, _O.c.due_dt)).all()
     return sorted(rows, key=lambda row: row.id)  # RETURNING has no order
 
 
@@ -94,7 +94,7 @@ def _write_deliveries(queued: list[Any], events: list[Any]) -> set[int]:
         return bool(wanting)
 
     for row in queued:
-        payload = _built(row.type, row.reference, row.created_dt)
+        payload = _built(row.type, row.response_id or row.followup_id, row.created_dt)
         event_id = new_message_id()
         if payload is not None and deliver(event_id, row, payload):
             new_events.append({"id": event_id, "type": row.type, "created_dt": row.created_dt,

@@ -8,11 +8,12 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
-from survey_app.core.db import db, insert_loaded, utcnow
+from survey_app.core.db import Row, db, insert_loaded, utcnow
 from survey_app.followups.models import FollowUp, FollowUpEvent
 from survey_app.invitations.models import Invitation
 from survey_app.responses.models import Response
 from survey_app.surveys.models import Survey
+from survey_app.webhooks.models import WebhookOutbox
 
 
 def _statements(action) -> list[str]:
@@ -84,3 +85,27 @@ def test_a_refused_row_raises_and_nothing_stays(app_ctx, make_survey):
     nested.rollback()
     assert db.session.scalar(sa.select(sa.func.count()).select_from(FollowUp)) == 0
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Response)) == 1
+
+
+def test_plain_rows_after_the_objects_take_their_keys_in_the_same_go(app_ctx, make_survey):
+    """Another feature's rows (the webhook outbox) ride along: linked to the answer and the
+    case, in the answer's one statement on PostgreSQL, and kept out of the session."""
+    survey = db.session.get(Survey, make_survey("nps"))
+    response, case = _rows(survey, "f" * 64)
+    now = utcnow()
+    common = {"scope": "customers", "survey_id": survey.id, "person_id": None,
+              "created_dt": now, "due_dt": None}
+    outbox = WebhookOutbox.__table__
+    statements = _statements(lambda: insert_loaded(response, case, rows_after=[
+        Row(outbox, {"type": "response.created", **common}, {"response_id": response}),
+        Row(outbox, {"type": "followup.opened", **common}, {"followup_id": case})]))
+
+    if db.engine.dialect.name == "postgresql":
+        assert len(statements) == 1 and statements[0].count("INSERT INTO webhook_outbox") == 2
+    else:
+        assert [s.split()[2] for s in statements] == [
+            "responses", "followups", "webhook_outbox", "webhook_outbox"]
+    rows = db.session.execute(sa.select(outbox.c.type, outbox.c.response_id,
+                                        outbox.c.followup_id).order_by(outbox.c.id)).all()
+    assert rows == [("response.created", response.id, None), ("followup.opened", None, case.id)]
+    assert not any(isinstance(obj, WebhookOutbox) for obj in db.session)

@@ -21,8 +21,9 @@ from tests.webhooks.conftest import received
 
 def test_an_answer_writes_its_events_and_one_run_sends_them(
         app, client, receiver, make_endpoint, make_survey, make_link):
-    """The respondent's request writes two outbox rows (nothing else is read: not even the new
-    response's answers, nor the endpoints once the process knows them) and hands off once:
+    """The respondent's request writes two outbox rows (on PostgreSQL in the statement that
+    inserts the answer; nothing else is read: not even the new response's answers, nor the
+    endpoints once the process knows them) and hands off once:
     the routing job writes both events with their deliveries and one run sends them."""
     from tests.conftest import csrf_token
 
@@ -52,8 +53,12 @@ def test_an_answer_writes_its_events_and_one_run_sends_them(
         routing = next(i for i, s in enumerate(statements)
                        if s.startswith("DELETE FROM webhook_outbox"))
         touched = [s for s in statements[:routing] if "webhook_" in s or "answers" in s]
-        expected = (["SELECT webhook_endpoints.id, webhook_endpoints.kind"] * endpoints_read
-                    + ["INSERT INTO webhook_outbox"] * 2)
+        expected = ["SELECT webhook_endpoints.id, webhook_endpoints.kind"] * endpoints_read
+        if engine.dialect.name == "postgresql":  # in the answer's one statement
+            expected.append("WITH")
+            assert touched[-1].count("INSERT INTO webhook_outbox") == 2, touched
+        else:
+            expected += ["INSERT INTO webhook_outbox"] * 2
         assert len(touched) == len(expected), touched
         assert all(s.startswith(e) for s, e in zip(touched, expected, strict=True)), touched
         after = statements[routing:]

@@ -118,9 +118,9 @@ def new_case_alerts(followup: FollowUp, now: datetime) -> list[FollowUpMail]:
 
 def case_inserted(followup: FollowUp, alerts: list[FollowUpMail]) -> None:
     """After a new case and its alerts were inserted without a flush (``responses`` does, for
-    speed): hand the alerts to the workers once the transaction commits."""
+    speed): hand the alerts to the workers once the transaction commits. (Its webhook event
+    was inserted with it: ``responses.signals.response_recording``.)"""
     tasks.send_after_commit([mail.id for mail in alerts])
-    followup_opened.send(followup)
     # Per answer, so debug: the queue and the alert e-mails are where new cases are seen.
     logger.debug("follow-up (%s, %s) opened", followup.reason, followup.priority)
 
