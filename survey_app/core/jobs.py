@@ -244,6 +244,12 @@ def check_config(app: Flask) -> None:
     storage_for(app.config["JOBS_URL"], app.instance_path)
 
 
+#: Longest pause between two polls of an idle broker that does not block (SQLite,
+#: PostgreSQL); huey's default backs off to 10 s, so a job handed off after a quiet minute
+#: (an answer's webhook routing) waited up to that long. A poll is one small query.
+POLL_MAX_DELAY = 1.0
+
+
 class EmbeddedConsumer(Consumer):
     """A consumer running in threads of another process: leaves its signal handlers alone."""
 
@@ -254,7 +260,8 @@ class EmbeddedConsumer(Consumer):
 def start_embedded_consumer(app: Flask, workers: int) -> EmbeddedConsumer:
     """Start job workers and the periodic scheduler in daemon threads of this process."""
     consumer = EmbeddedConsumer(get_huey(app), workers=workers, periodic=True,
-                                worker_type="thread", check_worker_health=False)
+                                worker_type="thread", check_worker_health=False,
+                                max_delay=POLL_MAX_DELAY)
     consumer.start()
     logger.info("job consumer running in-process with %s thread(s)", workers)
     return consumer
@@ -277,7 +284,7 @@ def worker_command(workers: int | None, worker_type: str, no_periodic: bool) -> 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     consumer = get_huey(app).create_consumer(
         workers=workers or app.config["JOBS_WORKERS"], worker_type=worker_type,
-        periodic=not no_periodic)
+        periodic=not no_periodic, max_delay=POLL_MAX_DELAY)
     consumer.run()
 
 

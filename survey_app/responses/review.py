@@ -11,6 +11,7 @@ from survey_app.core.db import db, utcnow
 from survey_app.followups import services as followups
 from survey_app.invitations.models import Invitation, InvitationStatus
 from survey_app.responses.models import Response
+from survey_app.responses.signals import response_counted
 
 logger = logging.getLogger(__name__)
 
@@ -20,6 +21,7 @@ def confirm_human(response: Response, now: datetime | None = None) -> None:
     response.is_suspected_automated = False
     response.suspected_reason = None
     db.session.flush()
+    response_counted.send(response)
     followups.open_or_update(response, now=now or utcnow())
     db.session.flush()
     logger.info("response %s confirmed as a person's", response.id)

@@ -43,7 +43,11 @@ from survey_app.people.models import Person
 from survey_app.people.signals import person_unsubscribed
 from survey_app.privacy.erasure import person_erased
 from survey_app.responses.models import Response
-from survey_app.responses.signals import response_recording, response_updated
+from survey_app.responses.signals import (
+    response_counted,
+    response_recording,
+    response_updated,
+)
 from survey_app.webhooks import payloads
 from survey_app.webhooks.models import (
     DeliveryState,
@@ -244,8 +248,8 @@ def _on_recording(response: Response, *, case: FollowUp | None, **_: Any) -> lis
     inserted in the statement that inserts the answer, so the answer pays no round trip."""
     survey = response.survey
     scope = _scope(survey.audience)
-    if not _any_target(scope):
-        return []
+    if response.is_suspected_automated or not _any_target(scope):
+        return []  # a suspected answer counts (and is sent) once a person confirms it
     rows = []
     created = _outbox_row("response.created", {"category": response.category}, scope=scope,
                           survey_id=survey.id, anonymous=response.is_anonymous,
@@ -262,13 +266,17 @@ def _on_recording(response: Response, *, case: FollowUp | None, **_: Any) -> lis
     return rows
 
 
-def _on_updated(response: Response, **_: Any) -> None:
-    survey = response.survey
-    scope = _scope(survey.audience)
-    if _any_target(scope):
-        emit_reference("response.updated", response.id, {"category": response.category},
-                       scope=scope, survey_id=survey.id, anonymous=response.is_anonymous,
-                       person_id=response.person_id)
+def _on_response(event_type: str) -> Callable[..., None]:
+    """``response.updated`` on an edit; ``response.created`` when a suspected answer is
+    confirmed as a person's (the API's lists count it from then on)."""
+    def receive(response: Response, **_: Any) -> None:
+        survey = response.survey
+        scope = _scope(survey.audience)
+        if _any_target(scope):
+            emit_reference(event_type, response.id, {"category": response.category},
+                           scope=scope, survey_id=survey.id, anonymous=response.is_anonymous,
+                           person_id=response.person_id)
+    return receive
 
 
 def _on_followup(event_type: str) -> Callable[..., None]:
@@ -322,7 +330,8 @@ def _any_target(scope: str) -> bool:
 
 _RECEIVERS = [
     (response_recording, _on_recording),
-    (response_updated, _on_updated),
+    (response_counted, _on_response("response.created")),
+    (response_updated, _on_response("response.updated")),
     (followup_opened, _on_followup("followup.opened")),
     (followup_updated, _on_followup("followup.updated")),
     (followup_resolved, _on_followup("followup.resolved")),

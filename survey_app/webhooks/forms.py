@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from wtforms import BooleanField, SelectField, SelectMultipleField, StringField
+from wtforms import BooleanField, HiddenField, SelectField, SelectMultipleField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length
 from wtforms.widgets import CheckboxInput, ListWidget
@@ -65,3 +65,6 @@ class EndpointForm(BaseForm):
     locale = SelectField(_l("Language of the messages (Slack and Teams)"),
                          choices=[SelectChoice("en", "English"), SelectChoice("it", "Italiano")])
     is_active = BooleanField(_l("Active"), default=True)
+    #: The add form's one-time id: the same form sent again (a reload of the secret page)
+    #: adds nothing.
+    nonce = HiddenField()

@@ -4,10 +4,11 @@ another team's endpoint answers 404."""
 
 from __future__ import annotations
 
+import secrets
 from typing import Any
 
 import sqlalchemy as sa
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy.orm import joinedload
@@ -25,6 +26,8 @@ bp = Blueprint("webhooks", __name__, url_prefix="/settings/webhooks")
 
 #: Deliveries per page of an endpoint's log.
 PER_PAGE = 50
+#: Session key: ``[nonce, endpoint id]`` of the endpoint this browser added last.
+_ADDED = "webhook_added"
 MANAGERS = ("admin", "hr", "support")
 
 
@@ -64,7 +67,9 @@ def _audience(audience: str) -> str:
 @bp.get("")
 @role_required(*MANAGERS)
 def index():
-    return _index_page(_form(), 200)
+    form = _form()
+    form.nonce.data = secrets.token_urlsafe(16)
+    return _index_page(form, 200)
 
 
 def _index_page(form: EndpointForm, status: int):
@@ -79,6 +84,11 @@ def create():
     form = _form()
     if not form.validate_on_submit():
         return _index_page(form, 422)
+    added = session.get(_ADDED)
+    if form.nonce.data and added and added[0] == form.nonce.data:  # the same form again
+        flash(_("This endpoint was added already: its secret was shown then. If you did not "
+                "copy it, rotate the secret."))
+        return redirect(url_for(".detail", endpoint_id=added[1]))
     chosen = form.events.data if form.kind.data == EndpointKind.WEBHOOK else form.rules.data
     try:
         endpoint = services.create_endpoint(
@@ -90,6 +100,8 @@ def create():
         _field_of(form, error).errors = [str(error)]
         return _index_page(form, 422)
     db.session.commit()
+    if form.nonce.data:
+        session[_ADDED] = [form.nonce.data, endpoint.id]
     return _secret_page(endpoint, created=True)
 
 

@@ -298,3 +298,31 @@ def test_an_answer_event_the_previous_release_left_unrouted_is_still_sent(
     [request] = received(receiver)
     data = verify(secret, request)["data"]
     assert (data["score"], data["person"]["email"]) == (6, "old@example.com")
+
+
+def test_a_suspected_answer_is_sent_once_a_person_confirms_it(
+        app, receiver, make_endpoint, make_survey):
+    """Left out of the figures and the API's lists until reviewed, so not sent before either;
+    confirmed, it is sent as the new answer it now is, then its case."""
+    from survey_app.responses.models import Suspicion
+    from survey_app.responses.review import confirm_human
+
+    receiver.expect_request("/hook").respond_with_data("ok")
+    _id, secret = make_endpoint(["response.created", "followup.opened"])
+    survey_id = make_survey("nps")
+    with app.app_context():
+        survey = db.session.get(Survey, survey_id)
+        invitation, token = create_invitation(survey, get_or_create_person("fast@example.com"))
+        response = record_response(survey, Submission(score=1, comment=NEGATIVE), token=token,
+                                   channel="email", invitation=invitation,
+                                   suspected=Suspicion.TOO_FAST)
+        db.session.commit()
+        later = utcnow() + timedelta(minutes=2)
+        deliver_due(later)
+        assert received(receiver) == [] and _count(WebhookOutbox) == 0
+        confirm_human(response)
+        db.session.commit()
+        deliver_due(later + timedelta(minutes=2))
+    bodies = [verify(secret, request) for request in received(receiver)]
+    assert [b["type"] for b in bodies] == ["response.created", "followup.opened"]
+    assert bodies[0]["data"]["score"] == 1

@@ -168,3 +168,26 @@ def test_slack_channel_needs_a_slack_url(app, client, login, submit):
                   rules=["case.red"])
     assert answer.status_code == 422
     assert "not an incoming-webhook URL of Slack" in answer.get_data(as_text=True)
+
+
+def test_the_add_form_sent_again_adds_nothing(app, client, login, submit, receiver):
+    """A reload of the secret page posts the form again: the endpoint is not added twice
+    (its receiver would get each event twice, under a secret nobody copied)."""
+    login(client, "admin")
+    page = client.get("/settings/webhooks").get_data(as_text=True)
+    [nonce] = re.findall(r'name="nonce" type="hidden" value="([^"]+)"', page)
+    url_input = re.search(r'<input[^>]*name="url"[^>]*>', page).group(0)
+    assert "maxlength" not in url_input  # a pasted long URL is refused, not cut short
+    first = _add(submit, receiver.url_for("/hook"), nonce=nonce)
+    assert first.status_code == 201
+    again = _add(submit, receiver.url_for("/hook"), nonce=nonce)
+    assert again.status_code == 302 and _count(app) == 1
+    with app.app_context():
+        endpoint_id = db.session.scalars(sa.select(WebhookEndpoint.id)).one()
+    assert again.headers["Location"].endswith(f"/settings/webhooks/{endpoint_id}")
+    shown = client.get(again.headers["Location"]).get_data(as_text=True)
+    assert "added already" in shown and not SECRET.findall(shown)
+    fresh = client.get("/settings/webhooks").get_data(as_text=True)
+    assert nonce not in fresh  # a new form adds a new endpoint
+    assert _add(submit, receiver.url_for("/other"), nonce="another").status_code == 201
+    assert _count(app) == 2
