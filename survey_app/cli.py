@@ -8,7 +8,7 @@ import socket
 import click
 from email_validator import EmailNotValidError, validate_email
 from flask import Flask
-from flask.cli import FlaskGroup
+from flask.cli import FlaskGroup, NoAppException
 
 from survey_app.core import checks
 from survey_app.core.db import set_write_intent
@@ -25,8 +25,12 @@ class CommandError(click.ClickException):
 
 def _create_app() -> Flask:
     from survey_app import create_app
+    from survey_app.config import ConfigError
 
-    return create_app()
+    try:
+        return create_app()
+    except ConfigError as error:  # Flask's CLI prints this one line, not a traceback
+        raise NoAppException(str(error)) from None
 
 
 @click.group(cls=FlaskGroup, create_app=_create_app, add_version_option=False,

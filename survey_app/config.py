@@ -11,6 +11,11 @@ from survey_app.core.sentiment import DEFAULT_THRESHOLDS
 ROOT = Path(__file__).resolve().parent.parent
 
 
+
+class ConfigError(RuntimeError):
+    """A setting Polso cannot start with; the message says which and what it must be
+    (``polso`` prints it as one line, not a traceback)."""
+
 class Config:
     """Safe defaults for a laptop; production sets ``POLSO_SECRET_KEY`` and a PostgreSQL URL."""
 

@@ -10,6 +10,7 @@ from pathlib import Path
 from flask import Flask
 from flask_babel import get_locale
 
+from survey_app.config import ConfigError
 from survey_app.core import headers, logs, requestlog
 from survey_app.core.db import db, set_write_intent
 from survey_app.core.errors import register_error_pages
@@ -38,7 +39,7 @@ def check_config(app: Flask) -> None:
         if app.debug or app.testing:
             app.config["SECRET_KEY"] = "dev-only-not-secret"
         else:
-            raise RuntimeError("Set POLSO_SECRET_KEY (a long random string) to run Polso.")
+            raise ConfigError("Set POLSO_SECRET_KEY (a long random string) to run Polso.")
     app.config["SQLALCHEMY_DATABASE_URI"] = app.config["DATABASE_URL"]
     if app.config["DATABASE_URL"].startswith("sqlite"):
         app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", engine_options(
@@ -47,19 +48,19 @@ def check_config(app: Flask) -> None:
     app.config["TRUSTED_PROXIES"] = check_trusted_proxies(app.config["TRUSTED_PROXIES"])
     app.config["MAIL_DEFAULT_SENDER"] = _sender(app.config)
     if not is_time_zone(app.config["TIMEZONE"]):
-        raise RuntimeError(f"POLSO_TIMEZONE must be an IANA time zone such as 'Europe/Rome' or "
+        raise ConfigError(f"POLSO_TIMEZONE must be an IANA time zone such as 'Europe/Rome' or "
                            f"'UTC', not {app.config['TIMEZONE']!r}")
     days = app.config["RETENTION_ACTIVE_DAYS"]
     if isinstance(days, bool) or not isinstance(days, int) or not 1 <= days <= 3660:
-        raise RuntimeError(f"POLSO_RETENTION_ACTIVE_DAYS must be a number of days from 1 to "
+        raise ConfigError(f"POLSO_RETENTION_ACTIVE_DAYS must be a number of days from 1 to "
                            f"3660, not {days!r}")
     currency = app.config["RETENTION_CURRENCY"]
     if not isinstance(currency, str) or not re.fullmatch(r"[A-Z]{3}", currency):
-        raise RuntimeError(f"POLSO_RETENTION_CURRENCY must be an ISO 4217 code such as 'EUR', "
+        raise ConfigError(f"POLSO_RETENTION_CURRENCY must be an ISO 4217 code such as 'EUR', "
                            f"not {currency!r}")
     _check_health_rules(app.config)
     if app.config["LOG_FORMAT"] not in ("text", "json"):
-        raise RuntimeError(f"POLSO_LOG_FORMAT must be text or json, "
+        raise ConfigError(f"POLSO_LOG_FORMAT must be text or json, "
                            f"not {app.config['LOG_FORMAT']!r}")
 
 
@@ -72,11 +73,11 @@ def _check_health_rules(config: dict) -> None:
     for name, least in _HEALTH_MINIMUMS.items():
         value = config[name]
         if isinstance(value, bool) or not isinstance(value, int) or value < least:
-            raise RuntimeError(f"POLSO_{name} must be a whole number of at least {least}, "
+            raise ConfigError(f"POLSO_{name} must be a whole number of at least {least}, "
                                f"not {value!r}")
     factor = config["HEALTH_INACTIVITY_FACTOR"]
     if isinstance(factor, bool) or not isinstance(factor, int | float) or not factor > 0:
-        raise RuntimeError(f"POLSO_HEALTH_INACTIVITY_FACTOR must be a number above 0, "
+        raise ConfigError(f"POLSO_HEALTH_INACTIVITY_FACTOR must be a number above 0, "
                            f"not {factor!r}")
 
 
@@ -87,7 +88,7 @@ def _thresholds(value: object) -> tuple[float, float]:
     except (TypeError, ValueError):
         negative = positive = float("nan")
     if not -1 <= negative < positive <= 1:
-        raise RuntimeError(f"POLSO_SENTIMENT_THRESHOLDS must be [negative, positive] with "
+        raise ConfigError(f"POLSO_SENTIMENT_THRESHOLDS must be [negative, positive] with "
                            f"-1 <= negative < positive <= 1, not {value!r}")
     return negative, positive
 
@@ -107,15 +108,15 @@ def _sender(config: dict) -> str:
     pairs = ([tuple(default)] if isinstance(default, list | tuple)
              else getaddresses([str(default)]))
     if len(pairs) != 1 or len(pairs[0]) != 2:
-        raise RuntimeError(f"POLSO_MAIL_DEFAULT_SENDER must be one 'Name <address>' (quote a "
+        raise ConfigError(f"POLSO_MAIL_DEFAULT_SENDER must be one 'Name <address>' (quote a "
                            f"name with a comma), not {default!r}")
     name = config.get("MAIL_SENDER_NAME") or pairs[0][0]
     address = config.get("MAIL_SENDER_ADDRESS") or pairs[0][1]
     if not isinstance(name, str) or "\n" in name or "\r" in name or len(name) > 100:
-        raise RuntimeError(f"POLSO_MAIL_SENDER_NAME must be one line of at most 100 "
+        raise ConfigError(f"POLSO_MAIL_SENDER_NAME must be one line of at most 100 "
                            f"characters, not {name!r}")
     if not isinstance(address, str) or not _ADDRESS.fullmatch(address):
-        raise RuntimeError(f"POLSO_MAIL_SENDER_ADDRESS must be an e-mail address such as "
+        raise ConfigError(f"POLSO_MAIL_SENDER_ADDRESS must be an e-mail address such as "
                            f"'surveys@example.com', not {address!r}")
     return f'"{quote(name)}" <{address}>' if name else address
 

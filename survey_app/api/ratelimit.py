@@ -18,6 +18,7 @@ from limits import RateLimitItem, parse
 
 from survey_app.accounts.models import ApiToken
 from survey_app.api.errors import refuse
+from survey_app.config import ConfigError
 from survey_app.extensions import limiter
 
 #: Namespace of the counters in the limiter's storage.
@@ -34,7 +35,7 @@ def check_config(app: Flask) -> None:
     try:
         _parsed(str(app.config["API_RATELIMIT"]))
     except ValueError:
-        raise RuntimeError(f"POLSO_API_RATELIMIT must be a rate such as '600/minute', "
+        raise ConfigError(f"POLSO_API_RATELIMIT must be a rate such as '600/minute', "
                            f"not {app.config['API_RATELIMIT']!r}") from None
 
 

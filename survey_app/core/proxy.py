@@ -7,6 +7,8 @@ from typing import Any
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from survey_app.config import ConfigError
+
 #: More hops than any sane deployment; a typo such as ``10`` … ``100`` is refused at start.
 MAX_PROXIES = 5
 
@@ -17,7 +19,7 @@ def check_trusted_proxies(value: Any) -> int:
     :raises RuntimeError: anything else (the app refuses to start).
     """
     if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_PROXIES:
-        raise RuntimeError(f"POLSO_TRUSTED_PROXIES must be a whole number of proxies from 0 to "
+        raise ConfigError(f"POLSO_TRUSTED_PROXIES must be a whole number of proxies from 0 to "
                            f"{MAX_PROXIES}, not {value!r}")
     return value
 

@@ -5,6 +5,10 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 from sqlalchemy import select
@@ -112,3 +116,19 @@ def test_followups_list_as_json(client, submit, polso):
     assert [(c["priority"], c["status"], c["email"]) for c in cases] == [
         ("red", "new", "dee@example.com")]
     assert "dee@example.com" in polso("followups", "list").output
+
+
+@pytest.mark.parametrize(("setting", "message"), [
+    ({}, "Set POLSO_SECRET_KEY"),
+    ({"POLSO_SECRET_KEY": "x" * 32, "POLSO_TRUSTED_PROXIES": "many"},
+     "POLSO_TRUSTED_PROXIES must be a whole number"),
+])
+def test_a_bad_setting_is_one_line_not_a_traceback(tmp_path, setting, message):
+    """An operator's first ``polso --help`` or ``polso db upgrade`` on a fresh machine."""
+    polso = str(Path(sys.executable).parent / "polso")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("POLSO_")}
+    env.update({"POLSO_DATABASE_URL": f"sqlite:///{tmp_path / 'polso.sqlite3'}", **setting})
+    for args in (["--help"], ["db", "upgrade"]):
+        run = subprocess.run([polso, *args], env=env, capture_output=True, text=True,
+                             timeout=120, cwd=tmp_path)
+        assert f"Error: {message}" in run.stderr and "Traceback" not in run.stderr, run.stderr
