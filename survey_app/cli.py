@@ -23,13 +23,19 @@ class CommandError(click.ClickException):
     exit_code = 2
 
 
-def _create_app() -> Flask:
+def _build_app() -> Flask:
     from survey_app import create_app
+
+    return create_app()
+
+
+def _create_app() -> Flask:
+    """The app for Flask's CLI: a bad setting is its one-line error, not a traceback."""
     from survey_app.config import ConfigError
 
     try:
-        return create_app()
-    except ConfigError as error:  # Flask's CLI prints this one line, not a traceback
+        return _build_app()
+    except ConfigError as error:
         raise NoAppException(str(error)) from None
 
 
@@ -89,7 +95,7 @@ def check_command(send_test_to: str | None) -> None:
     socket.setdefaulttimeout(CHECK_CONNECT_TIMEOUT)
     os.environ.setdefault("PGCONNECT_TIMEOUT", str(CHECK_CONNECT_TIMEOUT))
     try:
-        app = _create_app()  # built here, not by FlaskGroup: a refused start is one error line
+        app = _build_app()  # built here, not by FlaskGroup: a refused start is one error line
     except (RuntimeError, ValueError) as problem:
         click.echo(checks.error("settings", str(problem)).line())
         raise SystemExit(1) from None
