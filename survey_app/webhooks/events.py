@@ -268,11 +268,12 @@ def _on_recording(response: Response, *, case: FollowUp | None, **_: Any) -> lis
 
 def _on_response(event_type: str) -> Callable[..., None]:
     """``response.updated`` on an edit; ``response.created`` when a suspected answer is
-    confirmed as a person's (the API's lists count it from then on)."""
+    confirmed as a person's (the API's lists count it from then on; before, it sends
+    nothing, edits included)."""
     def receive(response: Response, **_: Any) -> None:
         survey = response.survey
         scope = _scope(survey.audience)
-        if _any_target(scope):
+        if not response.is_suspected_automated and _any_target(scope):
             emit_reference(event_type, response.id, {"category": response.category},
                            scope=scope, survey_id=survey.id, anonymous=response.is_anonymous,
                            person_id=response.person_id)

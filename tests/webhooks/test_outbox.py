@@ -16,7 +16,7 @@ from survey_app.invitations.services import create_invitation
 from survey_app.people.models import Person
 from survey_app.people.services import get_or_create_person, unsubscribe
 from survey_app.privacy.erasure import erase_person
-from survey_app.responses.services import Submission, record_response
+from survey_app.responses.services import Submission, record_response, update_response
 from survey_app.schemas import ResponseSchema
 from survey_app.surveys.models import Survey
 from survey_app.waves import services as waves
@@ -317,6 +317,9 @@ def test_a_suspected_answer_is_sent_once_a_person_confirms_it(
                                    channel="email", invitation=invitation,
                                    suspected=Suspicion.TOO_FAST)
         db.session.commit()
+        update_response(response, Submission(score=2, comment=NEGATIVE),
+                        version=response.version)  # an edit before the review
+        db.session.commit()
         later = utcnow() + timedelta(minutes=2)
         deliver_due(later)
         assert received(receiver) == [] and _count(WebhookOutbox) == 0
@@ -325,4 +328,4 @@ def test_a_suspected_answer_is_sent_once_a_person_confirms_it(
         deliver_due(later + timedelta(minutes=2))
     bodies = [verify(secret, request) for request in received(receiver)]
     assert [b["type"] for b in bodies] == ["response.created", "followup.opened"]
-    assert bodies[0]["data"]["score"] == 1
+    assert bodies[0]["data"]["score"] == 2
