@@ -28,6 +28,8 @@ bp = Blueprint("webhooks", __name__, url_prefix="/settings/webhooks")
 PER_PAGE = 50
 #: Session key: ``[nonce, endpoint id]`` of the endpoint this browser added last.
 _ADDED = "webhook_added"
+#: Longest add-form id kept in the session cookie (a forged longer one is ignored).
+NONCE_MAX = 64
 MANAGERS = ("admin", "hr", "support")
 
 
@@ -85,7 +87,8 @@ def create():
     if not form.validate_on_submit():
         return _index_page(form, 422)
     added = session.get(_ADDED)
-    if form.nonce.data and added and added[0] == form.nonce.data:  # the same form again
+    nonce = form.nonce.data if len(form.nonce.data or "") <= NONCE_MAX else None  # ours: 22
+    if nonce and added and added[0] == nonce:  # the same form again
         flash(_("This endpoint was added already: its secret was shown then. If you did not "
                 "copy it, rotate the secret."))
         return redirect(url_for(".detail", endpoint_id=added[1]))
@@ -100,8 +103,8 @@ def create():
         _field_of(form, error).errors = [str(error)]
         return _index_page(form, 422)
     db.session.commit()
-    if form.nonce.data:
-        session[_ADDED] = [form.nonce.data, endpoint.id]
+    if nonce:
+        session[_ADDED] = [nonce, endpoint.id]
     return _secret_page(endpoint, created=True)
 
 

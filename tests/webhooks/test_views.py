@@ -191,3 +191,7 @@ def test_the_add_form_sent_again_adds_nothing(app, client, login, submit, receiv
     assert nonce not in fresh  # a new form adds a new endpoint
     assert _add(submit, receiver.url_for("/other"), nonce="another").status_code == 201
     assert _count(app) == 2
+    huge = "n" * 5000  # not kept in the session cookie: each such post adds its endpoint
+    assert _add(submit, receiver.url_for("/third"), nonce=huge).status_code == 201
+    assert _add(submit, receiver.url_for("/third"), nonce=huge).status_code == 201
+    assert _count(app) == 4
