@@ -162,7 +162,7 @@ def fill_rollups(survey_id: int) -> None:
     from survey_app.dashboards import rebuild
 
     if db.engine.dialect.name == "sqlite":
-        path = next((ROOT / "migrations" / "versions").glob("*_d4a7c1e9b352_*.py"))
+        path = next((ROOT / "migrations" / "versions").glob("*_a3d5f7b9c1e2_*.py"))
         spec = importlib.util.spec_from_file_location("rollup_migration", path)
         assert spec is not None and spec.loader is not None
         migration = importlib.util.module_from_spec(spec)
@@ -189,7 +189,8 @@ def refresh_statistics(engine: sa.Engine) -> None:
     try:
         if engine.dialect.name == "postgresql":
             raw.driver_connection.autocommit = True
-            for table in ("responses", "rollup_scores", "rollup_segment_scores"):
+            for table in ("responses", "rollup_scores", "rollup_segment_scores",
+                          "rollup_combo_scores"):
                 raw.driver_connection.execute(f"VACUUM ANALYZE {table}")
             raw.driver_connection.autocommit = False
         else:

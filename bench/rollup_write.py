@@ -6,9 +6,11 @@
 On a fresh database built by the migrations (SQLite under ``/tmp``; PostgreSQL database
 ``polso_bench_rollup_write``), stores ``--answers`` responses through the ORM, each in its own
 transaction as the answer view does (a segment of three attributes, a comment on a third), then
-edits each one's score. The triggers are switched off and on between alternating rounds
-(PostgreSQL ``ALTER TABLE … DISABLE TRIGGER``; SQLite drops and re-creates them), so both
-settings see the same machine. Prints milliseconds per answer (wall; for SQLite also this
+edits each one's score. Each round runs three trigger settings in turn — off, per score and
+attribute value only (as migration ``d4a7c1e9b352`` made them), and with the rollup per
+combination of values too (``a3d5f7b9c1e2``, current) — switched by PostgreSQL ``ALTER TABLE …
+DISABLE TRIGGER`` and a replaced function, SQLite by dropping and re-creating the triggers, so
+all settings see the same machine. Prints milliseconds per answer (wall; for SQLite also this
 process's CPU, where SQLite runs), best round of each.
 """
 
@@ -22,6 +24,7 @@ import sys
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import sqlalchemy as sa
 
@@ -46,27 +49,37 @@ def fresh_database(kind: str) -> str:
     return PG_URL
 
 
-def sqlite_triggers() -> list[str]:
-    path = next((ROOT / "migrations" / "versions").glob("*_d4a7c1e9b352_*.py"))
+#: The trigger settings compared, in this order within each round.
+SETTINGS = ("off", "per attribute", "with combinations")
+
+
+def rollup_migration() -> Any:
+    """The migration whose triggers write the combination rollup too (``a3d5f7b9c1e2``)."""
+    path = next((ROOT / "migrations" / "versions").glob("*_a3d5f7b9c1e2_*.py"))
     spec = importlib.util.spec_from_file_location("rollup_migration", path)
     assert spec is not None and spec.loader is not None
     migration = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(migration)
-    return list(migration.sqlite_triggers())
+    return migration
 
 
-def switch_triggers(kind: str, on: bool) -> None:
+def switch_triggers(kind: str, setting: str) -> None:
+    """``off``; ``per attribute``: the triggers of ``d4a7c1e9b352`` (per score and per
+    attribute value); ``with combinations``: also per combination of values (current)."""
     from survey_app.core.db import db
 
+    migration = rollup_migration()
+    combinations = setting == "with combinations"
     if kind == "postgresql":
-        state = "ENABLE" if on else "DISABLE"
+        state = "DISABLE" if setting == "off" else "ENABLE"
         db.session.execute(sa.text(f"ALTER TABLE responses {state} TRIGGER rollup_responses"))
-    elif on:
-        for statement in sqlite_triggers():
-            db.session.execute(sa.text(statement))
+        db.session.execute(sa.text(migration.pg_rollup_add(combinations)))
     else:
         for name in ("insert", "delete", "update"):
-            db.session.execute(sa.text(f"DROP TRIGGER rollup_responses_{name}"))
+            db.session.execute(sa.text(f"DROP TRIGGER IF EXISTS rollup_responses_{name}"))
+        if setting != "off":
+            for statement in migration.sqlite_triggers(combinations):
+                db.session.execute(sa.text(statement))
     db.session.commit()
 
 
@@ -111,21 +124,21 @@ def run(kind: str, answers: int, rounds: int) -> None:
     print(f"== {kind}: {answers:,} answers stored and edited per round "
           f"(load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs)")
     app = create_app({"DATABASE_URL": fresh_database(kind), "RATELIMIT_ENABLED": False})
-    results: dict[bool, list[tuple[float, float]]] = {True: [], False: []}
+    results: dict[str, list[tuple[float, float]]] = {setting: [] for setting in SETTINGS}
     with app.app_context():
         flask_migrate.upgrade()
         survey_id = create_survey(kind="enps", title="Bench", slug="bench").id
         db.session.commit()
-        for index in range(2 * rounds):
-            on = index % 2 == 1
-            switch_triggers(kind, on)
-            results[on].append(one_round(survey_id, answers))
+        for _round in range(rounds):
+            for setting in SETTINGS:
+                switch_triggers(kind, setting)
+                results[setting].append(one_round(survey_id, answers))
         from survey_app.dashboards.rebuild import differences
         assert differences(survey_id) != 0  # the rounds without triggers were not counted
-    for on in (False, True):
-        wall = min(w for w, _c in results[on]) / (2 * answers) * 1000
-        cpu = min(c for _w, c in results[on]) / (2 * answers) * 1000
-        print(f"  triggers {'on ' if on else 'off'}: {wall:.3f} ms wall per write"
+    for setting in SETTINGS:
+        wall = min(w for w, _c in results[setting]) / (2 * answers) * 1000
+        cpu = min(c for _w, c in results[setting]) / (2 * answers) * 1000
+        print(f"  triggers {setting:<17}: {wall:.3f} ms wall per write"
               + (f", {cpu:.3f} ms CPU" if kind == "sqlite" else ""))
 
 

@@ -1,16 +1,18 @@
-"""The counts of a view crossing segment attributes, from one ``GROUP BY`` of the responses.
+"""The counts of a view crossing segment attributes, from one ``GROUP BY`` of a rollup.
 
-The rollups hold one attribute at a time, so a view filtering on two or three (department = A
-and region = north) reads the responses. Its page needs the same set counted several ways:
-the trend step's count, the narrowing check (the group without each filter), each filtered
-attribute's siblings, the trend, the breakdown, the previous period and the comments per
-month — one scan of the period each, seven in all. :class:`CrossedCounts` scans once: the rows
-that fail at most one segment filter in the current period, and those passing them all in
-the previous one, ``GROUP BY`` cut (the days where a trend bucket, a month or a period starts)
-× each filtered attribute's value × score × category. Its few thousand rows then answer every
-count the way :mod:`.rollups` does (``score_cells``, ``score_counts``, ``group_counts``,
+The per-attribute rollups hold one attribute at a time, so a view filtering on two or three
+(department = A and region = north) reads the rollup per combination of segment values
+(``rollup_combo_scores``), with the raw filter's JSON conditions. Its page needs the same set
+counted several ways: the trend step's count, the narrowing check (the group without each
+filter), each filtered attribute's siblings, the trend, the breakdown, the previous period and
+the comments per month. :class:`CrossedCounts` reads them at once: the combinations that fail
+at most one segment filter in the current period, and those passing them all in the previous
+one, ``GROUP BY`` cut (the days where a trend bucket, a month or a period starts) × each
+filtered attribute's value × score × category. Its few thousand rows then answer every count
+the way :mod:`.rollups` does (``score_cells``, ``score_counts``, ``group_counts``,
 ``comment_cells``, same results as :mod:`.queries`), so the anonymity rules run on the same
-numbers; on PostgreSQL they also hold the anonymous comment page's token digests.
+numbers. On PostgreSQL an anonymous survey's comment page is found by one ordered aggregate of
+the period's matching responses (:meth:`CrossedCounts.comment_tokens`).
 docs/dashboards.md, "Crossed filters".
 """
 
@@ -25,18 +27,20 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask import current_app
-from sqlalchemy import func, select
-from sqlalchemy.dialects.postgresql import ARRAY, aggregate_order_by
+from sqlalchemy import ColumnElement, select
 
 from survey_app.core.db import db, for_reports
-from survey_app.dashboards import queries
-from survey_app.dashboards.filters import Filters, Period, day_start
+from survey_app.dashboards import queries, rollups
+from survey_app.dashboards.filters import Filters, Period
+from survey_app.dashboards.models import DailyComboScore
 from survey_app.dashboards.queries import Cell, GroupCounts
 from survey_app.responses.models import Response
 from survey_app.surveys.models import Survey
 
-#: The anonymous comment pages found with the counts (PostgreSQL): the first five.
+#: The anonymous comment pages found in token order here (PostgreSQL): the first five.
 TOKEN_PAGES = 5
+#: Token digests' first eight hex digits: the range a bound of :meth:`comment_tokens` cuts.
+TOKEN_RANGE = 16**8
 #: Counts per aggregate row: responses, comments, negative, neutral, positive.
 Counts = tuple[int, int, int, int, int]
 
@@ -60,8 +64,6 @@ class _Row:
     score: int
     category: str
     counts: Counts
-    #: The first token digests of the group's comments (see :func:`_first_tokens`).
-    tokens: tuple[str, ...] = ()
 
 
 class CrossedCounts:
@@ -76,8 +78,9 @@ class CrossedCounts:
                  siblings: bool = True, tokens: int = 0) -> None:
         """:param siblings: read the rows failing one filter too (:meth:`group_counts`, for
             the anonymity checks); without, only the rows passing them all.
-        :param tokens: on PostgreSQL, read the first ``tokens`` comments' token digests
-            too (an anonymous survey's comment page; see :meth:`comment_tokens`)."""
+        :param tokens: on PostgreSQL, how many comments' token digests
+            :meth:`comment_tokens` reads at once (an anonymous survey's first comment pages)."""
+        self.survey = survey
         self.segments = filters.segments
         self.siblings = siblings
         periods = _periods(filters.period)
@@ -97,7 +100,7 @@ class CrossedCounts:
                           None if None in starts else min(d for d in starts if d is not None),
                           None if None in starts else min(p.start for p in periods
                                                            if p.start is not None),
-                          siblings, tokens)
+                          siblings)
 
     # -- what rollups/queries return -------------------------------------------------------
 
@@ -156,12 +159,32 @@ class CrossedCounts:
 
     def comment_tokens(self, filters: Filters, offset: int, limit: int) -> list[str] | None:
         """Token digests of the comments ``offset`` to ``offset + limit`` in token order
-        (the anonymous comment page, ``queries.comments_page``); ``None`` when not read."""
+        (the anonymous comment page, ``queries.comments_page``); ``None`` when not read here.
+
+        Read in the ``(survey_id, token_digest)`` index below a bound: digests are uniform,
+        so the group's first ``n`` comments lie in about the first ``n / comments`` of the
+        token range, ``comments`` being the group's count from the rollup. Twice that range
+        is read; with fewer than ``n`` found the range grows fourfold, up to all of it, so the
+        result is exact. Without the bound PostgreSQL estimates two JSON filters to keep
+        almost no row and scans the whole table in parallel instead (1.1 s at 10M answers).
+        """
         if offset + limit > self.tokens:
             return None
-        tokens = sorted(token for row in self._rows(filters, filters.period) if row.miss == 0
-                        for token in row.tokens)
-        return tokens[offset:offset + limit]
+        wanted = offset + limit
+        comments = sum(row.counts[1] for row in self._rows(filters, filters.period)
+                       if row.miss == 0)
+        query = (select(Response.token_digest)
+                 .where(*queries.scope(self.survey, filters.period.start, filters.period.end),
+                        Response.comment.is_not(None), *queries.filter_conditions(filters))
+                 .order_by(Response.token_digest).limit(wanted))
+        share = 2 * wanted / max(comments, 1)
+        while share < 1:
+            bound = f"{int(share * TOKEN_RANGE):08x}"
+            found = db.session.scalars(query.where(Response.token_digest < bound)).all()
+            if len(found) == wanted:
+                return list(found[offset:])
+            share *= 4
+        return list(db.session.scalars(query).all()[offset:])
 
     # -- helpers ---------------------------------------------------------------------------
 
@@ -209,16 +232,19 @@ def _add(total: list[int], counts: Counts) -> None:
 
 
 def _read(survey: Survey, filters: Filters, cuts: list[date], start: date | None,
-          current: date | None, siblings: bool, tokens: int) -> list[_Row]:
-    """The one ``GROUP BY``: by cut, each filtered attribute's value, score and category, the
-    rows failing at most one segment filter from ``current`` on (each filter's siblings and
-    parents) and the rows passing them all before it (the previous periods); without
-    ``siblings``, only the rows passing them all.
+          current: date | None, siblings: bool) -> list[_Row]:
+    """The one ``GROUP BY`` of the combination rollup: by cut, each filtered attribute's value,
+    score and category, the combinations failing at most one segment filter from ``current``
+    on (each filter's siblings and parents) and those passing them all before it (the
+    previous periods); without ``siblings``, only those passing them all.
 
     The values are grouped as the database reads them, and which filter a group fails is
     decided here, on the same text (a ``CASE`` for it would parse the JSON again per row).
     """
-    conditions = [queries.segment_condition(key, value) for key, value in filters.segments]
+    table = DailyComboScore
+    segment = _segment_json()
+    conditions = [queries.segment_condition(key, value, segment)
+                  for key, value in filters.segments]
     but_one = sa.or_(*(sa.and_(*(c for i, c in enumerate(conditions) if i != j))
                        for j in range(len(conditions))))
     if not siblings:
@@ -228,49 +254,36 @@ def _read(survey: Survey, filters: Filters, cuts: list[date], start: date | None
     else:
         # Before ``current`` every filter must hold: one condition per filter (not a
         # ``CASE``), so a row of the previous period parses the JSON once when its first
-        # filter fails, and the planner's estimate stays that of the filters (with a
-        # ``CASE``'s default estimate PostgreSQL inlined and optimised its JIT code: 0.7-1.3 s
-        # of it at 10M answers).
-        wanted = sa.and_(*(sa.or_(Response.submitted_dt >= day_start(current), c)
-                           for c in conditions), but_one)
-    values = [queries.segment_value(key).label(f"value_{index}")
+        # filter fails, and the planner's estimate stays that of the filters.
+        wanted = sa.and_(*(sa.or_(table.day >= current, c) for c in conditions), but_one)
+    values = [queries.segment_value(key, segment).label(f"value_{index}")
               for index, (key, _value) in enumerate(filters.segments)]
-    label = Response.sentiment_label
-    first_tokens = _first_tokens(conditions, current, tokens) if tokens else sa.null()
+    days = [table.survey_id == survey.id, table.day < cuts[-1]]
+    if start is not None:
+        days.append(table.day >= start)
     query = (
-        select(queries.bucket_number(cuts).label("cut"), *values, Response.score,
-               Response.category, func.count(), func.count(Response.comment),
-               func.count().filter(label == "negative"), func.count().filter(label == "neutral"),
-               func.count().filter(label == "positive"), first_tokens)
-        .where(*queries.scope(survey, start, cuts[-1]), wanted)
+        select(rollups.day_number(table, cuts).label("cut"), *values, table.score,
+               table.category, *rollups.sums(table))
+        .where(*days, wanted)
         .group_by(sa.literal_column("cut"), *(sa.literal_column(v.name) for v in values),
-                  Response.score, Response.category)
+                  table.score, table.category)
     )
-    # A reporting statement over the period's rows: without JIT and with room to group in
-    # memory it took 1.5 s instead of 2.0 s at 10M answers (PostgreSQL; the rest of the
-    # page's transaction is a few small reads, no worse for it).
     for_reports()
     rows = []
-    for cut, *found, score, category, n, comments, negative, neutral, positive, first in \
+    for cut, *found, score, category, n, comments, negative, neutral, positive in \
             db.session.execute(query):
         failed = [index for index, (value, (_key, wanted_value))
                   in enumerate(zip(found, filters.segments, strict=True), 1)
                   if value != wanted_value]
-        if len(failed) <= 1:
+        if len(failed) <= 1 and n:
             miss = failed[0] if failed else 0
             rows.append(_Row(cut, miss, found[miss - 1] if miss else None, score, category,
-                             (n, comments, negative, neutral, positive), tuple(first or ())))
+                             (n, comments, negative, neutral, positive)))
     return rows
 
 
-def _first_tokens(conditions: list[sa.ColumnElement[bool]], current: date | None, limit: int
-                  ) -> sa.ColumnElement[Any]:
-    """PostgreSQL: the first ``limit`` token digests (the anonymous comment order) of each
-    group's comments passing every filter in the current periods, so the comment page needs
-    no scan of its own: read in that order, the page's 20 comments of a crossed group were
-    a parallel scan of the whole table (1.1 s at 10M answers), as long as the main query."""
-    wanted = [Response.comment.is_not(None), *conditions]
-    if current is not None:
-        wanted.append(Response.submitted_dt >= day_start(current))
-    tokens = func.array_agg(aggregate_order_by(Response.token_digest, Response.token_digest))
-    return sa.type_coerce(tokens.filter(sa.and_(*wanted)), ARRAY(sa.String))[1:limit]
+def _segment_json() -> ColumnElement[Any]:
+    """The combination rollup's segment text as JSON, for the raw filter's conditions."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        return sa.cast(DailyComboScore.segment, sa.JSON)
+    return sa.type_coerce(DailyComboScore.segment, sa.JSON)

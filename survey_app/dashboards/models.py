@@ -59,3 +59,24 @@ class DailySegmentScore(_Counts, db.Model):
     value: Mapped[str] = mapped_column(sa.Text, primary_key=True)
     score: Mapped[int] = mapped_column(sa.SmallInteger, primary_key=True)
     category: Mapped[str] = mapped_column(sa.String(16), primary_key=True)
+
+
+class DailyComboScore(_Counts, db.Model):
+    """As :class:`DailyScore`, per combination of segment values: the whole
+    ``responses.segment`` as its JSON text (``'null'`` when SQL ``NULL``).
+
+    Views crossing two or three attributes read it (``dashboards.crossed``), applying the
+    raw filter's JSON conditions to this text; two spellings of one combination (keys in
+    another order) are two rows whose counts add up the same.
+    """
+
+    __tablename__ = "rollup_combo_scores"
+
+    survey_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("surveys.id", ondelete="CASCADE"), primary_key=True)
+    #: UTC day of ``submitted_dt``.
+    day: Mapped[date] = mapped_column(primary_key=True)
+    #: ``responses.segment`` as stored (JSON text).
+    segment: Mapped[str] = mapped_column(sa.Text, primary_key=True)
+    score: Mapped[int] = mapped_column(sa.SmallInteger, primary_key=True)
+    category: Mapped[str] = mapped_column(sa.String(16), primary_key=True)

@@ -72,9 +72,11 @@ class CommentRow:
     email: str | None
 
 
-def segment_value(key: str) -> ColumnElement[str | None]:
-    """The snapshotted attribute ``key`` as text (JSON ``->>`` / ``json_extract``)."""
-    return sa.cast(Response.segment[key].as_string(), sa.String)
+def segment_value(key: str, segment: ColumnElement[Any] = Response.segment
+                  ) -> ColumnElement[str | None]:
+    """The snapshotted attribute ``key`` of ``segment`` (JSON) as text (``->>`` /
+    ``json_extract``)."""
+    return sa.cast(segment[key].as_string(), sa.String)
 
 
 def filter_conditions(filters: Filters, *, skip: str | None = None) -> list[ColumnElement[bool]]:
@@ -94,9 +96,10 @@ def filter_conditions(filters: Filters, *, skip: str | None = None) -> list[Colu
     return conditions
 
 
-def segment_condition(key: str, value: str | None) -> ColumnElement[bool]:
+def segment_condition(key: str, value: str | None,
+                      segment: ColumnElement[Any] = Response.segment) -> ColumnElement[bool]:
     """Responses whose attribute ``key`` is ``value`` (``None``: without the attribute)."""
-    column = segment_value(key)
+    column = segment_value(key, segment)
     return column.is_(None) if value is None else column == value
 
 

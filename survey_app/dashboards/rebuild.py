@@ -15,12 +15,13 @@ from sqlalchemy import ColumnElement, Select, func, select
 
 from survey_app.core.db import db
 from survey_app.dashboards.filters import day_start, next_bucket
-from survey_app.dashboards.models import DailyScore, DailySegmentScore
+from survey_app.dashboards.models import DailyComboScore, DailyScore, DailySegmentScore
 from survey_app.responses.models import Response
 from survey_app.responses.queries import countable
 
 KEY = ("survey_id", "day", "score", "category")
 SEGMENT_KEY = ("survey_id", "attribute", "day", "value", "score", "category")
+COMBO_KEY = ("survey_id", "day", "segment", "score", "category")
 COUNT_COLUMNS = ("n", "comments", "negative", "neutral", "positive")
 
 
@@ -91,6 +92,26 @@ def segment_rows(survey_id: int, start: date | None = None, end: date | None = N
                       Response.category))
 
 
+def combo_rows(survey_id: int, start: date | None = None, end: date | None = None
+               ) -> Select[Any]:
+    """Raw aggregates as rows of ``rollup_combo_scores`` (the segment's JSON text)."""
+    text = sa.cast(Response.segment, sa.Text) if _is_postgresql() else \
+        sa.type_coerce(Response.segment, sa.Text)
+    # Not labelled "segment": PostgreSQL's GROUP BY would take the column of that name.
+    segment = func.coalesce(text, "null").label("combination")
+    day = _day().label("day")
+    return (select(Response.survey_id, day, segment, Response.score, Response.category,
+                   *_counts())
+            .where(*_responses(survey_id, start, end))
+            .group_by(Response.survey_id, sa.literal_column("day"),
+                      sa.literal_column("combination"), Response.score, Response.category))
+
+
+#: Each rollup table, the raw aggregate that fills it, and its key.
+TABLES = ((DailyScore, score_rows, KEY), (DailySegmentScore, segment_rows, SEGMENT_KEY),
+          (DailyComboScore, combo_rows, COMBO_KEY))
+
+
 def months(survey_id: int) -> list[tuple[date, date]]:
     """``[start, end)`` of each calendar month from the survey's first to its last response."""
     first, last = db.session.execute(
@@ -112,8 +133,7 @@ def rebuild_span(survey_id: int, start: date | None, end: date | None) -> None:
     the transaction ends, so no answer is counted twice or lost."""
     if _is_postgresql():
         db.session.execute(sa.text("LOCK TABLE responses IN SHARE MODE"))
-    for table, rows, key in ((DailyScore, score_rows, KEY),
-                             (DailySegmentScore, segment_rows, SEGMENT_KEY)):
+    for table, rows, key in TABLES:
         days = [table.survey_id == survey_id]
         if start is not None:
             days.append(table.day >= start)
@@ -129,8 +149,7 @@ def differences(survey_id: int) -> int:
     """Rows where the rollups and the raw aggregates disagree (0 when exact); rows of zeros
     left by the triggers are not differences."""
     total = 0
-    for table, rows, key in ((DailyScore, score_rows, KEY),
-                             (DailySegmentScore, segment_rows, SEGMENT_KEY)):
+    for table, rows, key in TABLES:
         columns = [table.__table__.c[name] for name in (*key, *COUNT_COLUMNS)]
         stored = select(*columns).where(table.survey_id == survey_id, table.n != 0)
         raw = rows(survey_id)

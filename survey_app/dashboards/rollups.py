@@ -20,11 +20,11 @@ from sqlalchemy import ColumnElement, case, func, literal, select
 from survey_app.core.db import db
 from survey_app.dashboards import queries
 from survey_app.dashboards.filters import Filters, Period
-from survey_app.dashboards.models import DailyScore, DailySegmentScore
+from survey_app.dashboards.models import DailyComboScore, DailyScore, DailySegmentScore
 from survey_app.dashboards.queries import Cell, GroupCounts, TooManyGroupsError
 from survey_app.surveys.models import Survey
 
-Table = type[DailyScore] | type[DailySegmentScore]
+Table = type[DailyScore] | type[DailySegmentScore] | type[DailyComboScore]
 #: Cell counts after the bucket, segment and score: n, comments, negative, neutral, positive.
 COUNTS = 5
 
@@ -42,7 +42,8 @@ def usable(filters: Filters, breakdown: str | None = None) -> bool:
     return len(keys) <= 1 and all(value is not None for _key, value in filters.segments)
 
 
-def _sums(table: Table) -> list[ColumnElement[Any]]:
+def sums(table: Table) -> list[ColumnElement[Any]]:
+    """The five counted columns summed (as ``_Counts`` lists them)."""
     return [func.sum(table.n), func.sum(table.comments), func.sum(table.negative),
             func.sum(table.neutral), func.sum(table.positive)]
 
@@ -67,7 +68,7 @@ def _scope(table: Table, survey: Survey, filters: Filters, period: Period
     return conditions
 
 
-def _bucket(table: Table, buckets: Sequence[date]) -> ColumnElement[int]:
+def day_number(table: Table, buckets: Sequence[date]) -> ColumnElement[int]:
     """The trend bucket of a day, numbered as ``queries.bucket_number`` numbers responses."""
     whens = [(table.day >= day, index) for index, day in reversed(list(enumerate(buckets)))]
     return case(*whens, else_=literal(-1))
@@ -85,14 +86,14 @@ def score_cells(survey: Survey, filters: Filters, buckets: Sequence[date],
     period = filters.period
     if filters.segments:
         value = filters.segments[0][1]
-        bucket = _bucket(DailySegmentScore, buckets).label("bucket_key")
+        bucket = day_number(DailySegmentScore, buckets).label("bucket_key")
         rows = db.session.execute(
-            select(bucket, DailySegmentScore.score, *_sums(DailySegmentScore))
+            select(bucket, DailySegmentScore.score, *sums(DailySegmentScore))
             .where(*_scope(DailySegmentScore, survey, filters, period))
             .group_by(sa.literal_column("bucket_key"), DailySegmentScore.score)).all()
         return _cells((row[0], value if breakdown else None, row[1], row[2:]) for row in rows)
-    bucket = _bucket(DailyScore, buckets).label("bucket_key")
-    totals = (select(bucket, DailyScore.score, *_sums(DailyScore))
+    bucket = day_number(DailyScore, buckets).label("bucket_key")
+    totals = (select(bucket, DailyScore.score, *sums(DailyScore))
               .where(*_scope(DailyScore, survey, filters, period))
               .group_by(sa.literal_column("bucket_key"), DailyScore.score))
     if breakdown is None:
@@ -125,9 +126,9 @@ def _values(survey: Survey, filters: Filters, buckets: Sequence[date], breakdown
             ) -> sa.Subquery:
     """The breakdown attribute's counts by bucket, value and score: one row more than
     ``MAX_GROUP_ROWS`` at most, so a breakdown with too many values is refused cheaply."""
-    bucket = _bucket(DailySegmentScore, buckets).label("bucket_key")
+    bucket = day_number(DailySegmentScore, buckets).label("bucket_key")
     return (select(bucket, DailySegmentScore.value, DailySegmentScore.score,
-                   *_sums(DailySegmentScore))
+                   *sums(DailySegmentScore))
             .where(*_scope(DailySegmentScore, survey, filters, filters.period),
                    DailySegmentScore.attribute == breakdown)
             .group_by(sa.literal_column("bucket_key"), DailySegmentScore.value,
@@ -196,7 +197,7 @@ def comment_cells(survey: Survey, filters: Filters, buckets: Sequence[date]
     """Countable responses with a comment per trend bucket and category: the themes panel's
     "answers with text" of a survey without free-text questions (see :func:`usable`)."""
     table: Table = DailySegmentScore if filters.segments else DailyScore
-    bucket = _bucket(table, buckets).label("bucket_key")
+    bucket = day_number(table, buckets).label("bucket_key")
     total = func.sum(table.comments)
     rows = db.session.execute(
         select(bucket, table.category, total)

@@ -3,6 +3,7 @@ dashboard as one raw statement per count, suppressed groups and refusals include
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterator
 from typing import Any
 
@@ -17,6 +18,7 @@ from survey_app.dashboards import crossed
 from survey_app.dashboards.anonymity import NarrowingRefusedError
 from survey_app.dashboards.filters import parse_filters
 from survey_app.dashboards.services import Dashboard, build_dashboard
+from survey_app.responses.models import Response
 from survey_app.surveys.models import Survey
 from survey_app.surveys.services import create_survey
 from tests.dashboards.helpers import stored_response
@@ -133,8 +135,9 @@ def _scans(statements: list[str]) -> list[str]:
             and "response_themes" not in s and "FROM surveys" not in s]
 
 
-def test_a_crossed_page_groups_the_responses_once(app, client, login, surveys):
-    """Filtered on two attributes, broken down by one of them (the first, by default)."""
+def test_a_crossed_page_reads_the_combination_rollup_once(app, client, login, surveys):
+    """Filtered on two attributes, broken down by one of them (the first, by default): one
+    ``GROUP BY`` of ``rollup_combo_scores``, none of the responses."""
     login(client, "admin")
     url = f"/surveys/{surveys[0].id}"
     args = {"segment": ["plan:pro", "region:north"]}
@@ -146,12 +149,52 @@ def test_a_crossed_page_groups_the_responses_once(app, client, login, surveys):
         each = _scans(_statements(app, lambda: client.get(url, query_string=args)))
     finally:
         app.config["DASHBOARD_ROLLUPS"] = True
-    assert len(_scans(statements)) == 1 and len(each) >= 5, (statements, each)
+    combos = [s for s in statements if "FROM rollup_combo_scores" in s and "GROUP BY" in s]
+    assert len(combos) == 1 and not _scans(statements) and len(each) >= 5, (statements, each)
     with app.app_context():
         postgresql = db.engine.dialect.name == "postgresql"
-    # PostgreSQL finds the comment page's tokens with the counts (no scan in token order).
+    # PostgreSQL reads the comment page's tokens in token order (a few comments: no bound;
+    # see the next test), then those rows; SQLite reads the page in token order.
+    assert len([s for s in statements if "ORDER BY responses.token_digest LIMIT" in s]) == 1
     assert any("token_digest IN" in s for s in statements) is postgresql
-    assert any("ORDER BY responses.token_digest LIMIT" in s for s in statements) is not postgresql
+
+
+@pytest.mark.parametrize("skewed", [False, True], ids=["uniform", "skewed"])
+def test_the_comment_pages_in_token_order_are_exact_whatever_the_bound(app, skewed):
+    """PostgreSQL reads an anonymous crossed group's first comment pages below a token bound
+    (``CrossedCounts.comment_tokens``): uniform digests are found within it; digests all
+    above it (skewed) make it grow until the pages are complete. Either way the pages are
+    those of the plain token order."""
+    with app.test_request_context():
+        if db.engine.dialect.name != "postgresql":
+            pytest.skip("PostgreSQL only: SQLite reads the page in index order")
+        survey = create_survey(kind="enps", title="Tokens", slug=f"tokens-{int(skewed)}")
+        for i in range(500):
+            segment = {"team": "Alpha", "region": "north"} if i % 5 else \
+                {"team": "Beta", "region": "north"}
+            response = stored_response(survey, i % 11, i % 20, True, "neutral", segment)
+            # Fixed digests, so the uniform case never misses its bound by chance.
+            digest = hashlib.sha256(f"tokens:{i}".encode()).hexdigest()
+            response.token_digest = "ff" + digest[2:] if skewed and i % 5 else digest
+            db.session.add(response)
+        db.session.commit()
+        filters = parse_filters({"segment": ["team:Alpha", "region:north"], "period": "30d"},
+                                survey)
+        counts = crossed.CrossedCounts(survey, filters, None, tokens=60)
+        group = sorted(db.session.scalars(
+            sa.select(Response.token_digest).where(
+                Response.survey_id == survey.id,
+                Response.segment["team"].as_string() == "Alpha")))
+        assert len(group) == 400
+        statements = _statements(app, lambda: [
+            counts.comment_tokens(filters, offset, 20) for offset in (0, 20, 40)])
+        for offset in (0, 20, 40):
+            assert counts.comment_tokens(filters, offset, 20) == group[offset:offset + 20]
+        assert counts.comment_tokens(filters, 60, 20) is None  # a later page: read on its own
+        bounds = [s for s in statements if "responses.token_digest <" in s]
+        # Page 1 reads 2 × 20 of 400 comments' range: a tenth. Skewed, it grows to 40 % and
+        # then to all of it.
+        assert bounds and (len(statements) > len(bounds)) is skewed
 
 
 segments = st.dictionaries(st.sampled_from(["team", "region", "plan"]),

@@ -3,6 +3,7 @@ either source (docs/dashboards.md, "Rollups")."""
 
 from __future__ import annotations
 
+import json
 import threading
 from collections import defaultdict
 from collections.abc import Iterator
@@ -21,7 +22,7 @@ from survey_app.core.scoring import categorise
 from survey_app.dashboards import rebuild, rollups
 from survey_app.dashboards.anonymity import NarrowingRefusedError
 from survey_app.dashboards.filters import parse_filters
-from survey_app.dashboards.models import DailyScore, DailySegmentScore
+from survey_app.dashboards.models import DailyComboScore, DailyScore, DailySegmentScore
 from survey_app.dashboards.services import build_dashboard
 from survey_app.privacy.erasure import strip_identity
 from survey_app.privacy.retention import anonymise_expired
@@ -86,35 +87,52 @@ def _apply(survey: Survey, operation: tuple[Any, ...], responses: list[Response]
     db.session.flush()
 
 
-def _expected(survey: Survey) -> tuple[dict[tuple[Any, ...], list[int]],
-                                       dict[tuple[Any, ...], list[int]]]:
-    """The rollups computed here, in Python, from the survey's responses as stored."""
-    scores: defaultdict[tuple[Any, ...], list[int]] = defaultdict(lambda: [0] * 5)
-    by_segment: defaultdict[tuple[Any, ...], list[int]] = defaultdict(lambda: [0] * 5)
+Rollups = tuple[dict[tuple[Any, ...], list[int]], ...]
+
+
+def _canonical(segment: Any) -> str:
+    """A segment's JSON with sorted keys: one spelling per combination of values."""
+    return json.dumps(json.loads(segment) if isinstance(segment, str) else segment,
+                      sort_keys=True)
+
+
+def _expected(survey: Survey) -> Rollups:
+    """The rollups computed here, in Python, from the survey's responses as stored: per
+    score, per attribute value and per combination of values."""
+    tables: list[defaultdict[tuple[Any, ...], list[int]]] = [
+        defaultdict(lambda: [0] * 5) for _table in range(3)]
+    scores, by_segment, by_combo = tables
     db.session.expire_all()
     for response in db.session.scalars(sa.select(Response).where(
             Response.survey_id == survey.id, Response.is_suspected_automated.is_(False))):
         day = response.submitted_dt.astimezone(UTC).date()
         counts = [1, response.comment is not None,
                   *(response.sentiment_label == s for s in ("negative", "neutral", "positive"))]
-        keys = [(day, response.score, response.category, scores)]
+        keys = [(day, response.score, response.category, scores),
+                (day, _canonical(response.segment), response.score, response.category,
+                 by_combo)]
         keys += [(name, day, str(value), response.score, response.category, by_segment)
                  for name, value in response.segment.items() if value is not None]
         for *key, table in keys:
             table[tuple(key)] = [a + b for a, b in zip(table[tuple(key)], counts, strict=True)]
-    return dict(scores), dict(by_segment)
+    return dict(scores), dict(by_segment), dict(by_combo)
 
 
-def _stored(survey: Survey) -> tuple[dict[tuple[Any, ...], list[int]],
-                                     dict[tuple[Any, ...], list[int]]]:
+def _stored(survey: Survey) -> Rollups:
     def read(table: Any, key: tuple[str, ...]) -> dict[tuple[Any, ...], list[int]]:
         rows = db.session.scalars(sa.select(table).where(table.survey_id == survey.id,
                                                          table.n != 0))
-        return {tuple(getattr(r, k) for k in key): [r.n, r.comments, r.negative, r.neutral,
-                                                     r.positive] for r in rows}
+        found: defaultdict[tuple[Any, ...], list[int]] = defaultdict(lambda: [0] * 5)
+        for r in rows:
+            at = tuple(_canonical(getattr(r, k)) if k == "segment" else getattr(r, k)
+                       for k in key)
+            found[at] = [a + b for a, b in zip(
+                found[at], (r.n, r.comments, r.negative, r.neutral, r.positive), strict=True)]
+        return dict(found)
 
     return (read(DailyScore, ("day", "score", "category")),
-            read(DailySegmentScore, ("attribute", "day", "value", "score", "category")))
+            read(DailySegmentScore, ("attribute", "day", "value", "score", "category")),
+            read(DailyComboScore, ("day", "segment", "score", "category")))
 
 
 @contextmanager
@@ -240,6 +258,8 @@ def test_the_command_checks_and_rebuilds_the_rollups(app, surveys):
         db.session.execute(sa.update(DailyScore).where(DailyScore.score == 9)
                            .values(n=DailyScore.n + 3))
         db.session.execute(sa.delete(DailySegmentScore).where(DailySegmentScore.value == "east"))
+        db.session.execute(sa.update(DailyComboScore).where(DailyComboScore.score == 3)
+                           .values(comments=DailyComboScore.comments + 1))
         db.session.commit()
     result = runner.invoke(args=["db", "rollup", "rollup-nps"])
     assert result.exit_code == 1
