@@ -93,7 +93,7 @@ class CrossedCounts:
         self.cuts = sorted(cuts)
         starts = [p.start for period in periods for p in (period, period.previous()) if p]
         if db.session.get_bind().dialect.name != "postgresql":
-            tokens = 0  # no ordered aggregates in SQLite 3.40; its comment page is cheap
+            tokens = 0  # SQLite reads its comment page in index order, cheaply
         #: How many token digests each group holds (0: none read).
         self.tokens = tokens
         self.rows = _read(survey, filters, self.cuts,
