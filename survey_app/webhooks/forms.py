@@ -68,3 +68,12 @@ class EndpointForm(BaseForm):
     #: The add form's one-time id: the same form sent again (a reload of the secret page)
     #: adds nothing.
     nonce = HiddenField()
+
+
+class DeleteForm(BaseForm):
+    """Deleting an endpoint: a ticked box, so a stray press deletes nothing."""
+
+    confirm = BooleanField(_l("I understand: nothing more is sent to this endpoint and its "
+                              "delivery log is deleted."),
+                           validators=[DataRequired(_l("Tick the box to confirm."))])
+

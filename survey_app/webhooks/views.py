@@ -19,7 +19,7 @@ from survey_app.core.db import db
 from survey_app.core.inputs import page_arg
 from survey_app.surveys.models import Survey
 from survey_app.webhooks import services
-from survey_app.webhooks.forms import EndpointForm, scope_choices
+from survey_app.webhooks.forms import DeleteForm, EndpointForm, scope_choices
 from survey_app.webhooks.models import EndpointKind, WebhookDelivery, WebhookEndpoint
 
 bp = Blueprint("webhooks", __name__, url_prefix="/settings/webhooks")
@@ -48,14 +48,19 @@ def _endpoint_or_404(endpoint_id: int) -> WebhookEndpoint:
     return endpoint
 
 
-def _form(endpoint: WebhookEndpoint | None = None, **kwargs: Any) -> EndpointForm:
+def _form(endpoint: WebhookEndpoint | None = None, *, as_stored: bool = False,
+          **kwargs: Any) -> EndpointForm:
+    """The endpoint form: as posted, or as stored on a GET or ``as_stored`` (another form of
+    the page was posted)."""
+    if as_stored:
+        kwargs["formdata"] = None
     form = EndpointForm(obj=endpoint, **kwargs)
     scopes = [endpoint.scope] if endpoint else services.scopes_of(current_user)
     form.scope.choices = scope_choices(scopes)
     surveys = db.session.scalars(visible_surveys(current_user).order_by(Survey.title))
     form.surveys.choices = [(s.id, f"{s.title} ({_audience(s.audience)})") for s in surveys
                             if s.audience in scopes]
-    if endpoint is not None and request.method == "GET":
+    if endpoint is not None and (request.method == "GET" or as_stored):
         form.surveys.data = endpoint.survey_ids
         target = form.events if endpoint.kind == EndpointKind.WEBHOOK else form.rules
         target.data = endpoint.events
@@ -128,7 +133,8 @@ def detail(endpoint_id: int):
     return _detail_page(endpoint, _form(endpoint), 200)
 
 
-def _detail_page(endpoint: WebhookEndpoint, form: EndpointForm, status: int):
+def _detail_page(endpoint: WebhookEndpoint, form: EndpointForm, status: int,
+                 delete_form: DeleteForm | None = None):
     page = page_arg(request.args)
     deliveries = db.session.scalars(
         sa.select(WebhookDelivery).where(WebhookDelivery.endpoint_id == endpoint.id)
@@ -138,7 +144,8 @@ def _detail_page(endpoint: WebhookEndpoint, form: EndpointForm, status: int):
     return render_template(
         "webhooks/detail.html", endpoint=endpoint, form=form, page=page,
         deliveries=deliveries[:PER_PAGE], has_next=len(deliveries) > PER_PAGE,
-        display_url=services.display_url(endpoint)), status
+        display_url=services.display_url(endpoint),
+        delete_form=delete_form or DeleteForm(formdata=None)), status
 
 
 @bp.post("/<int:endpoint_id>")
@@ -178,6 +185,10 @@ def rotate(endpoint_id: int):
 @role_required(*MANAGERS)
 def delete(endpoint_id: int):
     endpoint = _endpoint_or_404(endpoint_id)
+    form = DeleteForm()
+    if not form.validate_on_submit():
+        return _detail_page(endpoint, _form(endpoint, as_stored=True), 422,
+                            delete_form=form)
     services.delete_endpoint(endpoint, _me())
     db.session.commit()
     flash(_("Endpoint deleted."))

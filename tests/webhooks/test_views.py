@@ -22,11 +22,11 @@ def _count(app) -> int:
         return db.session.scalar(sa.select(sa.func.count()).select_from(WebhookEndpoint))
 
 
-def _button(client, endpoint_id: int, action: str):
-    """Press a button of the endpoint's page (a form with only its CSRF token)."""
+def _button(client, endpoint_id: int, action: str, **fields):
+    """Press a button of the endpoint's page (a form with its CSRF token and ``fields``)."""
     html = client.get(f"/settings/webhooks/{endpoint_id}").get_data(as_text=True)
     return client.post(f"/settings/webhooks/{endpoint_id}/{action}",
-                       data={"csrf_token": csrf_token(html)})
+                       data={"csrf_token": csrf_token(html), **fields})
 
 
 def _add(submit, url, **fields):
@@ -158,7 +158,22 @@ def test_rotate_shows_a_new_secret_and_edit_and_delete(app, client, login, submi
         endpoint = db.session.get(WebhookEndpoint, endpoint_id)
         assert (endpoint.url, endpoint.events, endpoint.survey_ids, endpoint.is_active) == (
             "https://93.184.216.34/other", ["followup.resolved"], [survey_id], False)
-    assert _button(client, endpoint_id, "delete").status_code == 303
+    assert _button(client, endpoint_id, "delete", confirm="y").status_code == 303
+    assert _count(app) == 0
+
+
+def test_delete_needs_the_box_ticked(app, client, login, make_endpoint):
+    """A stray press deletes nothing: the page says what is missing, the form as stored."""
+    endpoint_id, _secret = make_endpoint(["response.created"])
+    login(client, "admin")
+    answer = _button(client, endpoint_id, "delete")
+    assert answer.status_code == 422
+    html = answer.get_data(as_text=True)
+    assert "Tick the box to confirm." in html and 'aria-invalid="true"' in html
+    assert '<input checked id="events-0" name="events" type="checkbox" ' \
+        'value="response.created">' in html
+    assert _count(app) == 1
+    assert _button(client, endpoint_id, "delete", confirm="y").status_code == 303
     assert _count(app) == 0
 
 
