@@ -152,9 +152,7 @@ def _import_page(form: ImportForm, *, result=None, status: int = 200):  # type: 
 @role_required("admin", "hr")
 def edit(person_id: int):
     person = get_person_or_404(person_id)
-    form = PersonForm(obj=person)
-    if request.method == "GET":
-        form.attributes.data = "\n".join(f"{k}={v}" for k, v in sorted(person.attributes.items()))
+    form = _person_form(person, as_stored=request.method == "GET")
     if current_user.role == Role.HR:
         form.kind.choices = [c for c in kind_choices() if c.value == "employee"]
     if not form.validate_on_submit():
@@ -173,6 +171,14 @@ def edit(person_id: int):
     return redirect(url_for(".edit", person_id=person.id), 303)
 
 
+def _person_form(person: Person, *, as_stored: bool) -> PersonForm:
+    """The person's form: as posted, or as stored (attributes as ``key=value`` lines)."""
+    form = PersonForm(obj=person, **({"formdata": None} if as_stored else {}))
+    if as_stored:
+        form.attributes.data = "\n".join(f"{k}={v}" for k, v in sorted(person.attributes.items()))
+    return form
+
+
 def _edit_page(person: Person, form: PersonForm, *, erase_form: EraseForm | None = None,
                status: int = 200):
     light = health.health_of([person.id]).get(person.id) if person.kind == "customer" else None
@@ -186,7 +192,7 @@ def erase(person_id: int):
     person = get_person_or_404(person_id)
     form = EraseForm()
     if not form.validate_on_submit():
-        return _edit_page(person, PersonForm(obj=person, formdata=None), erase_form=form,
+        return _edit_page(person, _person_form(person, as_stored=True), erase_form=form,
                           status=422)
     result = erase_person(person)
     record(current_user, "person.erased", ("person", person_id),
