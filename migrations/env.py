@@ -1,6 +1,8 @@
 """Alembic environment: Polso's engine and metadata come from the Flask app."""
 
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 from logging.config import fileConfig
 
 from alembic import context
@@ -25,6 +27,25 @@ def run_migrations_offline() -> None:
         context.run_migrations()
 
 
+@contextmanager
+def foreign_keys_off(connection) -> Iterator[None]:
+    """SQLite: foreign keys off while migrations run, as SQLite's way to change a table needs
+    (with them on, dropping a rebuilt table deletes the rows that reference it); a migration
+    that rebuilds checks them itself before committing. The pragma only works outside a
+    transaction, so it goes straight to the driver, before the migrations begin one."""
+    if connection.dialect.name != "sqlite":
+        yield
+        return
+    driver = connection.connection.dbapi_connection
+    driver.execute("PRAGMA foreign_keys=OFF")
+    try:
+        yield
+    finally:
+        driver.execute("PRAGMA foreign_keys=ON")
+        if not driver.execute("PRAGMA foreign_keys").fetchone()[0]:  # still in a transaction
+            connection.invalidate()  # never back to the pool without them
+
+
 def run_migrations_online() -> None:
     """Run the migrations on the app's engine."""
 
@@ -36,7 +57,7 @@ def run_migrations_online() -> None:
 
     conf_args = dict(current_app.extensions["migrate"].configure_args)
     conf_args.setdefault("process_revision_directives", process_revision_directives)
-    with target_db.engine.connect() as connection:
+    with target_db.engine.connect() as connection, foreign_keys_off(connection):
         context.configure(connection=connection, target_metadata=target_db.metadata, **conf_args)
         with context.begin_transaction():
             context.run_migrations()

@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from flask_login import UserMixin
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from survey_app.core.db import db, utcnow
+from survey_app.core.db import IDS_NEVER_REUSED, db, utcnow
 
 
 class Role(StrEnum):
@@ -32,6 +32,7 @@ class User(UserMixin, db.Model):
         sa.CheckConstraint("locale IN ('en', 'it')", "locale_valid"),
         sa.CheckConstraint("email = lower(email)", "email_lower_case"),
         sa.CheckConstraint("session_version > 0", "session_version_valid"),
+        IDS_NEVER_REUSED,
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -28,6 +28,12 @@ NAMING_CONVENTION = {
     "pk": "pk_%(table_name)s",
 }
 
+#: Table option for tables whose ids leave the database (API answers, webhook payloads, audit
+#: log targets, page addresses) and whose rows can be deleted: on SQLite an id is then never
+#: given to a second row (``AUTOINCREMENT``; migration ``b6d8f0a2c4e7``). PostgreSQL's
+#: sequences never reuse one anyway.
+IDS_NEVER_REUSED = {"sqlite_autoincrement": True}
+
 
 class UTCDateTime(sa.TypeDecorator[datetime]):
     """A timezone-aware UTC datetime on every database (SQLite stores naive text)."""

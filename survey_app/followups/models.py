@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
 from survey_app.accounts.models import User
-from survey_app.core.db import db, utcnow
+from survey_app.core.db import IDS_NEVER_REUSED, db, utcnow
 from survey_app.core.delivery import DeliveryMixin, delivery_table_args
 from survey_app.people.models import Person
 from survey_app.responses.models import Response
@@ -86,6 +86,7 @@ class FollowUp(db.Model):
         sa.Index("ix_followups_team_created", "team", "created_dt", "first_action_dt"),
         sa.Index("ix_followups_team_status_ended", "team", "status", "ended_dt"),
         sa.Index("ix_followups_team_due", "team", "due_dt"),
+        IDS_NEVER_REUSED,
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -8,7 +8,7 @@ from enum import StrEnum
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from survey_app.core.db import db, utcnow
+from survey_app.core.db import IDS_NEVER_REUSED, db, utcnow
 from survey_app.people.models import Person
 from survey_app.surveys.models import Survey
 
@@ -33,6 +33,7 @@ class Invitation(db.Model):
             "status_valid",
         ),
         sa.Index("ix_invitations_survey_status", "survey_id", "status"),
+        IDS_NEVER_REUSED,
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

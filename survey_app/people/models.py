@@ -9,7 +9,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
-from survey_app.core.db import db, utcnow
+from survey_app.core.db import IDS_NEVER_REUSED, db, utcnow
 
 
 class PersonKind(StrEnum):
@@ -24,6 +24,7 @@ class Person(db.Model):
     __table_args__ = (
         sa.CheckConstraint("kind IN ('customer', 'employee')", "kind_valid"),
         sa.CheckConstraint("locale IN ('en', 'it')", "locale_valid"),
+        IDS_NEVER_REUSED,
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

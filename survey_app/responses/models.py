@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from survey_app.core.db import db, utcnow
+from survey_app.core.db import IDS_NEVER_REUSED, db, utcnow
 from survey_app.invitations.models import Invitation
 from survey_app.surveys.models import Question, Survey
 from survey_app.themes.models import ResponseTheme
@@ -90,6 +90,7 @@ class Response(db.Model):
         sa.Index("ix_responses_person_submitted", "person_id", "submitted_dt"),
         #: The API: a survey's identified answers in the order they were last written.
         sa.Index("ix_responses_survey_updated", "survey_id", "updated_dt", "id"),
+        IDS_NEVER_REUSED,
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

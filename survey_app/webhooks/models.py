@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from survey_app.accounts.models import User
-from survey_app.core.db import db, utcnow
+from survey_app.core.db import IDS_NEVER_REUSED, db, utcnow
 
 
 class EndpointKind(StrEnum):
@@ -47,6 +47,7 @@ class WebhookEndpoint(db.Model):
     __table_args__ = (
         sa.CheckConstraint("kind IN ('webhook', 'slack', 'teams')", "kind_valid"),
         sa.CheckConstraint("scope IN ('customers', 'employees')", "scope_valid"),
+        IDS_NEVER_REUSED,
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
