@@ -16,8 +16,8 @@ migrations run (with them on, dropping the old table would delete the rows refer
 the foreign keys are checked before the transaction commits.
 
 Expand step: same columns, same constraints; the previous release reads and writes the
-rebuilt tables as before. The copy holds SQLite's write lock for its duration (about a minute
-per million answers).
+rebuilt tables as before. The copy holds SQLite's write lock for its duration (1,000,000
+answers: 34 s on a 2-core machine).
 
 Revision ID: b6d8f0a2c4e7
 Revises: a3d5f7b9c1e2
