@@ -51,25 +51,49 @@ class Period:
     granularity: str
     #: No trend step was asked for: the dashboard picks it from the data (``trend_step``).
     is_step_auto: bool = False
-    #: The start as asked, when an anonymous survey's start was moved back to its step.
-    unaligned_start: date | None = None
+    #: ``(start, end)`` as asked, when an anonymous survey's period was widened to whole
+    #: trend steps (:meth:`widened`).
+    asked: tuple[date | None, date] | None = None
 
     @property
     def days(self) -> int | None:
         return None if self.start is None else (self.end - self.start).days
 
+    @property
+    def last_day(self) -> date:
+        return self.end - timedelta(days=1)
+
+    @property
+    def is_widened(self) -> bool:
+        """The period shown is wider than the one asked for."""
+        return self.asked is not None and self.asked != (self.start, self.end)
+
+    def widened(self) -> Period:
+        """This period over whole trend steps: from the Monday (1st) of its first day's week
+        (month) to the end of its last day's. Two such periods differ by whole steps, never by
+        a few days that could single out the answers given on them (anonymous surveys)."""
+        start, end = self.asked or (self.start, self.end)
+        last = bucket_start(end - timedelta(days=1), self.granularity)
+        return replace(self, asked=(start, end), end=next_bucket(last, self.granularity),
+                       start=None if start is None else bucket_start(start, self.granularity))
+
     def previous(self) -> Period | None:
-        """The period of the same length just before this one (none for "all time")."""
+        """The period of the same length just before this one (none for "all time"); a
+        widened period's as many whole steps before it."""
         if self.start is None:
             return None
+        if self.asked is not None and self.granularity == "month":
+            months = (self.end.year - self.start.year) * 12 + self.end.month - self.start.month
+            start = self.start
+            for _ in range(months):
+                start = bucket_start(start - timedelta(days=1), "month")
+            return replace(self, start=start, end=self.start)
         return replace(self, start=self.start - (self.end - self.start), end=self.start)
 
     def with_step(self, granularity: str) -> Period:
-        """This period with another trend step, a start aligned to the old step re-aligned."""
-        start = self.start
-        if self.unaligned_start is not None:
-            start = bucket_start(self.unaligned_start, granularity)
-        return replace(self, start=start, granularity=granularity)
+        """This period with another trend step, a widened one widened to the new step."""
+        changed = replace(self, granularity=granularity)
+        return changed if self.asked is None else changed.widened()
 
     def buckets(self, first_day: date | None) -> list[date]:
         """Start days of the trend buckets: the period's start, then each Monday or 1st."""
@@ -118,7 +142,7 @@ class Filters:
         if self.period.code == "custom":
             assert self.period.start is not None
             args["from"] = self.period.start.isoformat()
-            args["to"] = (self.period.end - timedelta(days=1)).isoformat()
+            args["to"] = self.period.last_day.isoformat()
         for name in ("category", "sentiment", "theme", "breakdown"):
             if getattr(self, name):
                 args[name] = getattr(self, name)
@@ -154,16 +178,15 @@ def parse_filters(args: Mapping[str, object], survey: Survey, *,
                   today: date | None = None) -> Filters:
     """Filters from query-string-like ``args`` (a ``MultiDict`` or a plain dict).
 
-    For anonymous surveys the period's start moves back to the start of its first trend
-    bucket, so two periods always differ by whole weeks or months, never by a few days.
+    For anonymous surveys the period is widened to whole trend steps (:meth:`Period.widened`),
+    so two periods always differ by whole weeks or months, never by a few days.
 
     :raises InvalidFilterError: a value is malformed or not one of the allowed ones.
     """
     today = today or utcnow().date()
     period = _period(args, today)
-    if survey.is_anonymous and period.start is not None:
-        period = replace(period, start=bucket_start(period.start, period.granularity),
-                         unaligned_start=period.start)
+    if survey.is_anonymous:
+        period = period.widened()
     category = _choice(args, "category", [str(c) for c in categories_of(survey)])
     sentiment = _choice(args, "sentiment", SENTIMENTS)
     theme = _one(args, "theme")

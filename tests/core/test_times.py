@@ -70,10 +70,13 @@ def test_respondent_deadline_is_in_the_configured_zone_without_seconds(
     monkeypatch.setitem(app.config, "TIMEZONE", "Europe/Rome")
     token = make_link(make_survey("nps"), locale="it")
     submit(f"/s/{token}", {"score": "9"})
+    # A 1 December whose 24-hour window is still open whenever the suite runs (a fixed 2026
+    # date closed on 2 December 2026 at 22:10 UTC, and the page then said "answered" instead).
+    year = datetime.now(UTC).year + 1
     with app.app_context():
         response = db.session.scalars(select(Response)).one()
-        response.submitted_dt = datetime(2026, 12, 1, 22, 10, 59, tzinfo=UTC)
+        response.submitted_dt = datetime(year, 12, 1, 22, 10, 59, tzinfo=UTC)
         db.session.commit()
     page = " ".join(client.get(f"/s/{token}").get_data(as_text=True).split())
     # 24 hours to change it: until 2 December 22:10 UTC = 23:10 in Rome.
-    assert "fino al 2 dic 2026, 23:10." in page or "fino a 2 dic 2026, 23:10" in page
+    assert f"fino al 2 dic {year}, 23:10." in page or f"fino a 2 dic {year}, 23:10" in page

@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import re
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 from sqlalchemy import select
 
 from survey_app.core.db import db
 from survey_app.dashboards.anonymity import NarrowingRefusedError, Policy
+from survey_app.dashboards.filters import bucket_start, parse_filters
 from survey_app.people.services import get_or_create_person
 from survey_app.responses.models import Response
+from survey_app.surveys.models import Survey
 from tests.dashboards.helpers import NOT_ENOUGH, csv_rows, rows, section, text
 
 SCORES = [9, 10, 7, 3, 8, 6, 10, 2, 9, 5, 8, 0]
@@ -261,3 +263,50 @@ def test_key_phrases_of_a_language_with_few_comments_are_left_out(hr, make_surve
                            for _ in range(3)])
     phrases = section(hr.get(f"/surveys/{survey}").get_data(as_text=True), "phrases-title")
     assert "carico di lavoro 5" in text(phrases) and "Italian" in phrases
+
+
+# -- periods of an anonymous survey --------------------------------------------------------
+
+def _responses_shown(client, survey: int, start: date, last: date) -> str:
+    page = client.get(f"/surveys/{survey}?period=custom&from={start}&to={last}&trend=week")
+    assert page.status_code == 200
+    return text(section(page.get_data(as_text=True), "headline-title"))
+
+
+def test_two_custom_periods_never_differ_by_a_few_days(hr, make_survey, add_responses):
+    """Monday to Thursday and Monday to Friday would tell Friday's three answers apart: both
+    cover the whole week, and the page says so."""
+    survey = make_survey("enps")
+    monday = bucket_start(date.today() - timedelta(days=21), "week")
+    days_ago = {day: (date.today() - (monday + timedelta(days=day))).days for day in range(5)}
+    add_responses(survey, [row for day in range(4) for row in group("All", 8,
+                                                                     days_ago=days_ago[day])]
+                  + group("All", 3, days_ago=days_ago[4], score=0))
+    to_thursday = _responses_shown(hr, survey, monday, monday + timedelta(days=3))
+    to_friday = _responses_shown(hr, survey, monday, monday + timedelta(days=4))
+    assert "35 responses" in to_thursday and "35 responses" in to_friday
+    page = hr.get(f"/surveys/{survey}?period=custom&from={monday + timedelta(days=2)}"
+                  f"&to={monday + timedelta(days=2)}&trend=week").get_data(as_text=True)
+    assert "cover whole weeks" in text(page) and "35 responses" in text(page)
+
+
+def test_a_period_of_a_survey_with_names_is_shown_as_asked(hr, make_survey, add_responses):
+    survey = make_survey("enps", anonymous=False)
+    monday = bucket_start(date.today() - timedelta(days=21), "week")
+    add_responses(survey, group("All", 6, days_ago=(date.today() - monday).days)
+                  + group("All", 6, days_ago=(date.today() - monday).days - 4))
+    shown = _responses_shown(hr, survey, monday, monday + timedelta(days=3))
+    assert "6 responses" in shown
+
+
+def test_widened_periods_and_the_previous_one_keep_to_whole_months(app_ctx, make_survey):
+    survey = db.session.get(Survey, make_survey("enps"))
+    asked = {"period": "custom", "from": "2026-02-10", "to": "2026-03-05", "trend": "month"}
+    period = parse_filters(asked, survey, today=date(2026, 6, 1)).period
+    assert (period.start, period.end) == (date(2026, 2, 1), date(2026, 4, 1))
+    assert period.is_widened and period.asked == (date(2026, 2, 10), date(2026, 3, 6))
+    previous = period.previous()
+    assert (previous.start, previous.end) == (date(2025, 12, 1), date(2026, 2, 1))
+    weekly = period.with_step("week")  # from the days asked, not from the widened month
+    assert (weekly.start, weekly.end) == (date(2026, 2, 9), date(2026, 3, 9))
+    assert weekly.previous().start == date(2026, 1, 12)
