@@ -16,6 +16,7 @@ from survey_app.core.db import db, set_write_intent
 from survey_app.core.errors import register_error_pages
 from survey_app.core.i18n import (
     format_day,
+    format_number,
     format_when,
     is_time_zone,
     select_locale,
@@ -159,7 +160,7 @@ def init_extensions(app: Flask) -> None:
     _init_mail_and_jobs(app)
     babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone,
                    default_translation_directories=str(Path(app.root_path) / "translations"))
-    app.jinja_env.filters.update(when=format_when, day=format_day)
+    app.jinja_env.filters.update(when=format_when, day=format_day, decimal=format_number)
     headers.init_app(app)
     app.before_request(_flag_writes)
     app.wsgi_app = TrustedProxies(app)  # type: ignore[method-assign]

@@ -11,7 +11,7 @@ from zoneinfo import available_timezones
 
 import pytz
 from flask import current_app, g, has_request_context, request
-from flask_babel import format_date, format_datetime, get_locale, refresh
+from flask_babel import format_date, format_datetime, format_decimal, get_locale, refresh
 from flask_login import current_user
 
 #: How every page and e-mail shows a moment, per language (CLDR patterns): no seconds, 24 hours,
@@ -87,3 +87,11 @@ def format_when(value: datetime) -> str:
 def format_day(value: date | datetime) -> str:
     """A day (a moment's day in the reader's time zone) in the reader's language."""
     return format_date(value, DATE_FORMATS.get(str(get_locale()), DATE_FORMATS["en"]))
+
+
+def format_number(value: float, places: int = 0, *, signed: bool = False) -> str:
+    """A figure with ``places`` decimals in the reader's language ("3,46" in Italian, "3.46"
+    in English); ``signed`` writes "+" before a positive one ("+0,12")."""
+    digits = "0." + "0" * places if places else "0"
+    pattern = f"+#,##{digits};-#,##{digits}" if signed else f"#,##{digits}"
+    return format_decimal(value, pattern)

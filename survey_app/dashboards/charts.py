@@ -14,6 +14,7 @@ from datetime import date
 from flask_babel import format_date
 from flask_babel import gettext as _
 
+from survey_app.core.i18n import format_number
 from survey_app.core.scoring import categorise
 from survey_app.dashboards.metrics import MIN_MARGIN_N, Mean, Score
 from survey_app.dashboards.services import Group
@@ -175,7 +176,7 @@ def margin_text(result: Score | Mean, digits: int = 0, *, short: bool = False) -
     """"± 15", or why no margin is shown (``metrics.shows_margin``); ``short`` for table
     cells, where the column already says "margin"."""
     if result.shows_margin:
-        return f"± {result.margin:.{digits}f}"
+        return f"± {format_number(result.margin, digits)}"
     if result.n < MIN_MARGIN_N:
         return _("too few answers") if short else _("too few answers for a margin")
     return _("all answers alike")
@@ -261,7 +262,7 @@ def impact_chart(rows: Sequence[ThemeRow]) -> ImpactChart:
                else "bar-detractor" if value < 0 else "bar-promoter")
         bars.append(ImpactBar(
             index * IMPACT_ROW + 4, min(x_of(value), zero), round(abs(x_of(value) - zero), 1),
-            css, label, f"{value:+.1f}",
+            css, label, format_number(value, 1, signed=True),
             (x_of(value - spread), x_of(value + spread)) if spread else None))
     return ImpactChart(WIDTH, max(len(bars), 1) * IMPACT_ROW + 8, zero, bars)
 

@@ -78,6 +78,8 @@ class Health:
     has_red_case: bool = False
     cancelled_on: date | None = None
     last_score: int | None = None
+    #: ``"csat"`` (1–5) or ``"nps"`` (0–10, eNPS too): the scale of the last answer.
+    last_scale: str | None = None
     previous_score: int | None = None
     is_drop: bool = False
     is_passive: bool = False
@@ -91,7 +93,11 @@ class Health:
     def reasons(self) -> list[str]:
         """Why the light is what it is, red reasons first, in the current language."""
         said = []
-        if self.is_detractor:
+        is_csat = self.last_scale == "csat"
+        if self.is_detractor and is_csat:
+            said.append(_("Dissatisfied in the last answer (score %(score)s of 5).",
+                          score=self.last_score))
+        elif self.is_detractor:
             said.append(_("Detractor in the last answer (score %(score)s).",
                           score=self.last_score))
         if self.has_red_case:
@@ -102,7 +108,10 @@ class Health:
         if self.is_drop:
             said.append(_("Score dropped from %(before)s to %(after)s between the last two "
                           "answers.", before=self.previous_score, after=self.last_score))
-        if self.is_passive:
+        if self.is_passive and is_csat:
+            said.append(_("Neutral in the last answer (score %(score)s of 5).",
+                          score=self.last_score))
+        elif self.is_passive:
             said.append(_("Passive in the last answer (score %(score)s).", score=self.last_score))
         if self.is_negative:
             said.append(_("Negative comment in the last answer."))
@@ -154,7 +163,8 @@ def health_select(rules: HealthRules, *, as_of: datetime | None = None,
         select(Person.id.label("person_id"), light.label("light"),
                _flag(is_detractor).label("is_detractor"), _flag(has_red_case).label("has_red_case"),
                case((is_cancelled, activity.c.last_cancel)).label("cancelled_on"),
-               answers.c.last_score, answers.c.previous_score, _flag(is_drop).label("is_drop"),
+               answers.c.last_score, answers.c.last_scale, answers.c.previous_score,
+               _flag(is_drop).label("is_drop"),
                _flag(is_passive).label("is_passive"), _flag(is_negative).label("is_negative"),
                idle.label("days_without_order"), activity.c.usual.label("usual_interval"),
                _flag(is_inactive).label("is_inactive"),
@@ -255,7 +265,7 @@ def _health(row: Any, rules: HealthRules) -> Health:
     return Health(
         person_id=row.person_id, light=row.light, is_detractor=bool(row.is_detractor),
         has_red_case=bool(row.has_red_case), cancelled_on=cancelled,
-        last_score=row.last_score, previous_score=row.previous_score,
+        last_score=row.last_score, last_scale=row.last_scale, previous_score=row.previous_score,
         is_drop=bool(row.is_drop), is_passive=bool(row.is_passive),
         is_negative=bool(row.is_negative),
         days_without_order=None if row.days_without_order is None

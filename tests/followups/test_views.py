@@ -142,6 +142,14 @@ def test_case_page_shows_response_history_and_timeline(app, client, login, make_
         assert text in html, text
 
 
+def test_a_neutral_csat_answer_with_a_negative_comment_is_not_called_a_good_score(
+        client, login, make_case):
+    case = make_case(3, NEGATIVE_EN, kind="csat")
+    login(client, "support")
+    html = _page(client, f"/followups/{case}")
+    assert "no low score, but a negative comment" in html and "good score" not in html
+
+
 def test_script_in_a_comment_never_becomes_html(app, client, login, make_case):
     case = make_case(0, SCRIPT)
     login(client, "support")
@@ -307,3 +315,11 @@ def test_a_case_names_the_answer_language(client, login, make_case):
     login(client, "support")
     page = client.get(f"/followups/{case_id}").get_data(as_text=True)
     assert re.search(r"<dt>Language</dt>\s*<dd>Italiano</dd>", page)
+
+
+def test_figures_are_written_in_the_readers_language(client, login, make_case):
+    case = make_case(2, NEGATIVE_EN)
+    login(client, "support", locale="it")
+    html = _page(client, f"/followups/{case}")
+    polarity = re.search(r"\(([+-]\d+[.,]\d\d)\)", html).group(1)
+    assert "," in polarity and "." not in polarity  # "-0,70", as Italians write it

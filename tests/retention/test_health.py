@@ -113,8 +113,9 @@ def test_dissatisfied_csat_answer_is_red_and_neutral_is_yellow(world):
     red, yellow = world.person(), world.person()
     world.answer(red, 2, survey=world.csat)
     world.answer(yellow, 3, survey=world.csat)
-    assert light(red) == ("red", ["Detractor in the last answer (score 2)."])
-    assert light(yellow) == ("yellow", ["Passive in the last answer (score 3)."])
+    # CSAT's own words: "detractor" and "passive" are NPS's, and 3 of 5 is not a 3 of 10.
+    assert light(red) == ("red", ["Dissatisfied in the last answer (score 2 of 5)."])
+    assert light(yellow) == ("yellow", ["Neutral in the last answer (score 3 of 5)."])
 
 
 def test_an_open_red_case_is_red_until_it_is_closed(world):
