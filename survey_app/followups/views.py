@@ -191,8 +191,12 @@ def _assign_form(case: FollowUp, **kwargs: Any) -> AssignForm:
 
 
 def _refused(case_id: int, error: services.FollowUpError, forms: dict[str, Any]):
-    """Roll back, show the case as it is now with the reason, keep what was typed."""
+    """Roll back, show the case as it is now with the reason, keep what was typed; the field
+    the reason is about is marked too."""
     db.session.rollback()
+    for form in forms.values():
+        if error.field is not None and error.field in form:
+            form[error.field].errors = [*form[error.field].errors, str(error)]
     code = 409 if isinstance(error, services.CaseChangedError) else 422
     return _detail_page(_case_or_404(case_id), code, error=str(error), forms=forms)
 

@@ -193,3 +193,11 @@ def test_new_accounts_start_with_the_least_privileged_role(client, login):
     roles = {form.action: dict(form.data())["role"] for form in forms
              if form.action in ("/users#new-user", "/users/invite#invite")}
     assert roles == {"/users#new-user": "viewer", "/users/invite#invite": "viewer"}
+
+
+def test_roles_are_named_in_the_readers_language(client, login, make_user):
+    make_user("support", email="agent@staff.example.com")
+    login(client, "admin", locale="it")
+    page = " ".join(client.get("/users").get_data(as_text=True).split())
+    assert "<td>Supporto</td>" in page and "<td>support</td>" not in page
+    assert '<span class="staff-role">Amministratore</span>' in page

@@ -52,7 +52,12 @@ def test_agent_claims_notes_and_resolves(app, browser, live_server, make_case, m
     assert page.locator(".note-body").first.inner_text() == "Called, promised a refund by Friday."
 
     page.get_by_role("button", name="Resolve case").click()  # no outcome chosen yet
-    assert page.get_by_text("Choose the outcome to resolve the case.").is_visible()
+    # said at the top and at the Outcome field itself
+    assert page.get_by_role("alert").filter(
+        has_text="Choose the outcome to resolve the case.").is_visible()
+    assert page.locator("#outcome-error").inner_text().strip() == (
+        "Choose the outcome to resolve the case.")
+    assert page.locator("select[name=outcome]").get_attribute("aria-invalid") == "true"
     page.get_by_label("Outcome").select_option("refunded")
     page.locator(".resolve-form").get_by_label("Note", exact=True).fill("Refund sent.")
     page.get_by_role("button", name="Resolve case").click()

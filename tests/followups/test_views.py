@@ -176,7 +176,12 @@ def test_claim_note_and_resolve_through_the_pages(app, client, login, make_case)
     # resolving without an outcome is refused with the reason, nothing changes
     response = _post(client, f"/followups/{case}/status", {"to": "resolved", "note": "x"}, page)
     assert response.status_code == 422
-    assert "Choose the outcome to resolve the case." in response.get_data(as_text=True)
+    refused = response.get_data(as_text=True)
+    assert "Choose the outcome to resolve the case." in refused
+    # … at the top and at the field itself, which keeps the note typed
+    outcome = re.search(r'<select[^>]*name="outcome"[^>]*>', refused).group(0)
+    assert 'aria-invalid="true"' in outcome
+    assert refused.count("Choose the outcome to resolve the case.") == 2
     response = _post(client, f"/followups/{case}/status",
                      {"to": "resolved", "outcome": "explained", "note": "Explained billing."},
                      page)

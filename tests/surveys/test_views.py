@@ -9,6 +9,9 @@ from sqlalchemy import func, select
 
 from survey_app.audit.models import AuditEvent
 from survey_app.core.db import db
+from survey_app.core.tokens import new_token
+from survey_app.responses.models import Suspicion
+from survey_app.responses.services import Submission, record_response
 from survey_app.surveys.models import Survey
 from tests.conftest import csrf_token
 
@@ -319,3 +322,19 @@ def test_retention_setting_speaks_italian(app, client, login, make_survey):
     response = post(client, f"/surveys/{survey_id}/retention?lang=it", {"retention_days": "7"},
                     f"/surveys/{survey_id}/edit")
     assert "Scrivi un numero di giorni tra 30 e 3650" in response.get_data(as_text=True)
+
+
+def test_the_survey_list_counts_flagged_answers_in_italian_agreement(app, client, login,
+                                                                     make_survey):
+    survey_id = make_survey("nps")
+    login(client, "admin", locale="it")
+
+    def flag_one() -> str:
+        with app.app_context():
+            record_response(db.session.get(Survey, survey_id), Submission(score=9),
+                            token=new_token(), channel="link", suspected=Suspicion.TOO_FAST)
+            db.session.commit()
+        return " ".join(client.get("/surveys").get_data(as_text=True).split())
+
+    assert "1 segnalata" in flag_one()
+    assert "2 segnalate" in flag_one()

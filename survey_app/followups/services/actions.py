@@ -55,7 +55,12 @@ REPLY_MAX_LENGTH = 10000
 
 
 class FollowUpError(DomainError):
-    """A follow-up action was refused; the message says why."""
+    """A follow-up action was refused; the message says why, and ``field`` which form field
+    it is about (``None``: the action as a whole)."""
+
+    def __init__(self, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
 
 
 class InvalidTransitionError(FollowUpError):
@@ -314,14 +319,15 @@ def _check_transition(case: FollowUp, to: str, outcome: str | None, note: str | 
             allowed=allowed))
     outcomes = current_app.config["FOLLOWUP_OUTCOMES"]
     if to == CaseStatus.RESOLVED and outcome not in outcomes:
-        raise InvalidTransitionError(_("Choose the outcome to resolve the case."))
+        raise InvalidTransitionError(_("Choose the outcome to resolve the case."), "outcome")
     if to != CaseStatus.RESOLVED and outcome:
-        raise InvalidTransitionError(_("An outcome is only given when resolving."))
+        raise InvalidTransitionError(_("An outcome is only given when resolving."), "outcome")
     if to == CaseStatus.CLOSED and not note:
-        raise InvalidTransitionError(_("Say in a note why the case is closed without action."))
+        raise InvalidTransitionError(_("Say in a note why the case is closed without action."),
+                                     "note")
     if note and len(note) > NOTE_MAX_LENGTH:
         raise InvalidTransitionError(_("The note is longer than %(n)s characters.",
-                                       n=NOTE_MAX_LENGTH))
+                                       n=NOTE_MAX_LENGTH), "note")
 
 
 def _who(actor: Actor) -> str:
