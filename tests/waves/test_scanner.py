@@ -8,13 +8,15 @@ from sqlalchemy import func, select
 
 from survey_app.core.db import db, utcnow
 from survey_app.core.forms import LinkBoundCSRF
-from survey_app.core.tokens import hash_token
+from survey_app.core.tokens import hash_token, new_token
 from survey_app.followups.models import FollowUp
 from survey_app.invitations.models import Invitation, LinkOpen
 from survey_app.invitations.tracking import record_open
-from survey_app.responses.models import Response
+from survey_app.responses.models import Response, Suspicion
 from survey_app.responses.queries import countable
 from survey_app.responses.review import confirm_human, discard
+from survey_app.responses.services import Submission, record_response
+from survey_app.surveys.models import Survey
 from tests.conftest import csrf_token
 from tests.waves.conftest import html_links, path_of
 
@@ -144,3 +146,31 @@ def test_a_person_answering_some_buttons_or_long_after_a_scan_is_not_flagged(
     assert invitation.scanner_dt == burst + timedelta(milliseconds=500)
     assert looks_automated(invitation, burst + timedelta(minutes=10))
     assert not looks_automated(invitation, burst + timedelta(minutes=11))
+
+
+def test_a_support_agent_sees_who_decides_and_what_was_written(app, client, login,
+                                                               make_survey):
+    survey_id = make_survey("nps")
+    with app.app_context():
+        record_response(db.session.get(Survey, survey_id),
+                        Submission(score=2, comment="The courier never came."),
+                        token=new_token(), channel="link", suspected=Suspicion.TOO_FAST)
+        db.session.commit()
+    login(client, "support")
+    page = " ".join(client.get(f"/surveys/{survey_id}/suspected").get_data(as_text=True).split())
+    assert "until someone who manages this survey (an admin) decides" in page
+    assert "until you decide" not in page and "A person: count it" not in page
+    assert "The courier never came." in page  # what a reviewer needs to tell a person
+
+
+def test_the_suspected_list_of_an_anonymous_survey_shows_no_comment(app, client, login,
+                                                                    make_survey):
+    survey_id = make_survey("enps")
+    with app.app_context():
+        record_response(db.session.get(Survey, survey_id),
+                        Submission(score=2, comment="My manager shouts at me."),
+                        token=new_token(), channel="link", suspected=Suspicion.TOO_FAST)
+        db.session.commit()
+    login(client, "hr")
+    page = client.get(f"/surveys/{survey_id}/suspected").get_data(as_text=True)
+    assert "sent too fast" in page and "My manager shouts" not in page
