@@ -24,7 +24,14 @@ SURVEYS = [
 ]
 #: Settings other than the defaults: HR's scheduled employee surveys do not hold each other
 #: back (the throttle still spaces the customer surveys).
-SETTINGS = {"team-pulse": {"throttle_days": 0}, "enps": {"throttle_days": 0}}
+SETTINGS = {
+    "team-pulse": {"throttle_days": 0},
+    "enps": {"throttle_days": 0,
+             "texts": {"it": {"title": "Consiglieresti di lavorare in Acme?"}}},
+    # The demo's people answer in English or Italian: an Italian page has an Italian title.
+    "acme-nps": {"texts": {"it": {"title": "Acme — come stiamo andando?"}}},
+    "support-csat": {"texts": {"it": {"title": "La tua richiesta di assistenza"}}},
+}
 #: When each survey's waves went out, in days before today (CSAT goes out per ticket instead).
 WAVES = {"acme-nps": [350, 260, 170, 80, 6], "enps": [345, 255, 165, 75, 4],
          "team-pulse": [100, 70, 40]}
