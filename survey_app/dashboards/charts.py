@@ -226,6 +226,9 @@ class ImpactBar:
     value: str
     #: ``(low, high)`` x of the interval; ``None`` when untested.
     whisker: tuple[float, float] | None
+    #: Where the value is written: past the bar (and its interval) on its own side.
+    value_x: float
+    value_anchor: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -236,8 +239,9 @@ class ImpactChart:
     bars: list[ImpactBar]
 
 
-#: Impact chart: the label column's width, one row's height.
-IMPACT_LABELS = 130
+#: Impact chart: the label column's width, the room for a value at each end, one row's height.
+IMPACT_LABELS = 150
+IMPACT_VALUE = 34
 IMPACT_ROW = 22
 
 
@@ -249,8 +253,8 @@ def impact_chart(rows: Sequence[ThemeRow]) -> ImpactChart:
     scale_max = max((abs(impact.value) + spread
                      for (_label, impact), spread in zip(measured, spreads, strict=True)),
                     default=1.0) or 1.0
-    half = (WIDTH - IMPACT_LABELS - 10) / 2
-    zero = IMPACT_LABELS + half
+    half = (WIDTH - IMPACT_LABELS - 10 - 2 * IMPACT_VALUE) / 2
+    zero = IMPACT_LABELS + IMPACT_VALUE + half
 
     def x_of(points: float) -> float:
         return round(zero + points / scale_max * half, 1)
@@ -260,10 +264,13 @@ def impact_chart(rows: Sequence[ThemeRow]) -> ImpactChart:
         value = impact.value
         css = ("bar-noise" if not impact.is_driver
                else "bar-detractor" if value < 0 else "bar-promoter")
+        whisker = (x_of(value - spread), x_of(value + spread)) if spread else None
+        low, high = whisker or (min(x_of(value), zero), max(x_of(value), zero))
         bars.append(ImpactBar(
             index * IMPACT_ROW + 4, min(x_of(value), zero), round(abs(x_of(value) - zero), 1),
-            css, label, format_number(value, 1, signed=True),
-            (x_of(value - spread), x_of(value + spread)) if spread else None))
+            css, label, format_number(value, 1, signed=True), whisker,
+            round(low - 3, 1) if value < 0 else round(max(high, zero) + 3, 1),
+            "end" if value < 0 else "start"))
     return ImpactChart(WIDTH, max(len(bars), 1) * IMPACT_ROW + 8, zero, bars)
 
 

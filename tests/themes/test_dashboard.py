@@ -36,7 +36,8 @@ def theme_rows(page: str) -> dict[str, list[str]]:
     return found
 
 
-def test_themes_ranked_by_impact_with_split_and_noise(client, login, make_survey, tagged):
+def test_themes_ranked_by_impact_with_split_and_noise(app, client, login, make_survey,
+                                                      tagged):
     survey = make_survey("nps")
     tagged(survey, [dict(score=2, comment="The courier was late again")] * 40
            + [dict(score=10, comment="Excellent product quality")] * 40
@@ -58,6 +59,14 @@ def test_themes_ranked_by_impact_with_split_and_noise(client, login, make_survey
     assert quality[2] == "+100" and quality[4] == "+66.7"
     assert price[1] == "3 (3%)" and "not distinguishable from noise" in price[4]
     assert "Impact of themes on NPS" in section(page, "themes-title")
+    # the chart writes each bar's value past its end, in the reader's language
+    values = re.findall(r'<text class="chart-value"[^>]*text-anchor="(\w+)">([^<]+)</text>',
+                        section(page, "themes-title"))
+    assert ("end", "-66.7") in values and ("start", "+66.7") in values
+    reader = app.test_client()
+    login(reader, "admin", locale="it")
+    italian = reader.get(f"/surveys/{survey}?period=all").get_data(as_text=True)
+    assert 'text-anchor="end">-66,7</text>' in section(italian, "themes-title")
 
 
 def test_the_share_by_month(client, login, make_survey, tagged):
