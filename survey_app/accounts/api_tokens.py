@@ -76,19 +76,26 @@ def authenticate(secret: str) -> ApiToken | None:
 
 
 def note_use(token: ApiToken, now: datetime | None = None) -> bool:
-    """Set ``last_used_dt`` if it is older than :data:`LAST_USED_RESOLUTION`; ``True`` if a
-    row was written (the caller commits). Concurrent requests write it once."""
+    """Set and commit ``last_used_dt`` if it is older than :data:`LAST_USED_RESOLUTION`;
+    ``True`` if a row was written. Concurrent requests write it once.
+
+    The write gets a transaction of its own (the read that found the token is ended first):
+    on SQLite a read transaction cannot turn into a write once another process has committed
+    since it began ("database is locked", whatever the busy timeout).
+    """
     now = now or utcnow()
     stale = now - LAST_USED_RESOLUTION
     if token.last_used_dt is not None and token.last_used_dt > stale:
         return False
+    db.session.commit()
     written = db.session.execute(
         update(ApiToken)
         .where(ApiToken.id == token.id,
                or_(ApiToken.last_used_dt.is_(None), ApiToken.last_used_dt <= stale))
         .values(last_used_dt=now)
         .execution_options(synchronize_session=False)).rowcount
-    set_committed_value(token, "last_used_dt", now)  # written above; no second UPDATE
+    db.session.commit()
+    set_committed_value(token, "last_used_dt", now)  # written above; no reload for it
     return written == 1
 
 

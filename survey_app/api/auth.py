@@ -49,8 +49,7 @@ def current_token() -> ApiToken:
     if token is None:
         refuse(401, "The API token is unknown or revoked.",
                headers={"WWW-Authenticate": f'{_CHALLENGE}, error="invalid_token"'})
-    if api_tokens.note_use(token):
-        db.session.commit()
+    api_tokens.note_use(token)
     g.api_token = token
     ratelimit.check(token)
     return token

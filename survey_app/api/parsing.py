@@ -2,8 +2,8 @@
 
 Before marshmallow sees anything: the content type must be JSON (415), the body within
 ``MAX_CONTENT_LENGTH`` (413, raised by Werkzeug while reading), UTF-8 (400), JSON (400) without
-a key twice in one object (400); ``NaN``/``Infinity`` become a value every field refuses (422
-naming the field) — see :mod:`survey_app.core.strictjson`.
+a key twice in one object, nested at most 32 deep (400); ``NaN``/``Infinity`` become a value
+every field refuses (422 naming the field) — see :mod:`survey_app.core.strictjson`.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from webargs import core
 from webargs.flaskparser import FlaskParser
 
 from survey_app.api.errors import refuse
-from survey_app.core.strictjson import BadTextError, DuplicateKeyError, loads
+from survey_app.core.strictjson import BadTextError, DuplicateKeyError, TooDeepError, loads
 
 
 class StrictParser(FlaskParser):
@@ -33,7 +33,7 @@ class StrictParser(FlaskParser):
             refuse(400, "The body is not valid UTF-8.", slug="invalid-json")
         except DuplicateKeyError as error:
             refuse(400, f"Invalid JSON: {error}.", slug="invalid-json")
-        except BadTextError as error:
+        except (BadTextError, TooDeepError) as error:
             refuse(400, f"Invalid JSON: {error}.", slug="invalid-json")
         except json.JSONDecodeError as error:
             refuse(400, f"Invalid JSON: {error.msg} (line {error.lineno}, column "

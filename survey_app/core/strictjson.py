@@ -4,11 +4,13 @@ Programs send the API JSON; what a lenient parser would guess at is refused inst
 (docs/api.md, "Strict input"):
 
 - a key twice in one object (:class:`DuplicateKeyError`; the caller answers 400);
+- arrays and objects nested deeper than :data:`MAX_DEPTH` (:class:`TooDeepError`, 400);
 - an unpaired surrogate (``"\\ud800"``), which no database can store (:class:`BadTextError`);
 - ``NaN``, ``Infinity`` and ``-Infinity`` parse to a :class:`NonFinite` marker that every field
   below refuses, so the answer names the field (422);
 - integers are JSON integers only: not ``true``, ``"7"``, ``7.0`` or ``1e1``
-  (:class:`StrictInteger`); text holds no control character (:class:`Text`).
+  (:class:`StrictInteger`); text holds no control character (:class:`Text`); a time has an
+  offset and exists in UTC (:class:`Moment`).
 
 Every schema of the API and of its payloads derives from :class:`StrictSchema` (unknown fields
 are refused by name).
@@ -19,6 +21,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Mapping
+from datetime import UTC, datetime
 from typing import Any
 
 from marshmallow import RAISE, Schema, fields
@@ -26,6 +29,9 @@ from marshmallow import RAISE, Schema, fields
 from survey_app.core.inputs import CONTROL, CONTROL_IN_TEXT
 
 _SURROGATE = re.compile(r"[\ud800-\udfff]")
+#: Deepest nesting of arrays and objects accepted (ours need 4; Python's parser gives up
+#: near 1,000 with a ``RecursionError``).
+MAX_DEPTH = 32
 
 
 class DuplicateKeyError(ValueError):
@@ -34,6 +40,13 @@ class DuplicateKeyError(ValueError):
 
 class BadTextError(ValueError):
     """A string holds an unpaired surrogate (``\\ud800`` … ``\\udfff``)."""
+
+
+class TooDeepError(ValueError):
+    """Arrays and objects are nested deeper than :data:`MAX_DEPTH`."""
+
+    def __init__(self) -> None:
+        super().__init__(f"arrays and objects are nested deeper than {MAX_DEPTH} levels")
 
 
 class NonFinite:
@@ -55,19 +68,20 @@ def _object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return result
 
 
-def _check_text(value: Any) -> None:
-    """Walk ``value`` for strings (keys too) that hold an unpaired surrogate."""
-    stack = [value]
+def _check(value: Any) -> None:
+    """Walk ``value`` for strings (keys too) that hold an unpaired surrogate, and for nesting
+    deeper than :data:`MAX_DEPTH`."""
+    stack = [(value, 0)]
     while stack:
-        item = stack.pop()
+        item, depth = stack.pop()
         if isinstance(item, str):
             if _SURROGATE.search(item):
                 raise BadTextError("a string holds an unpaired surrogate (\\ud800–\\udfff)")
-        elif isinstance(item, dict):
-            stack.extend(item.keys())
-            stack.extend(item.values())
-        elif isinstance(item, list):
-            stack.extend(item)
+        elif isinstance(item, dict | list):
+            if depth == MAX_DEPTH:
+                raise TooDeepError()
+            children = [*item.keys(), *item.values()] if isinstance(item, dict) else item
+            stack.extend((child, depth + 1) for child in children)
 
 
 def loads(data: bytes) -> Any:
@@ -77,10 +91,14 @@ def loads(data: bytes) -> Any:
     :raises json.JSONDecodeError: not JSON.
     :raises DuplicateKeyError: an object repeats a key.
     :raises BadTextError: a string holds an unpaired surrogate.
+    :raises TooDeepError: nested deeper than :data:`MAX_DEPTH`.
     """
-    value = json.loads(data.decode("utf-8"), object_pairs_hook=_object,
-                       parse_constant=NonFinite)
-    _check_text(value)
+    try:
+        value = json.loads(data.decode("utf-8"), object_pairs_hook=_object,
+                           parse_constant=NonFinite)
+    except RecursionError:
+        raise TooDeepError() from None
+    _check(value)
     return value
 
 
@@ -113,6 +131,22 @@ class StrictBoolean(fields.Boolean):
         if type(value) is not bool:
             raise self.make_error("invalid")
         return value
+
+
+class Moment(fields.AwareDateTime):
+    """An ISO 8601 date and time with its offset, that exists in UTC (``0001-01-01T00:00+01:00``
+    does not: it is year 0 there); given back in UTC."""
+
+    default_error_messages = {"range": "Out of range: give a time between the years 1 and 9999 "
+                                       "in UTC."}
+
+    def _deserialize(self, value: Any, attr: str | None, data: Mapping[str, Any] | None,
+                     **kwargs: Any) -> datetime:
+        moment = super()._deserialize(value, attr, data, **kwargs)
+        try:
+            return moment.astimezone(UTC)
+        except OverflowError:
+            raise self.make_error("range") from None
 
 
 class Text(fields.String):

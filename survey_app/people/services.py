@@ -95,7 +95,9 @@ def upsert_people(details: Sequence[PersonDetails], *, kind: str,
                   default_locale: str = "en") -> list[Person]:
     """The people ``details`` describe, in order: created (as ``kind``, in ``default_locale``
     unless one is given) or updated — a given name or language replaces the old one, given
-    attributes are merged in (as :func:`get_or_create_person` does). One query per 500 people.
+    attributes are merged in (as :func:`get_or_create_person` does). A person of the other
+    kind is left as they are: whoever triggers an employee survey may not edit a customer,
+    nor the other way round. One query per 500 people.
 
     :raises InvalidPersonError: bad kind, locale, name or attributes, or an e-mail twice.
     """
@@ -120,6 +122,8 @@ def upsert_people(details: Sequence[PersonDetails], *, kind: str,
             new_rows.append({"email": item.email, "name": name, "kind": kind,
                              "locale": locale or default_locale, "attributes": attributes,
                              "created_dt": now})
+            continue
+        if person.kind != kind:
             continue
         person.name = name or person.name
         person.locale = locale or person.locale

@@ -1,7 +1,8 @@
 """A response as the API and webhooks return it — with the anonymity rules applied.
 
 An anonymous survey's answer never carries a person, an e-mail, an invitation or wave, or a
-time finer than its day (``created_at``/``updated_at`` are null, ``created_on`` is the day), and
+time finer than its week (``created_at``/``updated_at`` are null, ``created_on`` is the Monday of
+the week it was sent in, as the export dates it: a day could single out who answered), and
 its ``id`` is not the sequential row number (which would tell the order people answered in) but
 ``anon-`` and 32 hex digits of the answer's token digest. Its comment, free-text answers and
 segment attributes appear only as far as the caller's :class:`Disclosure` allows (the
@@ -18,6 +19,7 @@ from marshmallow import fields
 
 from survey_app.core.db import db
 from survey_app.dashboards.anonymity import NOTHING_MORE, Disclosure
+from survey_app.dashboards.filters import bucket_start
 from survey_app.people.models import Person
 from survey_app.responses.models import Answer, Response
 from survey_app.schemas.common import Representation, moment
@@ -71,7 +73,9 @@ class ResponseSchema(Representation):
     person = fields.Nested(RespondentSchema, required=True, allow_none=True)
     invitation_id = fields.Integer(required=True, allow_none=True)
     wave_id = fields.Integer(required=True, allow_none=True)
-    created_on = fields.String(required=True, metadata={"format": "date"})
+    created_on = fields.String(required=True, metadata={
+        "format": "date", "description": "The day it was sent; anonymous surveys: the Monday "
+                                         "of that week."})
     created_at = fields.String(required=True, allow_none=True, metadata={
         "format": "date-time", "description": "Null for anonymous surveys."})
     updated_at = fields.String(required=True, allow_none=True, metadata={
@@ -129,7 +133,8 @@ def response_data(response: Response | Any, disclosure: Disclosure = NOTHING_MOR
         "locale": response.locale, "person": respondent,
         "invitation_id": None if anonymous else response.invitation_id,
         "wave_id": None if anonymous else response.wave_id,
-        "created_on": submitted.date().isoformat(),
+        "created_on": (bucket_start(submitted.date(), "week") if anonymous
+                       else submitted.date()).isoformat(),
         "created_at": None if anonymous else submitted.isoformat(),
         "updated_at": None if anonymous else moment(response.updated_dt),
     }

@@ -7,7 +7,7 @@ import hashlib
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from survey_app.accounts.api_tokens import revoke
 from survey_app.accounts.models import ApiToken
@@ -90,6 +90,25 @@ def test_last_use_is_written_at_most_once_a_minute(app, make_token):
         assert note_use(token, now + timedelta(seconds=61)) is True
 
 
+@pytest.mark.live
+def test_last_use_is_written_after_another_process_wrote(app, make_token):
+    """The token is read in one transaction; another connection commits before the use is
+    written. On SQLite that read could not become a write ("database is locked": a 500 when
+    requests with a token came together)."""
+    from survey_app.accounts.api_tokens import authenticate, note_use
+
+    secret = make_token("viewer")
+    with app.app_context():
+        token = authenticate(secret)
+        with db.engine.connect() as other:
+            other.execute(update(ApiToken).where(ApiToken.id == token.id)
+                          .values(name="renamed elsewhere"))
+            other.commit()
+        assert note_use(token) is True
+        db.session.expire_all()
+        assert db.session.get(ApiToken, token.id).last_used_dt is not None
+
+
 # --- strict input -------------------------------------------------------------------------------
 
 
@@ -104,7 +123,9 @@ def test_wrong_content_type_is_415(api, tokens):
 @pytest.mark.parametrize("data", [b'{"person": {"email": "a@example.com"}, "person": {}}',
                                   b'{"person": {"email": "a@example.com", "email": "b@x.io"}}',
                                   b"\xff\xfe{}", b'{"person": ', b"", b"[1, 2",
-                                  b'{"person": {"email": "a\\ud800@example.com"}}'])
+                                  b'{"person": {"email": "a\\ud800@example.com"}}',
+                                  b"[" * 33 + b"]" * 33, b"[" * 5000 + b"]" * 5000,
+                                  b'{"a":' * 2000 + b"1" + b"}" * 2000])
 def test_malformed_json_is_400(app, api, tokens, data):
     assert_problem(api.call("POST", URL, tokens["admin"], data=data), 400, "invalid-json")
     assert _people(app) == 0
@@ -190,10 +211,10 @@ def test_a_key_in_flight_is_a_409(app, api, make_token):
 
 def test_refusals_by_a_rule_are_replayed_but_bad_bodies_store_nothing(app, api, tokens):
     key = {"Idempotency-Key": "same"}
-    far = {"person": {"email": "a@example.com"}, "send_at": "2199-01-01T00:00:00+00:00"}
-    first = api.post(URL, tokens["admin"], json=far, headers=key)
+    private = {"url": "https://10.0.0.1/hook", "events": ["response.created"]}
+    first = api.post("/api/v1/webhooks", tokens["admin"], json=private, headers=key)
     assert_problem(first, 422)
-    again = api.post(URL, tokens["admin"], json=far, headers=key)
+    again = api.post("/api/v1/webhooks", tokens["admin"], json=private, headers=key)
     assert again.headers["Idempotent-Replayed"] == "true" and again.status_code == 422
     invalid = {"person": {"email": "not an address"}}
     assert_problem(api.post(URL, tokens["admin"], json=invalid,

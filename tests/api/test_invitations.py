@@ -102,7 +102,18 @@ def test_send_at_in_the_past_sends_now_and_too_far_ahead_is_refused(api, tokens,
     past = (utcnow() - timedelta(hours=1)).isoformat()
     assert _invite(api, tokens["admin"], slug, send_at=past).get_json()["outcome"] == "sent"
     far = (utcnow() + timedelta(days=91)).isoformat()
-    assert_problem(_invite(api, tokens["admin"], slug, "b@example.com", send_at=far), 422)
+    refused = assert_problem(_invite(api, tokens["admin"], slug, "b@example.com", send_at=far),
+                             422, "validation")
+    assert refused["errors"] == {"send_at": ["At most 90 days ahead."]}
+    bulk = api.post(f"/api/v1/surveys/{slug}/invitations/bulk", tokens["admin"], json={
+        "invitations": [{"person": {"email": "e@example.com"}},
+                        {"person": {"email": "f@example.com"}, "send_at": far}]})
+    assert assert_problem(bulk, 422, "validation")["errors"] == {
+        "invitations.1.send_at": ["At most 90 days ahead."]}
+    for impossible in ("0001-01-01T00:00:00+01:00", "9999-12-31T23:59:59-23:00"):
+        body = assert_problem(_invite(api, tokens["admin"], slug, "g@example.com",
+                                      send_at=impossible), 422, "validation")
+        assert "send_at" in body["errors"]
     naive = datetime(2030, 1, 1).isoformat()
     body = assert_problem(_invite(api, tokens["admin"], slug, "c@example.com", send_at=naive),
                           422, "validation")
@@ -169,6 +180,26 @@ def test_roles_and_scopes(app, api, tokens, survey):
         assert len(denied) == 3 and all(e.details["via"] == "api" for e in denied)
         assert db.session.scalar(select(Person.kind).where(
             Person.email == "e@example.com")) == "employee"
+
+
+def test_a_person_of_the_other_kind_is_neither_changed_nor_named(app, api, tokens, survey):
+    """HR triggers its employee survey with a customer's e-mail: skipped as a wave would, and
+    the customer's record (which HR may not see) stays as it was."""
+    employees = survey("enps")
+    with app.app_context():
+        customer = Person(email="ann@example.com", name="Ann", kind="customer", locale="en",
+                          attributes={"plan": "pro"})
+        db.session.add(customer)
+        db.session.commit()
+        customer_id = customer.id
+    body = _invite(api, tokens["hr"], employees, person={
+        "name": "Renamed by HR", "language": "it", "attributes": {"plan": "hacked"}}).get_json()
+    assert (body["outcome"], body["reason"], body["person_id"]) == (
+        "skipped", "other_kind", None)
+    with app.app_context():
+        person = db.session.get(Person, customer_id)
+        assert (person.name, person.locale, person.attributes, person.kind) == (
+            "Ann", "en", {"plan": "pro"}, "customer")
 
 
 def test_bulk_invites_each_and_says_what_became_of_each(app, api, tokens, survey, smtp_server):

@@ -43,7 +43,10 @@ def test_scopes(app, api, tokens):
     assert hr.status_code == 201 and hr.get_json()["scope"] == "employees"
     endpoint_id = hr.get_json()["id"]
     assert api.get("/api/v1/webhooks", tokens["support"]).get_json()["data"] == []
-    assert_problem(api.post(f"/api/v1/webhooks/{endpoint_id}/rotate", tokens["support"]), 404)
+    hidden = assert_problem(api.post(f"/api/v1/webhooks/{endpoint_id}/rotate",
+                                     tokens["support"]), 404)
+    missing = assert_problem(api.post("/api/v1/webhooks/999999/rotate", tokens["support"]), 404)
+    assert hidden["detail"] == missing["detail"]
     assert_problem(api.call("DELETE", f"/api/v1/webhooks/{endpoint_id}", tokens["support"]), 404)
     assert_problem(api.post("/api/v1/webhooks", tokens["support"], {
         "url": URL, "events": ["response.created"], "scope": "employees"}), 422)

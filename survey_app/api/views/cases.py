@@ -208,7 +208,7 @@ def _case_or_404(case_id: int) -> FollowUp:
     token = auth.current_token()
     case = queries.load_case(case_id)
     if case is None:
-        refuse(404, "No case has this id.")
+        refuse(404, auth.HIDDEN)
     if not can_work_followups(token, case.team):
         auth.refuse_hidden(token, case)
     return case

@@ -19,7 +19,7 @@ from survey_app.api.errors import refuse
 from survey_app.api.idempotency import after_commit, idempotent
 from survey_app.audit.services import record_api
 from survey_app.core.db import db, utcnow
-from survey_app.core.strictjson import StrictInteger, StrictSchema, Text
+from survey_app.core.strictjson import Moment, StrictInteger, StrictSchema, Text
 from survey_app.people.services import (
     InvalidPersonError,
     PersonDetails,
@@ -71,13 +71,15 @@ class InvitationRequestSchema(StrictSchema):
     delay_seconds = StrictInteger(
         validate=Range(0, int(trigger.MAX_DELAY.total_seconds())),
         metadata={"description": "Send this many seconds from now (e.g. 86400: in 24 h)"})
-    send_at = fields.AwareDateTime(metadata={
+    send_at = Moment(metadata={
         "description": "Send at this time (ISO 8601 with a time zone); past: now"})
 
     @validates_schema
     def _one_time(self, data: dict[str, Any], **kwargs: Any) -> None:
         if "delay_seconds" in data and "send_at" in data:
             raise ValidationError("Give delay_seconds or send_at, not both.", "send_at")
+        if "send_at" in data and data["send_at"] > utcnow() + trigger.MAX_DELAY:
+            raise ValidationError(f"At most {trigger.MAX_DELAY.days} days ahead.", "send_at")
 
 
 class BulkRequestSchema(StrictSchema):
@@ -107,7 +109,8 @@ class InvitationResultSchema(StrictSchema):
         "enum": [*trigger.SKIP_REASONS, None],
         "description": "Why the person was skipped; null unless skipped"})
     email = fields.String(required=True, metadata={"format": "email"})
-    person_id = fields.Integer(required=True)
+    person_id = fields.Integer(required=True, allow_none=True, metadata={
+        "description": "Null when skipped as other_kind (a person this token may not see)"})
     invitation_id = fields.Integer(allow_none=True, required=True)
     send_at = fields.AwareDateTime(allow_none=True, required=True, metadata={
         "description": "When the e-mail goes out; null if skipped"})
@@ -172,7 +175,8 @@ def _trigger(slug: str, items: list[dict[str, Any]]) -> list[dict[str, Any]]:
                **{o.value: sum(r.outcome == o for r in results) for o in trigger.Outcome})
     after_commit(lambda: trigger.enqueue(results, now))
     return [{"outcome": r.outcome.value, "reason": r.reason, "email": r.person.email,
-             "person_id": r.person.id, "invitation_id": r.invitation_id, "send_at": r.send_at}
+             "person_id": None if r.reason == "other_kind" else r.person.id,
+             "invitation_id": r.invitation_id, "send_at": r.send_at}
             for r in results]
 
 

@@ -64,7 +64,7 @@ def get_person(person_id: int) -> dict[str, Any]:
     token = auth.current_token()
     person = db.session.get(Person, person_id)
     if person is None:
-        refuse(404, "No person has this id.")
+        refuse(404, auth.HIDDEN)
     if person.kind not in visible_person_kinds(token):
         auth.refuse_hidden(token, person)
     return person_data(person)

@@ -23,7 +23,7 @@ from survey_app.api.errors import refuse
 from survey_app.api.paging import PageArgs, page_response, page_schema
 from survey_app.core import cursors
 from survey_app.core.db import db
-from survey_app.core.strictjson import StrictSchema, Text
+from survey_app.core.strictjson import Moment, StrictSchema, Text
 from survey_app.dashboards import feed
 from survey_app.dashboards.anonymity import NOTHING_MORE
 from survey_app.dashboards.export import prepare_export
@@ -69,7 +69,7 @@ class FilterArgs(StrictSchema):
 
 
 class ResponseArgs(PageArgs, FilterArgs):
-    updated_since = fields.AwareDateTime(metadata={
+    updated_since = Moment(metadata={
         "description": "Only answers written (sent or changed) at or after this time; "
                        "anonymous surveys: sent since the start of that day's month."})
 
@@ -93,7 +93,7 @@ def survey_or_404(token: ApiToken, slug: str, *, rows: bool = False) -> Survey:
     """The survey if the token's role sees it (``rows``: and may read single answers)."""
     survey = db.session.scalar(select(Survey).where(Survey.slug == slug))
     if survey is None:
-        refuse(404, "No survey has this slug.")
+        refuse(404, auth.HIDDEN)
     if not can_see_survey(token, survey) or (rows and not can_export_survey(token, survey)):
         auth.refuse_hidden(token, survey)
     return survey
@@ -167,7 +167,7 @@ def get_response(response_id: str) -> dict[str, Any]:
     token = auth.current_token()
     response = _find_response(response_id)
     if response is None:
-        refuse(404, "No response has this id.")
+        refuse(404, auth.HIDDEN)
     survey = response.survey
     if not can_export_survey(token, survey):
         auth.refuse_hidden(token, survey)

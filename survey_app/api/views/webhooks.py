@@ -140,7 +140,7 @@ def _endpoint_or_404(endpoint_id: int) -> WebhookEndpoint:
     token = auth.current_token()
     endpoint = db.session.get(WebhookEndpoint, endpoint_id)
     if endpoint is None:
-        refuse(404, "No webhook endpoint has this id.")
+        refuse(404, auth.HIDDEN)
     if not services.can_manage(token, endpoint):
         auth.refuse_hidden(token, endpoint)
     return endpoint

@@ -33,7 +33,9 @@ def test_list_and_read_cases_in_scope(api, tokens, make_case):
     assert employee not in [c["id"] for c in support["data"]]
     hr = api.get("/api/v1/cases?status=all", tokens["hr"]).get_json()
     assert [c["id"] for c in hr["data"]] == [employee]
-    assert_problem(api.get(f"/api/v1/cases/{employee}", tokens["support"]), 404)
+    hidden = assert_problem(api.get(f"/api/v1/cases/{employee}", tokens["support"]), 404)
+    missing = assert_problem(api.get("/api/v1/cases/999999", tokens["support"]), 404)
+    assert hidden["detail"] == missing["detail"]
     assert_problem(api.get("/api/v1/cases", tokens["viewer"]), 403)
     case = _case(api, tokens["admin"], customer)
     assert case["status"] == "new" and case["priority"] == "red" and case["person"]["email"]

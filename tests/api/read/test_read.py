@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -50,10 +50,11 @@ def test_surveys_are_scoped_by_role(api, tokens, nps, enps):
     assert "shop-nps" not in slugs["hr"] and "pulse" in slugs["hr"]
     survey = api.get("/api/v1/surveys/pulse", tokens["hr"]).get_json()
     assert survey["anonymity"] == "anonymous" and survey["questions"][0]["position"] == 0
-    assert_problem(api.get("/api/v1/surveys/pulse", tokens["support"]), 404)
+    hidden = assert_problem(api.get("/api/v1/surveys/pulse", tokens["support"]), 404)
     assert_problem(api.get("/api/v1/surveys/pulse/responses", tokens["support"]), 404)
     assert_problem(api.get("/api/v1/surveys/pulse/metrics", tokens["support"]), 404)
-    assert_problem(api.get("/api/v1/surveys/nope", tokens["admin"]), 404)
+    missing = assert_problem(api.get("/api/v1/surveys/nope", tokens["admin"]), 404)
+    assert hidden["detail"] == missing["detail"]  # nothing tells "exists, not yours" apart
     assert_problem(api.get("/api/v1/surveys", None), 401)
     assert_problem(api.get("/api/v1/surveys/shop-nps/responses", tokens["viewer"]), 403)
 
@@ -72,8 +73,10 @@ def test_identified_responses_carry_person_answers_and_times(api, tokens, nps, a
     assert item["invitation_id"] is not None and item["id"].isdigit()
     again = api.get(f"/api/v1/responses/{item['id']}", tokens["admin"]).get_json()
     assert again == item
-    assert_problem(api.get(f"/api/v1/responses/{item['id']}", tokens["hr"]), 404)
+    hidden = assert_problem(api.get(f"/api/v1/responses/{item['id']}", tokens["hr"]), 404)
     assert_problem(api.get("/api/v1/responses/abc", tokens["admin"]), 404)
+    missing = assert_problem(api.get("/api/v1/responses/999999", tokens["admin"]), 404)
+    assert hidden["detail"] == missing["detail"]
 
 
 def test_pages_walk_all_rows_once_with_inserts_between(api, tokens, nps, add_responses):
@@ -109,8 +112,8 @@ def test_anonymous_responses_carry_no_identity_nor_time(api, tokens, enps, add_r
         db.session.commit()
         person_id = person.id
     add_responses(enps, [{"score": 9 if i else 2, "comment": f"Comment {i}",
-                          "segment": {"team": "A"}, "person_id": person_id if not i else None}
-                         for i in range(6)])
+                          "segment": {"team": "A"}, "person_id": person_id if not i else None,
+                          "days_ago": i} for i in range(6)])
     items = _walk(api, tokens["hr"], "/api/v1/surveys/pulse/responses")
     assert len(items) == 6
     ids = [item["id"] for item in items]
@@ -118,7 +121,8 @@ def test_anonymous_responses_carry_no_identity_nor_time(api, tokens, enps, add_r
     for item in items:
         assert item["person"] is None and item["invitation_id"] is None
         assert item["created_at"] is None and item["updated_at"] is None
-        assert item["segment"] == {} and item["created_on"]
+        assert item["segment"] == {}
+        assert date.fromisoformat(item["created_on"]).weekday() == 0  # a week, never a day
         assert item["comment"] and "bob" not in str(item)
     single = api.get(f"/api/v1/responses/{ids[0]}", tokens["admin"]).get_json()
     assert single == items[0]
@@ -179,7 +183,9 @@ def test_metrics_are_the_dashboards(api, tokens, enps, add_responses, app):
 def test_bad_cursors_and_limits(api, tokens, nps, add_responses):
     add_responses(nps, [{"score": 9}] * 3)
     for query in ("cursor=xyz", "cursor=W10", "limit=0", "limit=501", "limit=abc",
-                  "updated_since=2026-01-01T00:00:00", "bogus=1"):
+                  "updated_since=2026-01-01T00:00:00", "bogus=1",
+                  "updated_since=0001-01-01T00:00:00%2B01:00",
+                  "updated_since=9999-12-31T23:59:59-23:00"):
         answer = api.get(f"/api/v1/surveys/shop-nps/responses?{query}", tokens["admin"])
         assert answer.status_code in (400, 422), query
         assert answer.content_type == "application/problem+json"
@@ -197,7 +203,9 @@ def test_people_never_show_employees_to_support(api, tokens, app):
     assert "dan@example.com" in hr and "carla@example.com" not in hr
     assert api.get(f"/api/v1/people/{ids[0]}", tokens["support"]).get_json()["kind"] == (
         "customer")
-    assert_problem(api.get(f"/api/v1/people/{ids[1]}", tokens["support"]), 404)
+    hidden = assert_problem(api.get(f"/api/v1/people/{ids[1]}", tokens["support"]), 404)
+    missing = assert_problem(api.get("/api/v1/people/999999", tokens["support"]), 404)
+    assert hidden["detail"] == missing["detail"]
     assert_problem(api.get("/api/v1/people", tokens["viewer"]), 403)
     found = api.get("/api/v1/people?email=CARLA@example.com", tokens["admin"]).get_json()
     assert [p["id"] for p in found["data"]] == [ids[0]]
