@@ -95,6 +95,16 @@ class Period:
         changed = replace(self, granularity=granularity)
         return changed if self.asked is None else changed.widened()
 
+    def check_weeks(self, first_day: date | None) -> None:
+        """All time by week: refused only when the answers span more weeks than a trend
+        shows (a set period is checked when the query is read).
+
+        :raises InvalidFilterError: more than two years of weeks.
+        """
+        if (self.start is None and self.granularity == "week" and first_day is not None
+                and (self.end - first_day).days > 7 * MAX_BUCKETS):
+            raise _too_many_weeks()
+
     def buckets(self, first_day: date | None) -> list[date]:
         """Start days of the trend buckets: the period's start, then each Monday or 1st."""
         start = self.start or first_day or self.end - timedelta(days=1)
@@ -280,13 +290,17 @@ def _period(args: Mapping[str, object], today: date) -> Period:
     days = None if start is None else (end - start).days
     is_step_auto = granularity is None
     granularity = granularity or ("week" if days is not None and days <= 120 else "month")
-    if granularity == "week" and (days is None or days > 7 * MAX_BUCKETS):
-        raise InvalidFilterError(_("A weekly trend is available for periods up to two years; "
-                                   "choose a monthly trend."))
+    if granularity == "week" and days is not None and days > 7 * MAX_BUCKETS:
+        raise _too_many_weeks()
     if days is not None and days > 31 * MAX_BUCKETS:
         raise InvalidFilterError(_("A period may be at most ten years long."))
     return Period(code=code, start=start, end=end, granularity=granularity,
                   is_step_auto=is_step_auto)
+
+
+def _too_many_weeks() -> InvalidFilterError:
+    return InvalidFilterError(_("A weekly trend is available for periods up to two years; "
+                                "choose a monthly trend."))
 
 
 def _check_key(key: str) -> None:

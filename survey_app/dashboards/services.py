@@ -172,6 +172,7 @@ def build_scores(survey: Survey, filters: Filters, *, show_identity: bool = True
     """
     policy = Policy.for_survey(survey)
     first_day = queries.first_response_day(survey) if filters.period.start is None else None
+    filters.period.check_weeks(first_day)
     once = crossed_counts(survey, filters, policy, first_day, comments=comments)
     filters = _step_from_data(survey, filters, once)
     keys = queries.recent_segment_keys(survey)

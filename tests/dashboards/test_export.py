@@ -85,7 +85,8 @@ def test_export_is_audited_with_its_filters(app, client, login, identified):
 @pytest.mark.parametrize("query", [
     "period=forever", "period=custom", "period=custom&from=2026-13-01", "from=yesterday",
     "category=happy", "sentiment=angry", "segment=department", "segment=%22x%22:1",
-    "segment=a:1&segment=a:2", "page=0", "trend=day", "period=all&trend=week",
+    "segment=a:1&segment=a:2", "page=0", "trend=day",
+    "period=custom&from=2020-01-01&to=2026-01-01&trend=week",
 ])
 def test_bad_filters_answer_400_with_a_message(client, login, identified, query):
     login(client, "admin")

@@ -252,3 +252,24 @@ def test_choice_answers_are_drawn_in_neutral_colours_not_the_agreement_scale(
     assert len(choice_chart) == 1, "no chart for the choice question"
     classes = re.findall(r'class="(choice-\d+|scale-\d+)"', choice_chart[0])
     assert classes == ["choice-1", "choice-2", "choice-3"]
+
+
+def test_all_time_by_week_is_refused_only_past_two_years_of_answers(client, login, make_survey,
+                                                                   add_responses):
+    """The menu offers "All time" and "Week" together: a year of answers shows 53 weeks; the
+    refusal (and its reason) comes only once the answers span more than 130 weeks."""
+    survey = make_survey("nps")
+    add_responses(survey, [{"score": 9, "days_ago": 360}, {"score": 3, "days_ago": 2}])
+    login(client, "admin")
+    url = f"/surveys/{survey}?period=all&trend=week"
+    page = client.get(url)
+    assert page.status_code == 200
+    trend = section(page.get_data(as_text=True), "trend-title")
+    assert "Trend by week" in trend
+    assert len(set(re.findall(r"\d{4}-\d{2}-\d{2}: ", trend))) >= 52
+    add_responses(survey, [{"score": 7, "days_ago": 7 * 131}])
+    refused = client.get(url)
+    assert refused.status_code == 400
+    assert "weekly trend is available for periods up to two years" in refused.get_data(
+        as_text=True)
+    assert client.get(f"/surveys/{survey}?period=all&trend=month").status_code == 200
