@@ -21,6 +21,7 @@ from survey_app.dashboards.filters import InvalidFilterError
 from survey_app.followups.services import (
     CaseChangedError,
     CaseStateError,
+    FollowUpError,
     InvalidTransitionError,
 )
 from survey_app.invitations.services import LinkExpiredError, SurveyClosedError
@@ -62,7 +63,10 @@ def domain_problem(error: DomainError) -> Response:
     if isinstance(error, NotFoundError):
         status, slug = 404, "not-found"
     detail = str(error) or _DEFAULT_DETAIL.get(slug, "The request was refused.")
-    return problem(status, detail, slug=slug, errors=getattr(error, "fields", None))
+    errors = getattr(error, "fields", None)
+    if isinstance(error, FollowUpError) and error.field:  # what the request left out, not a move
+        status, slug, errors = 422, "validation", {error.field: [detail]}
+    return problem(status, detail, slug=slug, errors=errors)
 
 
 _DEFAULT_DETAIL = {

@@ -7,6 +7,7 @@ is encoded here from the representations' dicts (``schemas``), which the page sc
 
 from __future__ import annotations
 
+import hashlib
 import json
 from typing import Any
 from urllib.parse import urlencode
@@ -30,6 +31,14 @@ class PageArgs(StrictSchema):
         "description": "The next_cursor of the previous page (omit for the first page)."})
     limit = fields.Integer(load_default=DEFAULT_LIMIT, validate=Range(1, MAX_LIMIT), metadata={
         "description": f"Items per page, 1 to {MAX_LIMIT}."})
+
+
+def listing() -> str:
+    """This list under these filters, for its cursors (:mod:`survey_app.core.cursors`): a short
+    digest of the path and the query's other arguments, in any order."""
+    args = sorted((k, v) for k, v in request.args.items(multi=True)
+                  if k not in ("cursor", "limit"))
+    return hashlib.sha256(json.dumps([request.path, args]).encode()).hexdigest()[:12]
 
 
 def page_schema(name: str, item: type[Representation]) -> type[Representation]:

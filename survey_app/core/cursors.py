@@ -2,7 +2,9 @@
 
 A cursor only says where the previous page ended, so nothing in it needs to stay secret;
 decoding checks its shape strictly, and a cursor that does not fit is a clear 400, never a
-wrong page or a 500.
+wrong page or a 500. Its first value names the listing it was made for (the caller's
+``listing``: the list and its filters), so a cursor of another list, or of the same list
+under other filters, is refused rather than read as a position it never was.
 """
 
 from __future__ import annotations
@@ -31,18 +33,18 @@ class InvalidCursorError(DomainError):
                            "page unchanged, with the same filters."))
 
 
-def encode(*values: int | str | datetime) -> str:
-    """A cursor holding ``values`` (datetimes as ISO text)."""
-    plain = [v.isoformat() if isinstance(v, datetime) else v for v in values]
+def encode(listing: str, *values: int | str | datetime) -> str:
+    """A cursor of ``listing`` holding ``values`` (datetimes as ISO text)."""
+    plain = [listing, *(v.isoformat() if isinstance(v, datetime) else v for v in values)]
     text = json.dumps(plain, separators=(",", ":"))
     return base64.urlsafe_b64encode(text.encode()).rstrip(b"=").decode()
 
 
-def decode(cursor: str, shape: tuple[type, ...]) -> list[Any]:
+def decode(cursor: str, listing: str, shape: tuple[type, ...]) -> list[Any]:
     """The values in ``cursor``, each of the type in ``shape`` (``int``, ``str`` or an aware
     ``datetime``).
 
-    :raises InvalidCursorError: not a cursor of that shape.
+    :raises InvalidCursorError: not a cursor of ``listing``, or not of that shape.
     """
     try:
         if len(cursor) > MAX_LENGTH or not cursor.isascii():
@@ -50,9 +52,9 @@ def decode(cursor: str, shape: tuple[type, ...]) -> list[Any]:
         values = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
     except (ValueError, binascii.Error, UnicodeDecodeError):
         raise InvalidCursorError() from None
-    if not isinstance(values, list) or len(values) != len(shape):
+    if not isinstance(values, list) or len(values) != len(shape) + 1 or values[0] != listing:
         raise InvalidCursorError()
-    return [_value(value, kind) for value, kind in zip(values, shape, strict=True)]
+    return [_value(value, kind) for value, kind in zip(values[1:], shape, strict=True)]
 
 
 def _value(value: Any, kind: type) -> Any:

@@ -67,10 +67,12 @@ def sync_filters(survey: Survey, filters: Filters, updated_since: datetime | Non
 
 
 def response_page(survey: Survey, filters: Filters, *, cursor: str | None = None,
-                  limit: int = DEFAULT_LIMIT, updated_since: datetime | None = None) -> Page:
-    """The page of ``survey``'s countable responses under ``filters`` after ``cursor``.
+                  listing: str = "", limit: int = DEFAULT_LIMIT,
+                  updated_since: datetime | None = None) -> Page:
+    """The page of ``survey``'s countable responses under ``filters`` after ``cursor``, whose
+    cursors name ``listing`` (:func:`survey_app.api.paging.listing`).
 
-    :raises InvalidCursorError: a malformed cursor, or one of another survey.
+    :raises InvalidCursorError: a malformed cursor, or one of another listing or survey.
     :raises GroupHiddenError: anonymous survey, filtered group below the threshold.
     :raises NarrowingRefusedError: anonymous survey, a filter narrows its group by too few.
     """
@@ -86,21 +88,22 @@ def response_page(survey: Survey, filters: Filters, *, cursor: str | None = None
         if updated_since is not None:
             conditions.append(Response.updated_dt >= updated_since)
     if cursor is not None:
-        conditions.append(_after(order, _decode(cursor, survey, policy)))
+        conditions.append(_after(order, _decode(cursor, listing, survey, policy)))
     rows = list(db.session.execute(select(*COLUMNS).where(*conditions).order_by(*order)
                                    .limit(limit + 1)))
     page = Page(rows[:limit], disclosure=disclosure)
     if len(rows) > limit:
         last = page.rows[-1]
-        page.next_cursor = cursors.encode(survey.id, *(getattr(last, c.key) for c in order))
+        page.next_cursor = cursors.encode(listing, survey.id,
+                                          *(getattr(last, c.key) for c in order))
     _load_details(page, survey, identified=not policy.is_anonymous)
     return page
 
 
-def _decode(cursor: str, survey: Survey, policy: Policy) -> list[Any]:
+def _decode(cursor: str, listing: str, survey: Survey, policy: Policy) -> list[Any]:
     """The sort key a cursor of this survey's pages holds (survey id first)."""
     shape = (int, str) if policy.is_anonymous else (int, datetime, int)
-    survey_id, *key = cursors.decode(cursor, shape)
+    survey_id, *key = cursors.decode(cursor, listing, shape)
     if survey_id != survey.id:
         raise cursors.InvalidCursorError()
     return key

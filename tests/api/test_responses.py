@@ -30,8 +30,9 @@ def test_an_answer_through_a_link_is_recorded_like_the_forms(app, api, tokens, m
                        comment="Great support", language="it")
     assert response.status_code == 201, response.get_json()
     body = response.get_json()
-    assert body["category"] == "promoter" and body["score"] == 9 and body["id"]
+    assert body["category"] == "promoter" and body["score"] == 9
     [stored] = _responses(app)
+    assert body["id"] == str(stored.id)  # as GET /responses/{id}, the lists and webhooks
     assert (stored.channel, stored.locale, stored.segment) == ("api", "it", {"plan": "pro"})
     assert stored.comment == "Great support" and stored.person_id is not None
     with app.app_context():

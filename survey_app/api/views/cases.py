@@ -22,7 +22,7 @@ from survey_app.api import auth
 from survey_app.api.blueprint import ApiBlueprint
 from survey_app.api.errors import refuse
 from survey_app.api.idempotency import idempotent
-from survey_app.api.paging import PageArgs, page_response, page_schema
+from survey_app.api.paging import PageArgs, listing, page_response, page_schema
 from survey_app.core import cursors
 from survey_app.core.db import db, utcnow
 from survey_app.core.strictjson import StrictSchema, Text
@@ -92,7 +92,7 @@ def list_cases(args: dict[str, Any]) -> Any:
         assignee = _staff_user(assignee, "assignee").id
     filters = queries.QueueFilters(status=args["status"], priority=args.get("priority"),
                                    assignee=assignee)
-    after = (tuple(cursors.decode(args["cursor"], (int, datetime, int)))
+    after = (tuple(cursors.decode(args["cursor"], listing(), (int, datetime, int)))
              if "cursor" in args else None)
     cases = queries.case_page(token, filters, utcnow(), after=after,  # type: ignore[arg-type]
                               limit=args["limit"] + 1)
@@ -100,7 +100,7 @@ def list_cases(args: dict[str, Any]) -> Any:
     cases = cases[:args["limit"]]
     last = cases[-1] if more else None
     return page_response([case_data(c) for c in cases], None if last is None else
-                         cursors.encode(last.priority_rank, last.due_dt, last.id))
+                         cursors.encode(listing(), last.priority_rank, last.due_dt, last.id))
 
 
 @blp.route("/cases/<int:case_id>", methods=["GET"])

@@ -17,7 +17,7 @@ from survey_app.accounts.models import Role
 from survey_app.api import auth
 from survey_app.api.blueprint import ApiBlueprint
 from survey_app.api.errors import refuse
-from survey_app.api.paging import PageArgs, page_response, page_schema
+from survey_app.api.paging import PageArgs, listing, page_response, page_schema
 from survey_app.core import cursors
 from survey_app.core.db import db
 from survey_app.core.strictjson import Text
@@ -47,13 +47,13 @@ def list_people(args: dict[str, Any]) -> Any:
     In the order they were added (by id).
     """
     kinds = visible_person_kinds(auth.current_token())
-    after = cursors.decode(args["cursor"], (int,))[0] if "cursor" in args else None
+    after = cursors.decode(args["cursor"], listing(), (int,))[0] if "cursor" in args else None
     people = people_page(kinds, after=after, limit=args["limit"] + 1,
                          email=args.get("email"), kind=args.get("kind"))
     more = len(people) > args["limit"]
     people = people[:args["limit"]]
     return page_response([person_data(p) for p in people],
-                         cursors.encode(people[-1].id) if more else None)
+                         cursors.encode(listing(), people[-1].id) if more else None)
 
 
 @blp.route("/people/<int:person_id>", methods=["GET"])

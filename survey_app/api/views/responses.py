@@ -24,6 +24,7 @@ from survey_app.invitations.models import Invitation
 from survey_app.invitations.services import SurveyClosedError, UnknownLinkError, check_open
 from survey_app.responses import services as responses
 from survey_app.responses.models import Channel, Response
+from survey_app.schemas import public_id
 from survey_app.surveys.models import MAX_EXTRA_QUESTIONS, Survey, SurveyStatus
 
 blp = ApiBlueprint("responses", __name__, description=(
@@ -77,9 +78,10 @@ class ResponseRequestSchema(StrictSchema):
 
 
 class ReceiptSchema(StrictSchema):
-    id = fields.Integer(allow_none=True, required=True, metadata={
-        "description": "The response's id; null for anonymous surveys (it could be matched "
-                       "to whoever holds the link)"})
+    id = fields.String(allow_none=True, required=True, metadata={
+        "description": "The response's id, as GET /responses/{id}, the lists and webhooks give "
+                       "it; null for anonymous surveys (it could be matched to whoever holds "
+                       "the link)"})
     survey = fields.String(required=True, metadata={"description": "The survey's slug"})
     score = fields.Integer(required=True)
     category = fields.String(required=True, metadata={"enum": [
@@ -155,6 +157,6 @@ def _field(name: str) -> str:
 
 
 def _receipt(response: Response, survey: Survey) -> dict[str, Any]:
-    return {"id": None if response.is_anonymous else response.id, "survey": survey.slug,
+    return {"id": None if response.is_anonymous else public_id(response), "survey": survey.slug,
             "score": response.score, "category": response.category,
             "is_anonymous": response.is_anonymous}

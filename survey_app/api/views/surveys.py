@@ -20,7 +20,7 @@ from survey_app.accounts.models import ApiToken, Role
 from survey_app.api import auth
 from survey_app.api.blueprint import ApiBlueprint
 from survey_app.api.errors import refuse
-from survey_app.api.paging import PageArgs, page_response, page_schema
+from survey_app.api.paging import PageArgs, listing, page_response, page_schema
 from survey_app.core import cursors
 from survey_app.core.db import db
 from survey_app.core.strictjson import Moment, StrictSchema, Text
@@ -111,13 +111,13 @@ def list_surveys(args: dict[str, Any]) -> Any:
     query = (visible_surveys(auth.current_token()).options(selectinload(Survey.questions))
              .order_by(Survey.id).limit(args["limit"] + 1))
     if "cursor" in args:
-        [after] = cursors.decode(args["cursor"], (int,))
+        [after] = cursors.decode(args["cursor"], listing(), (int,))
         query = query.where(Survey.id > after)
     surveys = list(db.session.scalars(query))
     more = len(surveys) > args["limit"]
     surveys = surveys[:args["limit"]]
     return page_response([survey_data(s) for s in surveys],
-                         cursors.encode(surveys[-1].id) if more else None)
+                         cursors.encode(listing(), surveys[-1].id) if more else None)
 
 
 @blp.route("/surveys/<string:slug>", methods=["GET"])
@@ -146,8 +146,8 @@ def list_responses(args: dict[str, Any], slug: str) -> Any:
     """
     survey = survey_or_404(auth.current_token(), slug, rows=True)
     filters = parse_api_filters(dashboard_args(args), survey)
-    page = feed.response_page(survey, filters, cursor=args.get("cursor"), limit=args["limit"],
-                              updated_since=args.get("updated_since"))
+    page = feed.response_page(survey, filters, cursor=args.get("cursor"), listing=listing(),
+                              limit=args["limit"], updated_since=args.get("updated_since"))
     disclosure = page.disclosure or NOTHING_MORE
     return page_response(
         [response_data(row, disclosure, survey=survey, answers=page.answers.get(row.id, ()),

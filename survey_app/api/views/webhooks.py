@@ -11,7 +11,7 @@ from typing import Any
 
 from apispec import APISpec
 from apispec.ext.marshmallow import MarshmallowPlugin
-from marshmallow import fields
+from marshmallow import RAISE, fields
 from marshmallow.validate import Length, OneOf
 from sqlalchemy import select
 
@@ -20,6 +20,8 @@ from survey_app.api import auth
 from survey_app.api.blueprint import ApiBlueprint
 from survey_app.api.errors import refuse
 from survey_app.api.idempotency import idempotent
+from survey_app.api.paging import PageArgs, listing, page_response, page_schema
+from survey_app.core import cursors
 from survey_app.core.db import db
 from survey_app.core.strictjson import StrictSchema, Text
 from survey_app.schemas.common import Representation, moment
@@ -120,8 +122,7 @@ class CreatedEndpointSchema(EndpointSchema):
         "description": "``whsec_…``: in this answer only. Verify deliveries with it."})
 
 
-class EndpointListSchema(Representation):
-    data = fields.List(fields.Nested(EndpointSchema), required=True)
+EndpointPageSchema = page_schema("EndpointPage", EndpointSchema)
 
 
 def endpoint_data(endpoint: WebhookEndpoint) -> dict[str, Any]:
@@ -158,14 +159,22 @@ def _survey_ids(slugs: list[str]) -> list[int]:
 
 @blp.route("/webhooks", methods=["GET"])
 @auth.require(*MANAGERS)
-@blp.response(200, EndpointListSchema)
-def list_webhooks() -> dict[str, Any]:
+@blp.arguments(PageArgs, location="query", unknown=RAISE)
+@blp.response(200, EndpointPageSchema)
+def list_webhooks(args: dict[str, Any]) -> Any:
     """List webhook endpoints
 
-    Those of the scopes the token's role manages; never their secrets.
+    Those of the scopes the token's role manages, oldest first; never their secrets.
     """
-    endpoints = db.session.scalars(services.visible_endpoints(auth.current_token())).all()
-    return {"data": [endpoint_data(e) for e in endpoints]}
+    query = services.visible_endpoints(auth.current_token()).limit(args["limit"] + 1)
+    if "cursor" in args:
+        [after] = cursors.decode(args["cursor"], listing(), (int,))
+        query = query.where(WebhookEndpoint.id > after)
+    endpoints = list(db.session.scalars(query))
+    more = len(endpoints) > args["limit"]
+    endpoints = endpoints[:args["limit"]]
+    return page_response([endpoint_data(e) for e in endpoints],
+                         cursors.encode(listing(), endpoints[-1].id) if more else None)
 
 
 @blp.route("/webhooks", methods=["POST"])

@@ -74,6 +74,9 @@ def test_work_a_case_through_its_transitions(api, tokens, make_case, agent, app)
     assert waiting.get_json()["status"] == "waiting"
     assert_problem(api.post(f"/api/v1/cases/{case_id}/status", token, json={"status": "new"}),
                    409, "invalid-transition")
+    unexplained = assert_problem(api.post(f"/api/v1/cases/{case_id}/status", token,
+                                          json={"status": "closed"}), 422, "validation")
+    assert unexplained["errors"] == {"note": [unexplained["detail"]]}
     assert_problem(api.post(f"/api/v1/cases/{case_id}/resolve", token,
                             json={"outcome": "bribed"}), 422, "validation")
     resolved = api.post(f"/api/v1/cases/{case_id}/resolve", token, json={"outcome": "fixed"})
@@ -108,7 +111,7 @@ def test_refusals(api, tokens, make_case, agent, make_user):
                             json={"assignee": agent, "role": "admin"}), 422)
     assert_problem(api.post(f"{path}/notes", tokens["support"], json={"text": "a\x00b"}), 422)
     assert_problem(api.post(f"{path}/status", tokens["support"],
-                            json={"status": "closed"}), 409)  # closing needs a note
+                            json={"status": "closed"}), 422, "validation")  # needs a note
     assert_problem(api.post("/api/v1/cases/999999/notes", tokens["admin"],
                             json={"text": "hello"}), 404)
     assigned = api.post(f"{path}/assign", tokens["admin"], json={"assignee": agent})

@@ -209,3 +209,37 @@ def test_people_never_show_employees_to_support(api, tokens, app):
     assert_problem(api.get("/api/v1/people", tokens["viewer"]), 403)
     found = api.get("/api/v1/people?email=CARLA@example.com", tokens["admin"]).get_json()
     assert [p["id"] for p in found["data"]] == [ids[0]]
+
+
+def test_a_cursor_is_only_good_for_its_own_list_and_filters(api, tokens, nps, add_responses,
+                                                             make_case):
+    """A cursor of another list, or of this list under other filters, is a 400; the same
+    filters in another order are the same list."""
+    add_responses(nps, [{"score": i % 11, "sentiment": "positive"} for i in range(4)])
+    make_case(score=1)
+    make_case(score=2)
+    admin = tokens["admin"]
+    base = "/api/v1/surveys/shop-nps/responses?limit=1&sentiment=positive&category=promoter"
+    first = api.get(base.replace("category=promoter", "category=detractor"), admin).get_json()
+    cursor = first["next_cursor"]
+    assert cursor is not None
+    reordered = ("/api/v1/surveys/shop-nps/responses?category=detractor&limit=1"
+                 f"&sentiment=positive&cursor={cursor}")
+    assert api.get(reordered, admin).status_code == 200
+    cases = api.get("/api/v1/cases?limit=1&status=all", admin).get_json()["next_cursor"]
+    assert cases is not None
+    for foreign in (f"{base}&cursor={cursor}",  # another category
+                    f"/api/v1/cases?limit=1&status=all&cursor={cursor}",  # another list
+                    f"/api/v1/surveys/shop-nps/responses?limit=1&cursor={cases}"):
+        assert_problem(api.get(foreign, admin), 400, "invalid-cursor")
+
+
+def test_webhook_endpoints_come_in_cursor_pages(api, tokens):
+    admin = tokens["admin"]
+    for n in range(3):
+        created = api.post("/api/v1/webhooks", admin, {
+            "url": f"https://93.184.216.34/hook{n}", "events": ["response.created"]})
+        assert created.status_code == 201, created.get_json()
+    urls = [e["url"] for e in _walk(api, admin, "/api/v1/webhooks?limit=2")]
+    assert urls == [f"https://93.184.216.34/hook{n}" for n in range(3)]
+    assert_problem(api.get("/api/v1/webhooks?limit=1&foo=bar", admin), 422)
