@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from flask_babel import gettext as _
 from sqlalchemy import ColumnElement, and_, case, exists, func, literal, select
 
 from survey_app.core.db import db
@@ -69,16 +70,18 @@ def parse_where(pairs: Iterable[str]) -> dict[str, tuple[str, ...]]:
         name, sep, value = pair.partition("=")
         name, value = name.strip(), value.strip()
         if not sep or not name or not value:
-            raise InvalidAudienceError(
-                f"condition {number}: write NAME=VALUE, e.g. team=Support (not {pair.strip()!r})")
+            raise InvalidAudienceError(_(
+                "condition %(number)s: write NAME=VALUE, e.g. team=Support (not “%(given)s”)",
+                number=number, given=pair.strip()[:70]))
         if len(name) > 64 or len(value) > 200 or any(ord(c) < 32 for c in name + value):
-            raise InvalidAudienceError(f"condition {number}: too long or not on one line")
+            raise InvalidAudienceError(_("condition %(number)s: too long or not on one line",
+                                         number=number))
         count += 1
         where.setdefault(name, [])
         if value not in where[name]:
             where[name].append(value)
     if count > MAX_CONDITIONS:
-        raise InvalidAudienceError(f"at most {MAX_CONDITIONS} conditions")
+        raise InvalidAudienceError(_("at most %(n)s conditions", n=MAX_CONDITIONS))
     return {name: tuple(values) for name, values in where.items()}
 
 

@@ -27,7 +27,7 @@ def test_a_page_the_role_may_not_open_keeps_the_staff_layout(app, client, login,
     assert response.status_code == 403
     assert 'class="staff-nav"' in html and "Sign out" in html
     assert "Not available for your role" in html
-    assert "This page is for admin users; you are signed in as hr." in html
+    assert "This page is for Admin users; you are signed in as HR." in html
     [event] = audit_rows(app, "access.denied")
     assert (event.actor_id, event.details) == (hr_id, {"method": "GET", "path": "/users",
                                                        "role": "hr"})
@@ -38,6 +38,8 @@ def test_the_explanation_is_in_the_users_language(client, login):
     login(client, "viewer", locale="it")
     html = client.get("/audit").get_data(as_text=True)
     assert "Non disponibile per il tuo ruolo" in html
+    # Role names as the role field and the header badge give them, not the stored codes.
+    assert "per gli utenti Amministratore; hai effettuato l’accesso come Lettore" in html
 
 
 def test_an_object_outside_scope_stays_404_and_is_audited(app, client, login, make_survey):

@@ -315,11 +315,14 @@ def test_metrics_page_shows_recovered_detractors_by_month(app, client, login, ma
 
 
 def test_a_case_names_the_answer_language(client, login, make_case):
-    """The case shows "Italiano", not the code "it" only a developer reads."""
+    """The case shows "Italian" (in the reader's language: "italiano"), not the code "it" only
+    a developer reads."""
     case_id = make_case(locale="it", comment=NEGATIVE_IT)
     login(client, "support")
     page = client.get(f"/followups/{case_id}").get_data(as_text=True)
-    assert re.search(r"<dt>Language</dt>\s*<dd>Italiano</dd>", page)
+    assert re.search(r"<dt>Language</dt>\s*<dd>Italian</dd>", page)
+    page = client.get(f"/followups/{case_id}?lang=it").get_data(as_text=True)
+    assert re.search(r"<dt>Lingua</dt>\s*<dd>italiano</dd>", page)
 
 
 def test_figures_are_written_in_the_readers_language(client, login, make_case):

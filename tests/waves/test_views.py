@@ -46,6 +46,9 @@ def test_bad_condition_is_422_with_its_number(app, client, login, make_survey, w
                      {"where": f"team=Support\n{where}", "action": "send"})
     assert response.status_code == 422
     assert "condition 2" in response.get_data(as_text=True)
+    italian = _post(client, f"/surveys/{survey_id}/send?lang=it",
+                    {"where": f"team=Support\n{where}", "action": "send"})
+    assert "condizione 2" in italian.get_data(as_text=True)
     with app.app_context():
         assert db.session.scalars(select(Wave)).all() == []
 
