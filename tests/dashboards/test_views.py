@@ -107,11 +107,17 @@ def test_too_few_to_test_and_empty_periods(client, login, make_survey, add_respo
 def test_response_rate_from_invitations(client, login, make_survey, make_link, submit):
     survey = make_survey("nps")
     links = [make_link(survey) for _ in range(4)]
-    assert submit(f"/s/{links[0]}", {"score": "9"}).status_code == 303
+    assert submit(f"/s/{links[0]}", {"score": "9", "comment": "Great support, they answered "
+                                     "quickly."}).status_code == 303
     login(client, "admin")
     headline = text(section(client.get(f"/surveys/{survey}").get_data(as_text=True),
                             "headline-title"))
     assert "Response rate: 25% (1 answered of 4 invited)" in headline
+    # A rate of the invited cohort: not shown beside answers narrowed by any filter.
+    for narrowed in ("category=promoter", "sentiment=positive", "theme=support"):
+        page = section(client.get(f"/surveys/{survey}?{narrowed}").get_data(as_text=True),
+                       "headline-title")
+        assert "1 response" in text(page) and "Response rate" not in page, narrowed
 
 
 def test_pulse_questions_by_segment(client, login, make_survey, add_responses):
