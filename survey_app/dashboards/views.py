@@ -19,6 +19,7 @@ from survey_app.dashboards import charts
 from survey_app.dashboards.anonymity import GroupHiddenError, NarrowingRefusedError
 from survey_app.dashboards.export import prepare_export
 from survey_app.dashboards.filters import InvalidFilterError, parse_filters
+from survey_app.dashboards.metrics import MIN_TEST_N
 from survey_app.dashboards.overview import surveys_with_scores
 from survey_app.dashboards.services import build_dashboard
 from survey_app.referrals.metrics import survey_figures
@@ -58,7 +59,7 @@ def survey(survey_id: int):
     return render_template("dashboards/survey.html", board=board, charts=charts,
                            can_export=can_export, flagged=listed.flagged,
                            theme_names={t.key: t.label for t in board.theme_list},
-                           promoter_figures=figures)
+                           promoter_figures=figures, min_test_n=MIN_TEST_N)
 
 
 @bp.get("/surveys/<int:survey_id>/export.csv")

@@ -59,6 +59,7 @@ def test_themes_ranked_by_impact_with_split_and_noise(app, client, login, make_s
     assert quality[2] == "+100" and quality[4] == "+66.7"
     assert price[1] == "3 (3%)" and "too few comments to tell" in price[4]  # 3 < 30: untested
     assert "Impact of themes on NPS" in section(page, "themes-title")
+    assert "With fewer than 30 comments on either side a theme is not tested." in page
     # the chart writes each bar's value past its end, in the reader's language
     values = re.findall(r'<text class="chart-value"[^>]*text-anchor="(\w+)">([^<]+)</text>',
                         section(page, "themes-title"))
