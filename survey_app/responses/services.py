@@ -78,12 +78,17 @@ def check_submission(survey: Survey, submission: Submission) -> None:
     if submission.score not in survey.score_range:
         low, high = survey.score_range[0], survey.score_range[-1]
         errors["score"] = f"must be a whole number from {low} to {high}"
-    comment = submission.comment or ""
-    if len(comment) > current_app.config["COMMENT_MAX_LENGTH"] or "\x00" in comment:
-        errors["comment"] = "too long or contains a NUL character"
+    comment, limit = submission.comment or "", current_app.config["COMMENT_MAX_LENGTH"]
+    if len(comment) > limit:
+        errors["comment"] = f"at most {limit} characters ({len(comment)} given)"
+    elif "\x00" in comment:
+        errors["comment"] = "contains a NUL character"
     questions = {q.id: q for q in survey.extra_questions}
+    score_question = next((q.id for q in survey.questions if q.position == 0), None)
     for question_id in submission.answers.keys() - questions.keys():
-        errors[f"q_{question_id}"] = "is not a question of this survey"
+        errors[f"q_{question_id}"] = ("is the score question: give its answer as score"
+                                      if question_id == score_question
+                                      else "is not a question of this survey")
     for question in questions.values():
         value = submission.answers.get(question.id)
         name = f"q_{question.id}"

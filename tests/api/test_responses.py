@@ -66,6 +66,16 @@ def test_extra_questions_are_checked_by_the_same_rules(app, api, tokens, make_su
                            {"question_id": 999999, "value": 1}])
     body = assert_problem(bad, 422, "validation")
     assert set(body["errors"]) >= {f"answers.{agreement.id}", "answers.999999"}
+    with app.app_context():
+        score_question = next(q.id for q in db.session.get(Survey, survey_id).questions
+                              if q.position == 0)
+    mistaken = assert_problem(_answer(api, tokens["hr"], link_token=link, score=8,
+                                      comment="x" * 5001,
+                                      answers=[{"question_id": score_question, "value": 8}]),
+                              422, "validation")["errors"]
+    assert mistaken[f"answers.{score_question}"] == [
+        "is the score question: give its answer as score"]
+    assert mistaken["comment"] == ["at most 5000 characters (5001 given)"]
     assert _responses(app) == []
     good = _answer(api, tokens["hr"], link_token=link, score=8,
                    answers=[{"question_id": agreement.id, "value": 4}])

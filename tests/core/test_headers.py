@@ -1,5 +1,7 @@
 """Security headers on every response; HTTPS enforced and HSTS sent with ``FORCE_HTTPS``."""
 
+import re
+
 import pytest
 
 from survey_app import create_app
@@ -53,3 +55,14 @@ def test_https_is_served_with_hsts(https_only, request_options):
     assert response.status_code == 404
     assert response.headers["Strict-Transport-Security"] == "max-age=31556926; includeSubDomains"
     assert response.headers["X-Frame-Options"] == "DENY"
+
+
+def test_every_page_names_an_icon_that_is_served(client, login, make_survey, make_link):
+    """Browsers ask for an icon on every page; the pages name ours (no 404 in every log)."""
+    link = make_link(make_survey("nps"))
+    login(client, "admin")
+    for path in (f"/s/{link}", "/surveys"):
+        page = client.get(path).get_data(as_text=True)
+        [icon] = re.findall(r'<link rel="icon" href="([^"]+)" type="image/svg\+xml">', page)
+        with client.get(icon) as served:
+            assert served.status_code == 200 and served.mimetype == "image/svg+xml", path

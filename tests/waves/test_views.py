@@ -26,6 +26,7 @@ def test_preview_then_send_then_summary(app, client, login, smtp_server, make_su
     assert preview.status_code == 200
     html = preview.get_data(as_text=True)
     assert "3 people will be invited." in html and "Send to 3 people" in html
+    assert "0 skipped" not in html  # no line for a reason that skipped nobody
     sent = _post(client, url, {"where": "team=Support", "label": "Spring", "action": "send"})
     assert sent.status_code == 303
     assert len(smtp_server.messages) == 3
