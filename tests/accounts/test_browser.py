@@ -60,5 +60,5 @@ def test_an_admin_invites_and_the_colleague_chooses_a_password(
     grace.goto(f"{live_server.url}/users")  # HR may not manage users
     assert grace.get_by_role("heading", name="Not available for your role").is_visible()
     assert grace.get_by_role("link", name="Surveys", exact=True).is_visible()
-    assert re.search(r"for admin users", grace.content())
+    assert re.search(r"for Admin users", grace.content())
     grace.context.close()
