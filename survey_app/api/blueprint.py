@@ -6,6 +6,7 @@ import http
 from typing import Any
 
 import flask_smorest
+from flask import Response
 
 from survey_app.api.errors import ProblemSchema, domain_problem
 from survey_app.api.parsing import StrictParser
@@ -27,6 +28,7 @@ class ApiBlueprint(flask_smorest.Blueprint):
         super().__init__(f"api_{tag}", import_name, url_prefix=PREFIX, description=description)
         self.tag = tag
         self.register_error_handler(DomainError, domain_problem)
+        self.after_request(_untyped_when_empty)
         csrf.exempt(self)  # token auth, no cookies: nothing for a forged request to ride on
 
     def route(self, rule: str, *, parameters: Any = None, tags: Any = None,
@@ -66,6 +68,13 @@ class PolsoApi(flask_smorest.Api):
         blp.register_views_in_doc(self, self._app, self.spec, name=blp.name,
                                   parameters=parameters)
         self.spec.tag({"name": getattr(blp, "tag", blp.name), "description": blp.description})
+
+
+def _untyped_when_empty(response: Response) -> Response:
+    """A 204 has no body, so no type: flask-smorest gives its empty body JSON's."""
+    if response.status_code == 204:
+        response.headers.pop("Content-Type", None)
+    return response
 
 
 def _problem_response(description: str) -> dict[str, Any]:

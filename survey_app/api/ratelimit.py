@@ -49,7 +49,10 @@ def check(token: ApiToken) -> None:
     reset = max(0, math.ceil(stats.reset_time - time.time()))
     g.api_rate = (item.amount, stats.remaining, reset)
     if not allowed:
-        refuse(429, f"This token may make {item} requests; try again in {reset} s.",
+        unit = item.GRANULARITY.name
+        window = unit if item.multiples == 1 else f"{item.multiples} {unit}s"
+        refuse(429, f"This token may make {item.amount} requests per {window}; try again in "
+                    f"{reset} s.",
                headers={"Retry-After": str(reset)})
 
 

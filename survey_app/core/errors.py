@@ -42,6 +42,16 @@ def register_error_pages(app: Flask) -> None:
     app.register_error_handler(HTTPException, error_page)
 
 
+def _api_detail(code: int, data: dict[str, Any]) -> str | None:
+    """Plainer words than Werkzeug's for what a program most often gets wrong."""
+    if code == 413:
+        return (f"The body is over the limit of {current_app.config['MAX_CONTENT_LENGTH'] // 1024}"
+                " KiB.")
+    if code == 422 and (data.get("errors") or data.get("messages")):
+        return "Some fields are not valid: errors names each one."
+    return None
+
+
 def error_page(error: HTTPException):  # type: ignore[no-untyped-def]
     """The error as a page, or as an ``application/problem+json`` answer for the API.
 
@@ -54,7 +64,8 @@ def error_page(error: HTTPException):  # type: ignore[no-untyped-def]
         data: dict[str, Any] = getattr(error, "data", None) or {}
         headers = {k: v for k, v in error.get_headers() if k in _KEPT_HEADERS}
         headers.update(data.get("headers") or {})
-        return problem(code, data.get("detail") or error.description or error.name,
+        detail = data.get("detail") or _api_detail(code, data) or error.description or error.name
+        return problem(code, detail,
                        slug=data.get("slug"), title=data.get("title"),
                        errors=data.get("errors") or data.get("messages"), headers=headers)
     return render_template("errors/error.html", error=error), code

@@ -158,7 +158,9 @@ def test_a_comment_may_hold_line_breaks_but_not_nul(api, tokens, make_survey, ma
 
 def test_a_body_over_the_limit_is_413(app, api, tokens):
     big = b'{"person": {"email": "a@example.com", "name": "' + b"x" * (2 * 1024 * 1024) + b'"}}'
-    assert_problem(api.call("POST", URL, tokens["admin"], data=big), 413, "body-too-large")
+    body = assert_problem(api.call("POST", URL, tokens["admin"], data=big), 413,
+                          "body-too-large")
+    assert body["detail"] == "The body is over the limit of 1024 KiB."
 
 
 def test_unknown_fields_are_named(api, tokens):
@@ -166,6 +168,7 @@ def test_unknown_fields_are_named(api, tokens):
         "person": {"email": "a@example.com", "unsubscribed": False}, "wave_id": 1}), 422)
     assert body["errors"] == {"person.unsubscribed": ["Unknown field."],
                               "wave_id": ["Unknown field."]}
+    assert body["detail"] == "Some fields are not valid: errors names each one."
     assert_problem(api.post(URL, tokens["admin"], json=[1, 2]), 422)
 
 
@@ -182,7 +185,8 @@ def test_each_token_has_its_own_rate_limit(app, api, make_token):
         assert answers[0].headers["RateLimit-Limit"] == "3"
         assert [a.headers["RateLimit-Remaining"] for a in answers] == ["2", "1", "0", "0"]
         refused = answers[3]
-        assert_problem(refused, 429, "rate-limited")
+        detail = assert_problem(refused, 429, "rate-limited")["detail"]
+        assert detail.startswith("This token may make 3 requests per minute; try again in ")
         assert 0 < int(refused.headers["Retry-After"]) <= 60
         assert 0 < int(refused.headers["RateLimit-Reset"]) <= 60
         assert api.post(URL, second, json={"person": {"email": "x@example.com"}}

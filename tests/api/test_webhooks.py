@@ -36,6 +36,7 @@ def test_add_list_rotate_delete(app, api, tokens, make_survey):
     assert rotated.status_code == 200 and rotated.get_json()["secret"] != body["secret"]
     gone = api.call("DELETE", f"/api/v1/webhooks/{body['id']}", tokens["support"])
     assert gone.status_code == 204 and _count(app) == 0
+    assert gone.get_data() == b"" and "Content-Type" not in gone.headers  # nothing to type
 
 
 def test_scopes(app, api, tokens):

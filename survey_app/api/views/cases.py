@@ -89,7 +89,7 @@ def list_cases(args: dict[str, Any]) -> Any:
     token = auth.current_token()
     assignee = args.get("assignee")
     if assignee is not None and assignee != "none":
-        assignee = _staff_user(assignee, "assignee").id
+        assignee = _staff_user(assignee, "query.assignee").id
     filters = queries.QueueFilters(status=args["status"], priority=args.get("priority"),
                                    assignee=assignee)
     after = (tuple(cursors.decode(args["cursor"], listing(), (int, datetime, int)))
