@@ -4,6 +4,11 @@ Used by the dashboard's download link and by ``polso responses export``. Rows ar
 batches (``yield_per``) and written one line at a time, so memory stays flat for a million rows.
 Numbers are written as numbers; text that a spreadsheet would run as a formula (``=``, ``+``,
 ``-``, ``@``, tab, CR) is prefixed with ``'`` (:func:`survey_app.core.csvsafe.safe_cell`).
+
+The plain file is for programs: commas, decimal points, UTF-8, a choice as its option's number.
+The spreadsheet file (:class:`Spreadsheet`) is for a person opening it with a double click: a
+byte-order mark so Excel reads UTF-8 ("più", not "piÃ¹"), the separators of the reader's
+language (Italian Excel splits on ``;`` and reads ``0,75``), and a choice as its option's text.
 """
 
 from __future__ import annotations
@@ -20,6 +25,22 @@ from survey_app.dashboards.filters import Filters
 from survey_app.surveys.models import Question, QuestionKind, Survey
 
 BASE_COLUMNS = ["score", "category", "comment", "sentiment", "sentiment_label"]
+
+
+@dataclass(frozen=True, slots=True)
+class Spreadsheet:
+    """How a spreadsheet in the reader's language splits a CSV file and reads its numbers, and
+    that language (of the choices' texts)."""
+
+    locale: str = "en"
+    decimal: str = "."
+
+    @property
+    def delimiter(self) -> str:
+        return ";" if self.decimal == "," else ","
+
+    def number(self, value: float) -> str:
+        return str(value).replace(".", self.decimal)
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,24 +70,33 @@ class Export:
         return (when + BASE_COLUMNS + identity + [f"q{q.position}" for q in self.questions]
                 + self.segment_keys)
 
-    def lines(self) -> Iterator[str]:
-        """The CSV text, one line at a time."""
+    def lines(self, sheet: Spreadsheet | None = None) -> Iterator[str]:
+        """The CSV text, one line at a time: plain, or for ``sheet``."""
         buffer = io.StringIO()
-        writer = csv.writer(buffer)
+        writer = csv.writer(buffer, delimiter=sheet.delimiter if sheet else ",")
+
+        def cell(value: object) -> object:
+            if sheet and isinstance(value, float):
+                return sheet.number(value)  # a number still: no formula guard on its "-"
+            return safe_cell(value)
 
         def line(values: list[object]) -> str:
             buffer.seek(0)
             buffer.truncate()
-            writer.writerow([safe_cell(v) for v in values])
+            writer.writerow([cell(v) for v in values])
             return buffer.getvalue()
 
-        yield line(self.header)
+        yield ("\ufeff" if sheet else "") + line(self.header)
+        labels = {q.id: q.choice_labels(sheet.locale) for q in self.questions
+                  if sheet and q.kind == QuestionKind.CHOICE}
         rows = queries.export_rows(self.survey, self.filters, self.policy.export_order(),
                                    identified=self.policy.shows_identity())
         for response, person in rows:
-            yield line(self._values(response, person))
+            yield line(self._values(response, person, labels))
 
-    def _values(self, response, person) -> list[object]:  # type: ignore[no-untyped-def]
+    def _values(self, response, person,  # type: ignore[no-untyped-def]
+                labels: dict[int, list[str]]) -> list[object]:
+        """A row's cells; a choice as its text when ``labels`` has its question's."""
         identified = self.policy.shows_identity()
         when: object = (response.submitted_dt.isoformat(timespec="seconds") if identified else
                         self.policy.period_label(response.submitted_dt.date(),
@@ -84,7 +114,9 @@ class Export:
             if answer is None:
                 values.append(None)
             elif answer.value_int is not None:
-                values.append(answer.value_int)
+                texts = labels.get(question.id, [])
+                values.append(texts[answer.value_int] if answer.value_int < len(texts)
+                              else answer.value_int)
             else:
                 values.append(answer.value_text if question.id in self.text_questions
                               else None)

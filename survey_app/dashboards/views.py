@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from babel.numbers import get_decimal_symbol
 from flask import Blueprint, Response, abort, render_template, request, stream_with_context
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
@@ -17,7 +19,7 @@ from survey_app.audit.services import record
 from survey_app.core.db import commit_last
 from survey_app.dashboards import charts
 from survey_app.dashboards.anonymity import GroupHiddenError, NarrowingRefusedError
-from survey_app.dashboards.export import prepare_export
+from survey_app.dashboards.export import Spreadsheet, prepare_export
 from survey_app.dashboards.filters import InvalidFilterError, parse_filters
 from survey_app.dashboards.metrics import MIN_TEST_N
 from survey_app.dashboards.overview import surveys_with_scores
@@ -74,7 +76,10 @@ def export(survey_id: int):
     # The stream runs after this request's session is gone: what it reads (the survey, its
     # questions) must stay loaded, not expired by the commit.
     commit_last()
-    filename = f"{survey.slug}-responses.csv"
-    return Response(stream_with_context(prepared.lines()), mimetype="text/csv",
+    spreadsheet = request.args.get("format") == "spreadsheet"
+    locale = get_locale()
+    sheet = Spreadsheet(str(locale), get_decimal_symbol(locale)) if spreadsheet else None
+    filename = f"{survey.slug}-responses{'-spreadsheet' if sheet else ''}.csv"
+    return Response(stream_with_context(prepared.lines(sheet)), mimetype="text/csv",
                     headers={"Content-Disposition": f'attachment; filename="{filename}"',
                              "Cache-Control": "no-store"})

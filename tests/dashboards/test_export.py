@@ -151,3 +151,30 @@ def test_web_export_of_a_pulse_survey_has_every_question_kind(client, login, mak
         values = dict(zip(header, row, strict=True))
         assert (values["q1"], values["q2"], values["q3"]) == ("4", "2", "1")
         assert values["q4"].startswith("better tools ")
+
+
+def test_the_spreadsheet_file_opens_in_the_readers_excel(client, login, make_survey,
+                                                         add_responses):
+    """Italian Excel splits on ";" and reads "0,5"; every Excel needs the byte-order mark to
+    read UTF-8; a choice is its text. The plain file stays as programs read it."""
+    survey = make_survey("pulse", anonymous=False)
+    add_responses(survey, [dict(score=3, comment="Più chiarezza, grazie", sentiment="negative",
+                                answers={1: 4, 3: 1})])
+    login(client, "hr", locale="it")
+    url = f"/surveys/{survey}/export.csv?period=all"
+    sheet = client.get(f"{url}&format=spreadsheet")
+    assert sheet.status_code == 200
+    assert "spreadsheet" in sheet.headers["Content-Disposition"]
+    body = sheet.get_data().decode("utf-8")
+    assert body.startswith("\ufeff")
+    header, row = list(csv.reader(io.StringIO(body[1:]), delimiter=";"))
+    values = dict(zip(header, row, strict=True))
+    assert values["comment"] == "Più chiarezza, grazie" and values["sentiment"] == "-0,5"
+    assert values["q1"] == "4" and values["q3"] == "Ogni mese"
+    plain = client.get(url).get_data(as_text=True)
+    header, row = list(csv.reader(io.StringIO(plain)))
+    values = dict(zip(header, row, strict=True))
+    assert values["sentiment"] == "-0.5" and values["q3"] == "1"
+    english = client.get(f"{url}&format=spreadsheet&lang=en").get_data().decode("utf-8")
+    header, row = list(csv.reader(io.StringIO(english[1:])))
+    assert dict(zip(header, row, strict=True))["q3"] == "Every month"
