@@ -51,15 +51,25 @@ class LanguageForm(BaseForm):
     next = HiddenField()
 
 
+#: Offered first, before the whole list of about 600 names (our users' zones first).
+COMMON_TIME_ZONES = ("Europe/Rome", "Europe/London", "Europe/Berlin", "Europe/Paris",
+                     "Europe/Madrid", "UTC", "America/New_York", "America/Chicago",
+                     "America/Los_Angeles", "Asia/Tokyo", "Australia/Sydney")
+
+
 class TimezoneForm(BaseForm):
     """The signed-in user's time zone; the service checks the name."""
 
     timezone = SelectField(_l("Time zone"), validate_choice=False)
 
     def set_choices(self, default: str) -> None:
+        known = time_zones()
+        common, every = _l("Common"), _l("All time zones")
         self.timezone.choices = [
             SelectChoice("", _l("Same as the service (%(zone)s)", zone=default)),
-            *(SelectChoice(name, name) for name in sorted(time_zones()))]
+            *(SelectChoice(name, name, optgroup=common) for name in COMMON_TIME_ZONES
+              if name in known),
+            *(SelectChoice(name, name, optgroup=every) for name in sorted(known))]
 
 
 class UserCreateForm(BaseForm):

@@ -40,6 +40,10 @@ def test_a_user_chooses_a_time_zone_and_sees_their_times_in_it(app, client, logi
     assert "1 lug 2026, 22:45" in client.get(f"/users/{user_id}").get_data(as_text=True)
     page = client.get("/account/timezone").get_data(as_text=True)
     assert '<option selected value="">' in page and "Europe/Rome" in page
+    # the common zones first, then all of them (no scrolling through 600 names for Rome)
+    common = page.index('<optgroup label="Più usati">')
+    assert common < page.index('value="Europe/Rome"') < page.index(
+        '<optgroup label="Tutti i fusi orari">')
     response = client.post("/account/timezone", data={"timezone": "Europe/Rome",
                                                       "csrf_token": csrf_token(page)})
     assert response.status_code == 303 and _user(app, user_id).timezone == "Europe/Rome"
