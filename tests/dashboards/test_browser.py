@@ -179,13 +179,17 @@ def test_the_survey_list_keeps_its_actions_on_a_phone(browser, live_server, app,
     page = browser.new_context(viewport={"width": 390, "height": 844},
                                java_script_enabled=False).new_page()
     sign_in(page, live_server.url)
-    page.goto(f"{live_server.url}/surveys")
-    assert page.get_by_text("1 flagged").is_visible()
-    wrap = page.locator(".table-wrap").bounding_box()
-    for name in ("Edit", "Send"):  # reachable without scrolling the table sideways
-        for link in page.get_by_role("link", name=name, exact=True).all():
-            box = link.bounding_box()
-            assert box["x"] + box["width"] <= wrap["x"] + wrap["width"], name
+    for language, names in (("en", ("Edit", "Send")), ("it", ("Modifica", "Invia"))):
+        page.goto(f"{live_server.url}/surveys?lang={language}")
+        assert page.get_by_text("1 flagged" if language == "en" else "1 segnalata").is_visible()
+        assert page.locator(".show-narrow .badge").first.is_visible()  # status under the title
+        wrap = page.locator(".table-wrap").bounding_box()
+        for name in names:  # reachable without scrolling the table sideways
+            links = page.get_by_role("link", name=name, exact=True).all()
+            assert links, name
+            for link in links:
+                box = link.bounding_box()
+                assert box["x"] + box["width"] <= wrap["x"] + wrap["width"], name
     page.context.close()
 
 
