@@ -37,6 +37,14 @@ CONNECTORS = {
 }
 
 
+#: Connectors that were elided before a vowel ("dall'alto"): written back with the apostrophe.
+_ELIDED = frozenset({"dell", "dall"})
+
+
+def _joined(connector: str, token: str) -> str:
+    return f"{connector}'{token}" if connector in _ELIDED else f"{connector} {token}"
+
+
 @dataclass(frozen=True, slots=True)
 class KeyPhrase:
     """A word or two-word phrase and in how many comments it occurs."""
@@ -118,8 +126,8 @@ def _candidates(text: str, lang: str) -> tuple[dict, dict]:
             key = next(stems)
             words.setdefault((key,), token)
             if previous and previous[0] != key:  # "app app" is no phrase
-                surface = f"{previous[1]} {connector} {token}" if connector else (
-                    f"{previous[1]} {token}")
+                surface = (f"{previous[1]} {_joined(connector, token)}" if connector
+                           else f"{previous[1]} {token}")
                 pairs.setdefault((previous[0], key), (surface, ((previous[0],), (key,))))
             previous, connector = (key, token), ""
         if budget <= 0:

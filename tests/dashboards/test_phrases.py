@@ -62,6 +62,12 @@ def test_italian_phrases_keep_di_and_its_articulated_forms() -> None:
     assert ("lunghi", 2) in result["it"]
 
 
+def test_an_elided_connector_keeps_its_apostrophe() -> None:
+    result = phrases([("Le decisioni arrivano dall'alto", "it"),
+                      ("Ordini che arrivano dall'alto, sempre", "it")])
+    assert result["it"][0] == ("arrivano dall'alto", 2)  # not "arrivano dall alto"
+
+
 def test_english_of_phrases_and_phrases_do_not_cross_punctuation() -> None:
     result = phrases([("A waste of money.", "en"), ("Total waste of money", "en"),
                       ("Money, waste", "en"), ("money. waste", "en")])
