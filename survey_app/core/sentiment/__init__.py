@@ -10,7 +10,7 @@ from .engine import Analyzer
 
 #: Version of the analyzers; bump it whenever a rule, weight or lexicon changes, so stored
 #: scores from an older analyzer can be told apart (and re-scored with ``polso sentiment rescore``).
-ANALYZER_VERSION = 2
+ANALYZER_VERSION = 3
 
 #: Label thresholds ``(negative, positive)``: negative if polarity <= the first, positive if
 #: >= the second, neutral in between.  Chosen on the development data (docs/sentiment.md).
