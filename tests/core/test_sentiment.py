@@ -192,6 +192,11 @@ def test_italian_negation() -> None:
     assert label("Nessun problema, tutto liscio", "it") == "positive"
     assert label("Non male", "it") == "positive"
     assert label("L'operatore è stato gentile ma non ha risolto il problema", "it") == "negative"
+    # Employees on not being listened to (a walk-through found them neutral).
+    assert label("Le decisioni arrivano dall'alto senza ascoltare chi lavora.", "it") == (
+        "negative")
+    assert label("Non ci ascoltano mai.", "it") == "negative"
+    assert label("Il mio responsabile mi ascolta sempre.", "it") == "positive"
 
 
 def test_italian_intensifiers_and_diminishers() -> None:
