@@ -13,20 +13,23 @@ import logging
 import random
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 from functools import partial
 
 import click
 from flask import current_app
 from flask.cli import with_appcontext
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from survey_app.accounts.models import User
 from survey_app.accounts.services import create_user, find_user
 from survey_app.core.db import db, utcnow
 from survey_app.demo import cases, data, history, purchases
+from survey_app.invitations.models import Invitation
 from survey_app.invitations.services import create_invitation
+from survey_app.people.models import Person
 from survey_app.people.services import get_or_create_person
+from survey_app.retention.models import Activity
 from survey_app.surveys.models import Survey
 from survey_app.surveys.services import create_survey
 from survey_app.waves.audience import Audience, kind_for
@@ -55,12 +58,28 @@ def demo_command(people: int, seed: int) -> None:
                 cases.work_cases(now, rng)
                 cases.audit_history(surveys)
                 purchases.add_purchases(now, rng)
+                _people_joined_when_their_history_starts()
             db.session.commit()
     _print_links(rng)
     click.echo(f"Sign in at {current_app.config['BASE_URL'].rstrip('/')}/login "
                f"(password {data.DEMO_PASSWORD!r} for each):")
     for email, role, name in data.STAFF:
         click.echo(f"  {role:<8} {email:<26} {name}")
+
+
+def _people_joined_when_their_history_starts() -> None:
+    """Date each demo person from their first order or invitation, not from today: the health
+    page's months before today would otherwise count nobody (a person counts from joining)."""
+    firsts: dict[int, datetime] = {
+        person_id: datetime.combine(day, time(), UTC) for person_id, day in db.session.execute(
+            select(Activity.person_id, func.min(Activity.occurred_on))
+            .group_by(Activity.person_id))}
+    for person_id, moment in db.session.execute(
+            select(Invitation.person_id, func.min(Invitation.created_dt))
+            .group_by(Invitation.person_id)):
+        firsts[person_id] = min(firsts.get(person_id, moment), moment)
+    for person in db.session.scalars(select(Person).where(Person.id.in_(firsts))):
+        person.created_dt = min(person.created_dt, firsts[person.id])
 
 
 def replay_until(clock: datetime) -> datetime:

@@ -141,6 +141,11 @@ def test_demo_purchases_follow_the_answers(app, demo):
     assert report.total.start > 30 and report.total.lost > 0 and report.total.clv
     assert by["detractor"].churn_rate > by["passive"].churn_rate > by["promoter"].churn_rate
     assert {group.segment for group in report.rfm} >= {"champions", "hibernating"}
+    with app.app_context():
+        from survey_app.retention.health import movement
+        # People joined when their history started, so the health page's past months show them.
+        months = movement(6)
+    assert all(sum(counts.values()) > 30 for _end, counts in months), months
 
 
 @pytest.mark.parametrize("clock", ["2026-12-02T00:00:00", "2026-12-02T12:50:00",
