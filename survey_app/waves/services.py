@@ -8,9 +8,12 @@ from __future__ import annotations
 
 import calendar
 import logging
-from datetime import datetime, timedelta
+import re
+from datetime import date, datetime, timedelta
 from enum import StrEnum
 
+from flask_babel import format_date
+from flask_babel import gettext as _
 from sqlalchemy import and_, case, exists, insert, literal, select, update
 
 from survey_app.core.db import UTCDateTime, db, utcnow
@@ -212,11 +215,30 @@ def next_round(moment: datetime, cadence: str) -> datetime:
 def round_label(moment: datetime, cadence: str) -> str:
     """``2026-W48``, ``2026-11`` or ``2026-Q4``: how trends name the round."""
     if cadence == Cadence.WEEKLY:
-        year, week, _ = moment.isocalendar()
+        year, week, _weekday = moment.isocalendar()
         return f"{year}-W{week:02d}"
     if cadence == Cadence.MONTHLY:
         return f"{moment.year}-{moment.month:02d}"
     return f"{moment.year}-Q{(moment.month - 1) // 3 + 1}"
+
+
+_ROUND = re.compile(r"(\d{4})-(?:(\d{2})|W(\d{2})|Q([1-4]))")
+
+
+def round_name(label: str) -> str:
+    """A wave's name for the reader: an automatic round's label (:func:`round_label`) in their
+    language ("novembre 2026", "week 48, 2026", "Q4 2026"); any other label as it was written."""
+    match = _ROUND.fullmatch(label)
+    if match is None:
+        return label
+    year, month, week, quarter = match.groups()
+    if month and 1 <= int(month) <= 12:
+        return format_date(date(int(year), int(month), 1), "LLLL y")
+    if week:
+        return _("week %(week)s, %(year)s", week=int(week), year=year)
+    if quarter:
+        return _("Q%(quarter)s %(year)s", quarter=quarter, year=year)
+    return label
 
 
 def start_due_rounds(now: datetime | None = None) -> list[Wave]:

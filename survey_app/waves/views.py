@@ -28,6 +28,7 @@ from survey_app.waves.audience import Audience, kind_for, preview
 from survey_app.waves.forms import DeliverySettingsForm, RepeatForm, SendForm
 
 bp = Blueprint("waves", __name__)
+bp.add_app_template_filter(services.round_name, "round_name")
 
 
 def get_manageable_survey_or_404(survey_id: int) -> Survey:

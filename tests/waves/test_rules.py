@@ -281,3 +281,22 @@ def test_new_surveys_take_throttle_and_reminders_from_the_settings(app, make_sur
         survey = db.session.get(Survey, survey_id)
         assert (survey.throttle_days, survey.reminder_count, survey.reminder_after_days) == (
             14, 2, 5)
+
+
+@pytest.mark.parametrize(("label", "en", "it"), [
+    ("2026-11", "November 2026", "novembre 2026"),
+    ("2026-W48", "week 48, 2026", "settimana 48, 2026"),
+    ("2026-Q4", "Q4 2026", "4° trimestre 2026"),
+    ("Spring survey", "Spring survey", "Spring survey"),  # written by a person: as written
+    ("2026-13", "2026-13", "2026-13"),
+])
+def test_an_automatic_rounds_name_is_in_the_readers_language(app, label, en, it):
+    from flask_babel import force_locale
+
+    from survey_app.waves.services import round_name
+
+    with app.test_request_context():
+        with force_locale("en"):
+            assert round_name(label) == en
+        with force_locale("it"):
+            assert round_name(label) == it
