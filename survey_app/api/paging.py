@@ -9,13 +9,17 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlencode
 
+import sqlalchemy as sa
 from flask import Response, current_app, request
 from marshmallow import fields
 from marshmallow.validate import Length, Range
 
+from survey_app.core import cursors
+from survey_app.core.db import db
 from survey_app.core.strictjson import StrictSchema, Text
 from survey_app.schemas.common import Representation
 
@@ -60,3 +64,18 @@ def page_response(data: list[dict[str, Any]], next_cursor: str | None) -> Respon
         url = f"{request.base_url}?{urlencode([*args, ('cursor', next_cursor)])}"
         response.headers["Link"] = f'<{url}>; rel="next"'
     return response
+
+
+def id_page(query: sa.Select[Any], key: Any, args: dict[str, Any],
+            represent: Callable[[Any], dict[str, Any]]) -> Response:
+    """The page of ``query``'s objects after the cursor in the order of ``key`` (their id
+    column), each as ``represent`` gives it."""
+    query = query.order_by(key).limit(args["limit"] + 1)
+    if "cursor" in args:
+        [after] = cursors.decode(args["cursor"], listing(), (int,))
+        query = query.where(key > after)
+    found = list(db.session.scalars(query))
+    more = len(found) > args["limit"]
+    found = found[:args["limit"]]
+    return page_response([represent(item) for item in found],
+                         cursors.encode(listing(), found[-1].id) if more else None)

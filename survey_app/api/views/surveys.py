@@ -20,8 +20,7 @@ from survey_app.accounts.models import ApiToken, Role
 from survey_app.api import auth
 from survey_app.api.blueprint import ApiBlueprint
 from survey_app.api.errors import refuse
-from survey_app.api.paging import PageArgs, listing, page_response, page_schema
-from survey_app.core import cursors
+from survey_app.api.paging import PageArgs, id_page, listing, page_response, page_schema
 from survey_app.core.db import db
 from survey_app.core.strictjson import Moment, StrictSchema, Text
 from survey_app.dashboards import feed
@@ -108,16 +107,8 @@ def list_surveys(args: dict[str, Any]) -> Any:
 
     The surveys the token's role sees, oldest first.
     """
-    query = (visible_surveys(auth.current_token()).options(selectinload(Survey.questions))
-             .order_by(Survey.id).limit(args["limit"] + 1))
-    if "cursor" in args:
-        [after] = cursors.decode(args["cursor"], listing(), (int,))
-        query = query.where(Survey.id > after)
-    surveys = list(db.session.scalars(query))
-    more = len(surveys) > args["limit"]
-    surveys = surveys[:args["limit"]]
-    return page_response([survey_data(s) for s in surveys],
-                         cursors.encode(listing(), surveys[-1].id) if more else None)
+    return id_page(visible_surveys(auth.current_token()).options(
+        selectinload(Survey.questions)), Survey.id, args, survey_data)
 
 
 @blp.route("/surveys/<string:slug>", methods=["GET"])

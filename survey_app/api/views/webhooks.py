@@ -20,8 +20,7 @@ from survey_app.api import auth
 from survey_app.api.blueprint import ApiBlueprint
 from survey_app.api.errors import refuse
 from survey_app.api.idempotency import idempotent
-from survey_app.api.paging import PageArgs, listing, page_response, page_schema
-from survey_app.core import cursors
+from survey_app.api.paging import PageArgs, id_page, page_schema
 from survey_app.core.db import db
 from survey_app.core.strictjson import StrictSchema, Text
 from survey_app.schemas.common import Representation, moment
@@ -166,15 +165,8 @@ def list_webhooks(args: dict[str, Any]) -> Any:
 
     Those of the scopes the token's role manages, oldest first; never their secrets.
     """
-    query = services.visible_endpoints(auth.current_token()).limit(args["limit"] + 1)
-    if "cursor" in args:
-        [after] = cursors.decode(args["cursor"], listing(), (int,))
-        query = query.where(WebhookEndpoint.id > after)
-    endpoints = list(db.session.scalars(query))
-    more = len(endpoints) > args["limit"]
-    endpoints = endpoints[:args["limit"]]
-    return page_response([endpoint_data(e) for e in endpoints],
-                         cursors.encode(listing(), endpoints[-1].id) if more else None)
+    return id_page(services.visible_endpoints(auth.current_token()), WebhookEndpoint.id, args,
+                   endpoint_data)
 
 
 @blp.route("/webhooks", methods=["POST"])
