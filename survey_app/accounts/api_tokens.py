@@ -10,7 +10,7 @@ from sqlalchemy import or_, select, update
 from sqlalchemy.orm.attributes import set_committed_value
 
 from survey_app.accounts.models import ApiToken, Role, User
-from survey_app.core.db import db, utcnow
+from survey_app.core.db import commit_keeping_loaded, db, utcnow
 from survey_app.core.errors import DomainError, NotFoundError
 from survey_app.core.inputs import CONTROL
 from survey_app.core.tokens import hash_api_token, is_api_token, new_api_token
@@ -79,22 +79,24 @@ def note_use(token: ApiToken, now: datetime | None = None) -> bool:
     """Set and commit ``last_used_dt`` if it is older than :data:`LAST_USED_RESOLUTION`;
     ``True`` if a row was written. Concurrent requests write it once.
 
-    The write gets a transaction of its own (the read that found the token is ended first):
-    on SQLite a read transaction cannot turn into a write once another process has committed
-    since it began ("database is locked", whatever the busy timeout).
+    The write gets a transaction of its own, the UPDATE its first statement (the read that
+    found the token is ended first, the token kept loaded): on SQLite a read transaction cannot
+    turn into a write once another process has committed since it began ("database is locked",
+    whatever the busy timeout).
     """
     now = now or utcnow()
     stale = now - LAST_USED_RESOLUTION
     if token.last_used_dt is not None and token.last_used_dt > stale:
         return False
-    db.session.commit()
+    token_id = token.id
+    commit_keeping_loaded()  # no reload of the token: the UPDATE must be the first statement
     written = db.session.execute(
         update(ApiToken)
-        .where(ApiToken.id == token.id,
+        .where(ApiToken.id == token_id,
                or_(ApiToken.last_used_dt.is_(None), ApiToken.last_used_dt <= stale))
         .values(last_used_dt=now)
         .execution_options(synchronize_session=False)).rowcount
-    db.session.commit()
+    commit_keeping_loaded()
     set_committed_value(token, "last_used_dt", now)  # written above; no reload for it
     return written == 1
 

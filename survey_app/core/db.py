@@ -94,10 +94,12 @@ def write_intended() -> bool:
     return _write_intent.get()
 
 
-def commit_last() -> None:
-    """Commit a request's last use of the session (a redirect or a stream follows), without
-    expiring every loaded object for a reload nobody will ask for (~3 % of a respondent's
-    answer) — or that could not happen: a streamed body runs after the session is removed."""
+def commit_keeping_loaded() -> None:
+    """Commit without expiring every loaded object: for a request's last use of the session (a
+    redirect or a stream follows), where the reload nobody asks for cost ~3 % of a
+    respondent's answer — or could not happen: a streamed body runs after the session is
+    removed; or to end a transaction whose objects are still read after it, without a reload
+    that would begin the next one with a read (an API token's last use)."""
     session = db.session()
     session.expire_on_commit = False
     try:

@@ -44,9 +44,9 @@ def register_error_pages(app: Flask) -> None:
 
 def _api_detail(code: int, data: dict[str, Any]) -> str | None:
     """Plainer words than Werkzeug's for what a program most often gets wrong."""
-    if code == 413:
-        return (f"The body is over the limit of {current_app.config['MAX_CONTENT_LENGTH'] // 1024}"
-                " KiB.")
+    limit = current_app.config.get("MAX_CONTENT_LENGTH")
+    if code == 413 and limit:
+        return f"The body is over the limit of {limit // 1024} KiB."
     if code == 422 and (data.get("errors") or data.get("messages")):
         return "Some fields are not valid: errors names each one."
     return None

@@ -16,7 +16,7 @@ from survey_app.accounts.access import (
     role_required,
 )
 from survey_app.audit.services import record
-from survey_app.core.db import commit_last
+from survey_app.core.db import commit_keeping_loaded
 from survey_app.dashboards import charts
 from survey_app.dashboards.anonymity import GroupHiddenError, NarrowingRefusedError
 from survey_app.dashboards.export import Spreadsheet, prepare_export
@@ -75,7 +75,7 @@ def export(survey_id: int):
     record(current_user, "responses.export", survey, filters=filters.query_args())
     # The stream runs after this request's session is gone: what it reads (the survey, its
     # questions) must stay loaded, not expired by the commit.
-    commit_last()
+    commit_keeping_loaded()
     spreadsheet = request.args.get("format") == "spreadsheet"
     locale = get_locale()
     sheet = Spreadsheet(str(locale), get_decimal_symbol(locale)) if spreadsheet else None

@@ -16,7 +16,7 @@ from flask import Response as FlaskResponse
 from sqlalchemy import select
 from werkzeug.exceptions import NotFound
 
-from survey_app.core.db import commit_last, db, set_write_intent
+from survey_app.core.db import commit_keeping_loaded, db, set_write_intent
 from survey_app.core.forms import LinkBoundCSRF
 from survey_app.core.i18n import use_locale
 from survey_app.core.tokens import new_token
@@ -188,7 +188,7 @@ def _answer_page(survey: Survey, token: str, locale: str, channel: str,
     except responses.AlreadyAnsweredError:
         db.session.rollback()
         return render_template("respond/answered.html", survey=survey), 409
-    commit_last()
+    commit_keeping_loaded()
     return redirect(place.thanks, 303)
 
 
@@ -215,7 +215,7 @@ def _edit_page(response: Response, locale: str, place: _FormPlace):
     except responses.StaleEditError:
         db.session.rollback()
         return _offer_update(form, response, locale, place)
-    commit_last()
+    commit_keeping_loaded()
     return redirect(place.thanks, 303)
 
 
@@ -238,7 +238,7 @@ def _answer_again(response: Response, locale: str, place: _FormPlace):
         db.session.rollback()
         return _render_form(form, place.form, locale, response=response, notice="replace",
                             status=409)
-    commit_last()
+    commit_keeping_loaded()
     return redirect(place.thanks, 303)
 
 

@@ -212,12 +212,14 @@ def body(event_type: str, event_time: datetime, data: dict[str, Any]) -> dict[st
 
 
 def _dates(now: datetime, anonymous: bool) -> tuple[datetime, datetime]:
-    """The event's time and when to route it: an anonymous survey's is dated by its day and
-    held until a random minute of the next day's first hour."""
+    """The event's time and when to route it: an anonymous survey's is dated by its week (the
+    unit of time of anonymous answers everywhere: docs/dashboards.md) and held until a random
+    minute of the next week's first hour, so neither its date nor its arrival tells the day."""
     if not anonymous:
         return now, now
     day = now.replace(hour=0, minute=0, second=0, microsecond=0)
-    return day, day + timedelta(days=1, seconds=random.randrange(3600))
+    monday = day - timedelta(days=day.weekday())
+    return monday, monday + timedelta(days=7, seconds=random.randrange(3600))
 
 
 def _route_after_commit(wanted: bool) -> None:

@@ -7,13 +7,14 @@ import hashlib
 from datetime import timedelta
 
 import pytest
+import sqlalchemy as sa
 from sqlalchemy import func, select, update
 
 from survey_app.accounts.api_tokens import revoke
 from survey_app.accounts.models import ApiToken
 from survey_app.api.idempotency import purge
 from survey_app.api.models import IdempotencyKey
-from survey_app.core.db import db, utcnow
+from survey_app.core.db import db, set_write_intent, utcnow
 from survey_app.people.models import Person
 from tests.api.conftest import assert_problem
 
@@ -98,6 +99,7 @@ def test_last_use_is_written_after_another_process_wrote(app, make_token):
     from survey_app.accounts.api_tokens import authenticate, note_use
 
     secret = make_token("viewer")
+    set_write_intent(False)  # a GET: SQLite reads in a snapshot (an earlier test may have set it)
     with app.app_context():
         token = authenticate(secret)
         with db.engine.connect() as other:
@@ -107,6 +109,34 @@ def test_last_use_is_written_after_another_process_wrote(app, make_token):
         assert note_use(token) is True
         db.session.expire_all()
         assert db.session.get(ApiToken, token.id).last_used_dt is not None
+
+
+@pytest.mark.live
+def test_last_use_is_written_when_another_process_writes_just_before(app, make_token):
+    """Another connection commits right before the last-use UPDATE: that UPDATE must be the
+    first statement of its transaction (no reload of the token before it), or SQLite refuses
+    it as above."""
+    from survey_app.accounts.api_tokens import authenticate, note_use
+
+    secret = make_token("viewer")
+    set_write_intent(False)  # a GET: SQLite reads in a snapshot (an earlier test may have set it)
+    with app.app_context():
+        engine, token = db.engine, authenticate(secret)
+        token_id, fired = token.id, []
+
+        def other_writes(_conn, _cursor, statement, *_args) -> None:
+            if statement.startswith("UPDATE api_tokens SET last_used_dt") and not fired:
+                fired.append(statement)
+                with engine.connect() as other:
+                    other.execute(update(ApiToken).where(ApiToken.id == token_id)
+                                  .values(name="renamed elsewhere"))
+                    other.commit()
+
+        sa.event.listen(engine, "before_cursor_execute", other_writes)
+        try:
+            assert note_use(token) is True and fired
+        finally:
+            sa.event.remove(engine, "before_cursor_execute", other_writes)
 
 
 # --- strict input -------------------------------------------------------------------------------

@@ -100,7 +100,7 @@ def test_a_committed_event_whose_hand_off_was_lost_is_found_by_the_sweep(
     assert verify(secret, request)["data"]["score"] == 9
 
 
-def test_anonymous_answers_carry_no_person_and_no_time_and_wait_for_the_next_day(
+def test_anonymous_answers_carry_no_person_and_no_time_and_wait_for_the_next_week(
         app, receiver, make_endpoint, submit, make_survey, make_link):
     receiver.expect_request("/hook").respond_with_data("ok")
     _id, secret = make_endpoint(["response.created"], scope="employees")
@@ -111,9 +111,10 @@ def test_anonymous_answers_carry_no_person_and_no_time_and_wait_for_the_next_day
     assert received(receiver) == []  # held: its arrival time would date the answer
     with app.app_context():
         queued = db.session.scalars(sa.select(WebhookOutbox)).one()
-        assert queued.due_dt >= queued.created_dt + timedelta(days=1)
+        assert queued.due_dt >= queued.created_dt + timedelta(days=7)  # next Monday, not day
         assert queued.created_dt == queued.created_dt.replace(hour=0, minute=0, second=0,
                                                               microsecond=0)
+        assert queued.created_dt.weekday() == 0 and queued.created_dt <= utcnow()
         tomorrow = queued.due_dt
         assert routing.route(tomorrow - timedelta(seconds=1)) == set()
         assert tasks.sweep(tomorrow - timedelta(seconds=1)) == []
@@ -126,6 +127,7 @@ def test_anonymous_answers_carry_no_person_and_no_time_and_wait_for_the_next_day
     assert data["person"] is None and data["created_at"] is None
     assert data["segment"] == {} and data["invitation_id"] is None
     assert payload["timestamp"].endswith("T00:00:00Z") and "reference" not in payload
+    assert payload["timestamp"][:10] == data["created_on"]  # the week's Monday, twice
     text = json.dumps(payload)
     assert "eve@example.com" not in text and token not in text and "ops" not in text
     [request] = received(receiver)
@@ -139,8 +141,8 @@ def test_employee_events_go_only_to_employee_endpoints(
     make_endpoint(["response.created"], scope="employees", path="/employees")
     submit(f"/s/{make_link(make_survey('enps'))}", {"score": "9"})
     submit(f"/s/{make_link(make_survey('nps'))}", {"score": "9"})
-    with app.app_context():  # the employee survey's (anonymous) event waits for the next day
-        routing.route(utcnow() + timedelta(days=2))
+    with app.app_context():  # the employee survey's (anonymous) event waits for the next week
+        routing.route(utcnow() + timedelta(days=8))
         targets = db.session.execute(sa.select(WebhookEvent.type, WebhookDelivery.endpoint_id)
                                      .join(WebhookDelivery)).all()
     assert len(targets) == 2 and targets[0][1] != targets[1][1]
