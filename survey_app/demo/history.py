@@ -27,7 +27,7 @@ from survey_app.responses.services import Submission, record_response
 from survey_app.surveys.models import QuestionKind, Survey, Wave
 from survey_app.waves.audience import Audience, kind_for
 from survey_app.waves.models import InvitationEmail
-from survey_app.waves.services import send_wave
+from survey_app.waves.services import Cadence, round_label, send_wave
 
 #: Share of e-mails that bounce, and of people who open the link without answering.
 BOUNCE_RATE, OPEN_ONLY_RATE = 0.02, 0.12
@@ -88,8 +88,10 @@ def wave_starts(survey: Survey, now: datetime) -> list[datetime]:
 
 
 def send_wave_at(survey: Survey, start: datetime, now: datetime, rng: Dealer) -> Wave:
-    """One wave to everybody, delivered and answered."""
-    wave = send_wave(survey, Audience(kind_for(survey)), now=start, label=f"{start:%B %Y}")
+    """One wave to everybody, delivered and answered (named as a monthly round is, so each
+    reader sees its month in their language)."""
+    wave = send_wave(survey, Audience(kind_for(survey)), now=start,
+                     label=round_label(start, Cadence.MONTHLY))
     invitations = db.session.scalars(select(Invitation).where(Invitation.wave_id == wave.id))
     for invitation in list(invitations):
         _deliver(survey, invitation, start, now, rng)
