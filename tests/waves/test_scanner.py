@@ -148,14 +148,18 @@ def test_a_person_answering_some_buttons_or_long_after_a_scan_is_not_flagged(
     assert not looks_automated(invitation, burst + timedelta(minutes=11))
 
 
-def test_a_support_agent_sees_who_decides_and_what_was_written(app, client, login,
-                                                               make_survey):
-    survey_id = make_survey("nps")
+def _suspected_answer(app, survey_id: int, comment: str) -> int:
+    """A detractor's answer sent too fast to ``survey_id`` (returned), awaiting review."""
     with app.app_context():
-        record_response(db.session.get(Survey, survey_id),
-                        Submission(score=2, comment="The courier never came."),
+        record_response(db.session.get(Survey, survey_id), Submission(score=2, comment=comment),
                         token=new_token(), channel="link", suspected=Suspicion.TOO_FAST)
         db.session.commit()
+    return survey_id
+
+
+def test_a_support_agent_sees_who_decides_and_what_was_written(app, client, login,
+                                                               make_survey):
+    survey_id = _suspected_answer(app, make_survey("nps"), "The courier never came.")
     login(client, "support")
     page = " ".join(client.get(f"/surveys/{survey_id}/suspected").get_data(as_text=True).split())
     assert "until someone who manages this survey (an admin) decides" in page
@@ -165,12 +169,7 @@ def test_a_support_agent_sees_who_decides_and_what_was_written(app, client, logi
 
 def test_the_suspected_list_of_an_anonymous_survey_shows_no_comment(app, client, login,
                                                                     make_survey):
-    survey_id = make_survey("enps")
-    with app.app_context():
-        record_response(db.session.get(Survey, survey_id),
-                        Submission(score=2, comment="My manager shouts at me."),
-                        token=new_token(), channel="link", suspected=Suspicion.TOO_FAST)
-        db.session.commit()
+    survey_id = _suspected_answer(app, make_survey("enps"), "My manager shouts at me.")
     login(client, "hr")
     page = client.get(f"/surveys/{survey_id}/suspected").get_data(as_text=True)
     assert "sent too fast" in page and "My manager shouts" not in page
